@@ -1,0 +1,3 @@
+from dag_converter.cli import main
+
+main()

@@ -1,0 +1,573 @@
+"""The one table of diagnostic codes.
+
+Every finding the converter reports has a code declared here. Codes are grouped as in
+shared/DESIGN.md: DC1xx input and parsing, DC2xx values that cannot be resolved statically, DC3xx
+operators and parameters, DC4xx schedule and DAG arguments, DC5xx target limits, DC9xx internal.
+A code is never reused; a renamed code keeps its old name in `aliases`. docs/diagnostics.md is
+generated from this table (`python -m dag_converter.docs`), and a test checks it is current.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Final
+
+from dag_converter.model import Diagnostic, Severity, Span
+
+_CODE_RE: Final = re.compile(r"^DC[1-59]\d\d$")
+_NAME_RE: Final = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
+
+
+@dataclass(frozen=True, slots=True)
+class Code:
+    """A diagnostic code with its documentation."""
+
+    code: str  #: "DC301"
+    name: str  #: kebab-case, names the pattern flagged ("unsupported-operator")
+    severity: Severity
+    message: str  #: str.format template
+    summary: str  #: "What it flags", one sentence
+    why: str
+    fix: str
+    hint: str | None = None  #: str.format template shown under the message
+    example: str | None = None  #: a complete DAG file that triggers the code
+    example_file: str | None = None  #: or a fixture under fixtures/diagnostics/ (bytes-level input)
+    aliases: tuple[str, ...] = ()
+
+
+REGISTRY: dict[str, Code] = {}
+
+
+def register(code: Code) -> Code:
+    """Add a code to the table; duplicate codes or names fail at import time."""
+    if not _CODE_RE.match(code.code):
+        raise ValueError(f"malformed diagnostic code {code.code!r}")
+    if not _NAME_RE.match(code.name) or code.name.startswith(("no-", "banned-")):
+        raise ValueError(f"diagnostic name {code.name!r} must be kebab-case and name the pattern")
+    if code.code in REGISTRY or any(c.name == code.name for c in REGISTRY.values()):
+        raise ValueError(f"diagnostic {code.code} {code.name} registered twice")
+    REGISTRY[code.code] = code
+    return code
+
+
+def make(code: Code, span: Span, **fields: object) -> Diagnostic:
+    """Build a Diagnostic for `code` at `span`, filling its message and hint templates."""
+    hint = code.hint.format(**fields) if code.hint else None
+    override = fields.get("hint_override")
+    if isinstance(override, str):
+        hint = override
+    return Diagnostic(
+        code=code.code,
+        severity=code.severity,
+        message=code.message.format(**fields),
+        span=span,
+        hint=hint,
+    )
+
+
+def documented_codes() -> list[Code]:
+    return sorted(REGISTRY.values(), key=lambda c: c.code)
+
+
+_S3_DAG_HEAD = '''from datetime import datetime
+
+from airflow import DAG
+from airflow.providers.amazon.aws.operators.s3 import S3ListOperator
+'''
+
+# --------------------------------------------------------------------------------------------
+# DC1xx input and parsing
+
+SYNTAX_ERROR = register(Code(
+    "DC101", "syntax-error", Severity.ERROR,
+    message="cannot parse: {detail}",
+    summary="A file that is not valid Python.",
+    why="The converter reads the source as Python; a file Airflow could not import either cannot be converted.",
+    fix="Fix the syntax error; `python -m py_compile FILE` shows the same problem.",
+    example="from airflow import DAG\n\nwith DAG('broken') as dag\n    pass\n",
+))
+UNDECODABLE_FILE = register(Code(
+    "DC102", "undecodable-file", Severity.ERROR,
+    message="not valid {encoding} text: {detail}",
+    summary="A file whose bytes are not text in its declared encoding (UTF-8 unless a coding header says otherwise).",
+    why="Python itself refuses such a file, so Airflow never loaded it.",
+    fix="Re-save the file as UTF-8, or add the right `# -*- coding: ... -*-` header.",
+    example_file="DC102.py",
+))
+EMPTY_FILE = register(Code(
+    "DC103", "empty-file", Severity.WARNING,
+    message="file is empty",
+    summary="A .py file with no content in a DAG folder.",
+    why="An empty file defines no DAG; it is reported so a truncated upload does not go unnoticed.",
+    fix="Delete the file or restore its content.",
+    example="",
+))
+UNREADABLE_FILE = register(Code(
+    "DC104", "unreadable-file", Severity.ERROR,
+    message="cannot read file: {detail}",
+    summary="A file the converter could not open or read (permissions, vanished, I/O error, S3 error).",
+    why="Nothing can be converted from a file that cannot be read.",
+    fix="Check permissions and that the file exists, then run again.",
+))
+FILE_WITHOUT_DAGS = register(Code(
+    "DC105", "file-without-dags", Severity.INFO,
+    message="no DAG found in this file",
+    summary="A Python file that mentions DAGs but defines none the analyzer can see.",
+    why="Helper modules in a DAG folder are normal; the report lists them so none is missed.",
+    fix="Nothing to do for helper modules. If this file should define a DAG, check that it creates it at module level.",
+    example="from airflow import DAG\n\nDEFAULTS = {'owner': 'data'}\n",
+))
+BINARY_FILE = register(Code(
+    "DC106", "binary-file", Severity.ERROR,
+    message="file holds binary data (NUL byte at offset {offset})",
+    summary="A .py file that contains NUL bytes.",
+    why="Python source never contains NUL bytes; the file is corrupt or not source.",
+    fix="Restore the file from version control or remove it from the DAG folder.",
+    example_file="DC106.py",
+))
+FILE_TOO_LARGE = register(Code(
+    "DC107", "file-too-large", Severity.ERROR,
+    message="file is {size} bytes, over the {limit}-byte limit",
+    summary="A source file larger than the configured limit (--max-file-size, 5 MB by default).",
+    why="Real DAG files are small; a huge file is generated data or an attack, and reading it costs memory and time.",
+    fix="Raise the limit with --max-file-size if the file really is a DAG.",
+))
+INPUT_TOO_COMPLEX = register(Code(
+    "DC108", "input-too-complex", Severity.ERROR,
+    message="{detail}",
+    summary="Source nested too deeply, or a literal too large, to analyse safely.",
+    why="The analyzer bounds recursion and work per file so hostile input cannot crash or stall a batch.",
+    fix="Simplify the expression; real DAGs never need this depth.",
+))
+NO_INPUT = register(Code(
+    "DC109", "input-without-dags", Severity.ERROR,
+    message="{detail}",
+    summary="A path that does not exist, or a folder with no Python DAG files in it.",
+    why="The run would convert nothing, which is almost always a wrong path.",
+    fix="Check the path; folders are searched recursively for *.py files that mention DAG.",
+))
+DUPLICATE_DAG_ID = register(Code(
+    "DC110", "duplicate-dag-id", Severity.ERROR,
+    message="DAG id {dag_id!r} is also defined in {other}",
+    summary="Two DAGs with the same id in one run.",
+    why="Both would be written to the same YAML file; Airflow itself would keep only one of them.",
+    fix="Give each DAG a unique dag_id.",
+))
+UNSAFE_DAG_ID = register(Code(
+    "DC111", "unsafe-dag-id", Severity.ERROR,
+    message="DAG id {dag_id!r} cannot be used as a file name: {detail}",
+    summary="A dag_id with characters outside [A-Za-z0-9_.-], or one that would write outside the output folder.",
+    why="The YAML is written as <dag_id>.yaml; MWAA Serverless also requires plain ids.",
+    fix="Use only letters, digits, '_', '.' and '-' in the dag_id.",
+    example="from airflow import DAG\n\nwith DAG('../escape') as dag:\n    pass\n",
+))
+WRITE_FAILED = register(Code(
+    "DC112", "output-write-failed", Severity.ERROR,
+    message="cannot write {target}: {detail}",
+    summary="The YAML or report could not be written (read-only folder, full disk, S3 error).",
+    why="Writes are atomic: the previous file is left intact when a write fails.",
+    fix="Free space or fix permissions on the output location and run again.",
+))
+STORAGE_ERROR = register(Code(
+    "DC113", "storage-error", Severity.ERROR,
+    message="{detail}",
+    summary="An S3 request failed: no credentials, missing bucket, access denied, throttling that outlasted the retries.",
+    why="The object could not be read or written; the rest of the batch still runs.",
+    fix="Check the credentials, bucket name, region and IAM policy named in the message.",
+))
+
+# --------------------------------------------------------------------------------------------
+# DC2xx values that cannot be resolved statically
+
+UNRESOLVED_VALUE = register(Code(
+    "DC201", "unresolved-value", Severity.ERROR,
+    message="{what} cannot be resolved statically: {reason}",
+    summary="A value the converter cannot know without running the DAG file.",
+    why="YAML holds fixed values. Guessing would write a DAG that differs from the Python one.",
+    fix="Use a literal or a module-level constant, or move run-time values into `params` and pass them with --override-parameters.",
+    hint="{hint}",
+    example=_S3_DAG_HEAD + '''from mylib import bucket_name
+
+with DAG("dc201", start_date=datetime(2025, 1, 1), schedule=None):
+    S3ListOperator(task_id="list", bucket=bucket_name())
+''',
+))
+RUNTIME_VALUE = register(Code(
+    "DC202", "runtime-value", Severity.ERROR,
+    message="{what} is read at run time ({source}); a YAML file cannot hold it",
+    summary="A value read from an Airflow Variable, an environment variable, a file or the network.",
+    why="The value is only known when the DAG file runs; converting it would freeze one guess into the YAML.",
+    fix="Use a Jinja template (`{{{{ var.value.name }}}}` is not available on MWAA Serverless), or a DAG `params` entry set with --override-parameters.",
+    hint="use params and --override-parameters, or a literal",
+    example=_S3_DAG_HEAD + '''import os
+
+with DAG("dc202", start_date=datetime(2025, 1, 1), schedule=None):
+    S3ListOperator(task_id="list", bucket=os.environ["BUCKET"])
+''',
+))
+RELATIVE_DATE = register(Code(
+    "DC203", "relative-start-date", Severity.WARNING,
+    message="{call} depends on the day the file is parsed; written as the fixed date {date}",
+    summary="A start date computed relative to today (`days_ago(n)`, `datetime.now()` arithmetic).",
+    why="Airflow re-evaluates it at every parse; YAML needs one date. The converter writes the date as of the conversion run.",
+    fix="Replace it with a fixed `datetime(...)`; MWAA Serverless wants a start date in the future for scheduled workflows.",
+    example='''from airflow import DAG
+from airflow.utils.dates import days_ago
+
+with DAG("dc203", start_date=days_ago(1), schedule=None):
+    pass
+''',
+))
+UNSUPPORTED_CONSTRUCT = register(Code(
+    "DC204", "unsupported-construct", Severity.ERROR,
+    message="{detail}",
+    summary="Python the analyzer cannot follow where it shapes the DAG (a branch on an unknown condition, a loop over an unknown collection, ...).",
+    why="The tasks or dependencies it creates depend on values only known at run time.",
+    fix="Make the condition or collection a literal or module constant, or split the DAG.",
+    hint="{hint}",
+    example=_S3_DAG_HEAD + '''import random
+
+with DAG("dc204", start_date=datetime(2025, 1, 1), schedule=None):
+    if random.random() > 0.5:
+        S3ListOperator(task_id="list", bucket="b")
+''',
+))
+
+# --------------------------------------------------------------------------------------------
+# DC3xx operators and parameters
+
+UNSUPPORTED_OPERATOR = register(Code(
+    "DC301", "unsupported-operator", Severity.ERROR,
+    message="{operator} does not run on {target}",
+    summary="An operator class the target cannot run.",
+    why="MWAA Serverless runs only Amazon provider operators and EmptyOperator.",
+    fix="Use an Amazon provider operator (Python code can move to LambdaInvokeFunctionOperator, GlueJobOperator or BatchOperator), or pass --allow-operator CLASS_PATH.",
+    hint="{hint}",
+    example='''from datetime import datetime
+
+from airflow import DAG
+from airflow.providers.standard.operators.bash import BashOperator
+
+with DAG("dc301", start_date=datetime(2025, 1, 1), schedule=None):
+    BashOperator(task_id="hello", bash_command="echo hello")
+''',
+))
+UNKNOWN_ARGUMENT = register(Code(
+    "DC302", "unknown-argument", Severity.ERROR,
+    message="{operator} does not accept argument {argument!r}",
+    summary="A keyword argument the operator's constructor does not take.",
+    why="Airflow raises TypeError for unknown arguments when it builds the task; the YAML would fail the same way.",
+    fix="Remove the argument or correct its spelling.",
+    hint="{hint}",
+    example=_S3_DAG_HEAD + '''
+with DAG("dc302", start_date=datetime(2025, 1, 1), schedule=None):
+    S3ListOperator(task_id="list", bucket="b", prefx="in/")
+''',
+))
+MISSING_ARGUMENT = register(Code(
+    "DC303", "missing-argument", Severity.ERROR,
+    message="{operator} requires argument {argument!r}",
+    summary="A required constructor argument that the task does not pass (directly or through default_args).",
+    why="Airflow raises TypeError when it builds the task.",
+    fix="Pass the argument.",
+    example=_S3_DAG_HEAD + '''
+with DAG("dc303", start_date=datetime(2025, 1, 1), schedule=None):
+    S3ListOperator(task_id="list")
+''',
+))
+LEGACY_NAME = register(Code(
+    "DC304", "legacy-name", Severity.INFO,
+    message="{old} rewritten to {new}",
+    summary="An Airflow 2 or renamed provider name, rewritten to the name the target runs.",
+    why="MWAA Serverless runs Airflow 3 and Amazon provider 9.32.0, where the old names are gone or deprecated.",
+    fix="Nothing to do; update the Python source too if it will keep running on Airflow 3.",
+    example='''from datetime import datetime
+
+from airflow import DAG
+from airflow.operators.dummy import DummyOperator
+
+with DAG("dc304", start_date=datetime(2025, 1, 1), schedule=None):
+    DummyOperator(task_id="start")
+''',
+))
+NOT_ALLOWLISTED = register(Code(
+    "DC305", "operator-outside-allowlist", Severity.WARNING,
+    message="{operator} is an Amazon provider class missing from the MWAA Serverless documented allowlist",
+    summary="An Amazon provider class that AWS does not list as supported on MWAA Serverless.",
+    why="The service may reject the workflow when it is created.",
+    fix="Test the workflow on MWAA Serverless, or use a listed operator.",
+))
+TEMPLATE_SYNTAX = register(Code(
+    "DC306", "template-syntax-error", Severity.ERROR,
+    message="Jinja template in {field!r} does not parse: {detail}",
+    summary="A templated field whose Jinja text has a syntax error.",
+    why="MWAA Serverless only reports it when the task runs.",
+    fix="Fix the template.",
+    example=_S3_DAG_HEAD + '''
+with DAG("dc306", start_date=datetime(2025, 1, 1), schedule=None):
+    S3ListOperator(task_id="list", bucket="b", prefix="{{ ds ")
+''',
+))
+TEMPLATE_VARIABLE = register(Code(
+    "DC307", "unsupported-template-variable", Severity.WARNING,
+    message="template in {field!r} uses {variable!r}, which MWAA Serverless does not provide",
+    summary="A Jinja variable outside the list MWAA Serverless documents (macros, ti, task_instance, params, ds, ds_nodash, ts, ts_nodash).",
+    why="The template will fail or render empty on the service.",
+    fix="Use one of the supported variables, or params.",
+    example=_S3_DAG_HEAD + '''
+with DAG("dc307", start_date=datetime(2025, 1, 1), schedule=None):
+    S3ListOperator(task_id="list", bucket="b", prefix="{{ var.value.prefix }}")
+''',
+))
+UNTEMPLATED_TEMPLATE = register(Code(
+    "DC308", "template-in-untemplated-field", Severity.WARNING,
+    message="{field!r} is not a templated field of {operator}; the template will not be rendered",
+    summary="Jinja text in an argument the operator does not render.",
+    why="The operator receives the literal text, braces included.",
+    fix="Move the value into a templated field, or drop the braces.",
+))
+XCOM_UNTEMPLATED = register(Code(
+    "DC309", "xcom-in-untemplated-field", Severity.ERROR,
+    message="{field!r} of {operator} receives the XCom output of {task!r}, but it is not a templated field",
+    summary="A task's `.output` passed to an argument that is not templated.",
+    why="YAML can only pass XCom values through Jinja, and Jinja is only rendered in templated fields.",
+    fix="Pass the value through a templated field, or restructure the tasks.",
+))
+TASKFLOW_TASK = register(Code(
+    "DC310", "taskflow-task", Severity.ERROR,
+    message="TaskFlow task {task!r} (function {function}) does not run on {target}",
+    summary="A `@task`-decorated Python function used as a task.",
+    why="MWAA Serverless does not run TaskFlow tasks; the function body is Python code the YAML cannot carry.",
+    fix="Move the function's work to an Amazon operator (LambdaInvokeFunctionOperator, GlueJobOperator, BatchOperator), or use --target dag-factory.",
+))
+MAPPED_TASK = register(Code(
+    "DC311", "mapped-task", Severity.ERROR,
+    message="dynamically mapped task {task!r} does not run on {target}",
+    summary="`Operator.partial(...).expand(...)` dynamic task mapping.",
+    why="MWAA Serverless does not support dynamic task mapping.",
+    fix="Create one task per item with a loop over a literal list, or use --target dag-factory.",
+))
+CALLABLE_VALUE = register(Code(
+    "DC312", "callable-argument", Severity.ERROR,
+    message="{field!r} is the function {function}, which {target} YAML cannot reference",
+    summary="A Python function passed as an argument (callbacks, python_callable, ...).",
+    why="A function defined in the DAG file cannot be imported by name from YAML.",
+    fix="Move the function into a module on the import path and reference it, or drop the argument.",
+))
+DUPLICATE_TASK_ID = register(Code(
+    "DC313", "duplicate-task-id", Severity.ERROR,
+    message="task id {task!r} is already used at line {other_line}",
+    summary="Two tasks with the same id in one DAG.",
+    why="Airflow raises DuplicateTaskIdFound when the DAG is loaded.",
+    fix="Give each task a unique task_id.",
+    example=_S3_DAG_HEAD + '''
+with DAG("dc313", start_date=datetime(2025, 1, 1), schedule=None):
+    S3ListOperator(task_id="list", bucket="a")
+    S3ListOperator(task_id="list", bucket="b")
+''',
+))
+DEPENDENCY_CYCLE = register(Code(
+    "DC314", "dependency-cycle", Severity.ERROR,
+    message="dependency cycle: {cycle}",
+    summary="Task dependencies that form a cycle.",
+    why="Airflow refuses a DAG with a cycle.",
+    fix="Remove one of the edges in the cycle.",
+    example=_S3_DAG_HEAD + '''
+with DAG("dc314", start_date=datetime(2025, 1, 1), schedule=None):
+    a = S3ListOperator(task_id="a", bucket="a")
+    b = S3ListOperator(task_id="b", bucket="b")
+    a >> b >> a
+''',
+))
+EDGE_LABEL = register(Code(
+    "DC315", "edge-label", Severity.INFO,
+    message="edge label {label!r} dropped; the dependency is kept",
+    summary="An edge `Label` between tasks.",
+    why="dag-factory YAML has no edge labels; labels only change the graph view.",
+    fix="Nothing to do.",
+))
+ENV_VAR_IN_VALUE = register(Code(
+    "DC316", "environment-variable-in-value", Severity.WARNING,
+    message="{field!r} contains {variable!r}, which dag-factory replaces from the environment when it loads the YAML",
+    summary="A `$VAR` or `${VAR}` in a value.",
+    why="dag-factory runs os.path.expandvars over the whole file before parsing; the value may change at load time.",
+    fix="Avoid `$` followed by a name in values, or make sure the variable is meant to be expanded.",
+    example=_S3_DAG_HEAD + '''
+with DAG("dc316", start_date=datetime(2025, 1, 1), schedule=None):
+    S3ListOperator(task_id="list", bucket="b", prefix="$HOME/in/")
+''',
+))
+OPERATOR_ARGUMENT_UNSUPPORTED = register(Code(
+    "DC317", "unsupported-operator-argument", Severity.ERROR,
+    message="{field!r} {detail}",
+    summary="An argument that the target cannot express or that the service rejects (verify, botocore_config, deferrable=True on MWAA Serverless).",
+    why="MWAA Serverless rejects or does not support these arguments.",
+    fix="Remove the argument.",
+    example=_S3_DAG_HEAD + '''
+with DAG("dc317", start_date=datetime(2025, 1, 1), schedule=None):
+    S3ListOperator(task_id="list", bucket="b", verify=False)
+''',
+))
+SERVICE_IGNORED_ARGUMENT = register(Code(
+    "DC318", "service-ignored-argument", Severity.INFO,
+    message="{field!r} is kept, but MWAA Serverless ignores it",
+    summary="An argument MWAA Serverless documents as ignored (trigger_rule, owner, pool, aws_conn_id, ...).",
+    why="dag-factory passes it on, so the YAML stays faithful, but the service does not act on it.",
+    fix="Nothing to do; remove it if you rely on its effect.",
+    example=_S3_DAG_HEAD + '''
+with DAG("dc318", start_date=datetime(2025, 1, 1), schedule=None):
+    S3ListOperator(task_id="list", bucket="b", trigger_rule="all_done")
+''',
+))
+PARAM_SCHEMA_DROPPED = register(Code(
+    "DC319", "param-schema", Severity.WARNING,
+    message="params[{name!r}] is a Param; its default is kept, its {parts} dropped",
+    summary="A `Param(...)` with a type, description or other schema in DAG params.",
+    why="MWAA Serverless params are plain name/value pairs.",
+    fix="Nothing to do, unless a run relies on the schema to validate overrides.",
+))
+UNRESOLVED_DEPENDENCY = register(Code(
+    "DC320", "unresolved-dependency", Severity.ERROR,
+    message="cannot tell which tasks {side} of {operator!r} refers to: {reason}",
+    summary="A dependency between objects the analyzer cannot identify as tasks.",
+    why="A dependency that is dropped or guessed would change the order tasks run in.",
+    fix="Write dependencies between task variables, lists of them, or task groups.",
+))
+
+# --------------------------------------------------------------------------------------------
+# DC4xx schedule and DAG arguments
+
+UNSUPPORTED_SCHEDULE = register(Code(
+    "DC401", "unsupported-schedule", Severity.ERROR,
+    message="schedule {schedule} cannot run on {target}: {detail}",
+    summary="A schedule MWAA Serverless cannot run: assets/datasets, timetables, `@once`, `@continuous`, intervals with no cron equivalent.",
+    why="MWAA Serverless schedules workflows with cron expressions only.",
+    fix="Use a cron expression or None.",
+    example='''from datetime import datetime
+
+from airflow import DAG
+
+with DAG("dc401", start_date=datetime(2025, 1, 1), schedule="@once"):
+    pass
+''',
+))
+SCHEDULE_REWRITTEN = register(Code(
+    "DC402", "schedule-rewritten", Severity.INFO,
+    message="schedule {old} written as {new}",
+    summary="A schedule rewritten to an equivalent form the target accepts (timedelta -> cron).",
+    why="MWAA Serverless takes cron expressions; the rewrite runs at the same times.",
+    fix="Nothing to do.",
+    example='''from datetime import datetime, timedelta
+
+from airflow import DAG
+
+with DAG("dc402", start_date=datetime(2025, 1, 1), schedule=timedelta(hours=6)):
+    pass
+''',
+))
+DAG_ARGUMENT_DROPPED = register(Code(
+    "DC403", "dag-argument-dropped", Severity.WARNING,
+    message="DAG argument {field!r} is dropped: {reason}",
+    summary="A DAG argument that dag-factory does not pass to DAG() and MWAA Serverless ignores.",
+    why="Keeping it would have no effect; dropping it is reported so nothing disappears silently.",
+    fix="Nothing to do, unless the DAG relies on it.",
+    example='''from datetime import datetime
+
+from airflow import DAG
+
+with DAG("dc403", start_date=datetime(2025, 1, 1), schedule=None, owner_links={"a": "https://x"}):
+    pass
+''',
+))
+DAG_ARGUMENT_UNSUPPORTED = register(Code(
+    "DC404", "unsupported-dag-argument", Severity.ERROR,
+    message="DAG argument {field!r} cannot be expressed in {target} YAML: {reason}",
+    summary="A DAG argument with an effect that dag-factory YAML cannot express.",
+    why="Dropping it would change what the DAG does.",
+    fix="Remove the argument from the DAG, or keep this DAG in Python.",
+))
+SCHEDULE_INTERVAL = register(Code(
+    "DC405", "schedule-interval", Severity.INFO,
+    message="Airflow 2 argument schedule_interval written as schedule",
+    summary="`schedule_interval`, removed in Airflow 3.",
+    why="Airflow 3 and dag-factory 1.x only accept `schedule`.",
+    fix="Rename the argument in the Python source too.",
+    example='''from datetime import datetime
+
+from airflow import DAG
+
+with DAG("dc405", start_date=datetime(2025, 1, 1), schedule_interval="0 6 * * *"):
+    pass
+''',
+))
+PAST_START_DATE = register(Code(
+    "DC406", "past-start-date", Severity.WARNING,
+    message="start_date {date} is in the past; MWAA Serverless rejects a scheduled workflow whose first run is not in the future",
+    summary="A scheduled DAG whose start date lies before the conversion day.",
+    why="MWAA Serverless requires the first scheduled run of a workflow to be in the future.",
+    fix="Move start_date forward before creating the workflow, or leave it: unscheduled workflows may keep a past date.",
+))
+
+# --------------------------------------------------------------------------------------------
+# DC5xx target limits (MWAA Serverless)
+
+RETRIES_OVER_LIMIT = register(Code(
+    "DC501", "retries-over-limit", Severity.ERROR,
+    message="retries={value} is over MWAA Serverless's limit of {limit}",
+    summary="A task (or default_args) with more retries than MWAA Serverless allows (0-3).",
+    why="The service rejects the value when the task runs.",
+    fix="Use retries between 0 and 3.",
+    example=_S3_DAG_HEAD + '''
+with DAG("dc501", start_date=datetime(2025, 1, 1), schedule=None, default_args={"retries": 5}):
+    S3ListOperator(task_id="list", bucket="b")
+''',
+))
+RETRY_DELAY_OVER_LIMIT = register(Code(
+    "DC502", "retry-delay-over-limit", Severity.ERROR,
+    message="retry_delay of {value} s is over MWAA Serverless's limit of {limit} s",
+    summary="A retry_delay longer than 300 seconds.",
+    why="The service rejects the value when the task runs.",
+    fix="Use a retry_delay of at most 5 minutes.",
+    example=_S3_DAG_HEAD + '''from datetime import timedelta
+
+with DAG("dc502", start_date=datetime(2025, 1, 1), schedule=None):
+    S3ListOperator(task_id="list", bucket="b", retry_delay=timedelta(minutes=10))
+''',
+))
+EXECUTION_TIMEOUT_OVER_LIMIT = register(Code(
+    "DC503", "execution-timeout-over-limit", Severity.ERROR,
+    message="execution_timeout of {value} s is over MWAA Serverless's limit of {limit} s",
+    summary="An execution_timeout longer than one hour.",
+    why="The service rejects the value when the task runs.",
+    fix="Use an execution_timeout of at most 1 hour, or split the work.",
+    example=_S3_DAG_HEAD + '''from datetime import timedelta
+
+with DAG("dc503", start_date=datetime(2025, 1, 1), schedule=None):
+    S3ListOperator(task_id="list", bucket="b", execution_timeout=timedelta(hours=2))
+''',
+))
+TASK_GROUP_FLATTENED = register(Code(
+    "DC504", "task-group-flattened", Severity.INFO,
+    message="task group {group!r} flattened; its tasks keep the ids {example}",
+    summary="A TaskGroup, whose tasks are written as plain tasks with Airflow's `group.task` ids.",
+    why="MWAA Serverless does not support task groups; keeping the ids keeps run history and XCom ids the same.",
+    fix="Nothing to do.",
+    example=_S3_DAG_HEAD + '''from airflow.utils.task_group import TaskGroup
+
+with DAG("dc504", start_date=datetime(2025, 1, 1), schedule=None):
+    with TaskGroup("extract"):
+        S3ListOperator(task_id="list", bucket="b")
+''',
+))
+
+# --------------------------------------------------------------------------------------------
+# DC9xx internal
+
+INTERNAL_ERROR = register(Code(
+    "DC901", "internal-error", Severity.ERROR,
+    message="internal error while converting this file: {detail}",
+    summary="A bug in dag-converter.",
+    why="The file is reported as failed and the rest of the run goes on.",
+    fix="Report it with the file (or a reduced copy) and the message.",
+))

@@ -1,0 +1,251 @@
+"""The typed intermediate representation every pipeline stage shares.
+
+The analyzer produces it, the validator reads it, the emitter turns it into YAML. Values are the
+statically evaluated Python values of a DAG file: plain scalars, lists and dicts, plus the few
+Airflow notions that need a type of their own (dates, durations, XCom references, callables) and
+`Unresolved`, which records why a value could not be known without running the file.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Union
+
+
+class Severity(str, Enum):
+    """How bad a finding is; errors refuse the DAG they belong to."""
+
+    ERROR = "error"
+    WARNING = "warning"
+    INFO = "info"
+
+
+@dataclass(frozen=True, slots=True)
+class Span:
+    """A place in a source file. Lines and columns are 1-based (libcst columns are 0-based)."""
+
+    path: str  #: the path as the user gave it
+    line: int = 0  #: 0 when the finding concerns the whole file
+    column: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Diagnostic:
+    """One finding: a stable code, where, what and how to fix it."""
+
+    code: str  #: stable, e.g. "DC301"; never reused
+    severity: Severity
+    message: str
+    span: Span
+    hint: str | None = None
+
+    def sort_key(self) -> tuple[str, int, int, str, str]:
+        return (self.span.path, self.span.line, self.span.column, self.code, self.message)
+
+
+# ---------------------------------------------------------------------------------------------
+# Values
+
+
+@dataclass(frozen=True, slots=True)
+class Unresolved:
+    """A value the analyzer cannot know without running the file."""
+
+    reason: str
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class DateTime:
+    """A point in time as written: wall-clock fields plus the zone name (None means naive/UTC)."""
+
+    value: _dt.datetime  #: naive wall-clock time in `tz`
+    tz: str | None = None  #: IANA zone name; None or "UTC" mean UTC
+
+
+@dataclass(frozen=True, slots=True)
+class Duration:
+    """A timedelta, kept as total seconds (float only when the source had sub-second precision)."""
+
+    seconds: float
+
+    @property
+    def exact_seconds(self) -> int | float:
+        return int(self.seconds) if float(self.seconds).is_integer() else self.seconds
+
+
+@dataclass(frozen=True, slots=True)
+class XComRef:
+    """`task.output`, `XComArg(task)` or a TaskFlow result: the return value of another task."""
+
+    task_id: str
+    key: str = "return_value"
+    span: Span | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CallableRef:
+    """A function passed as a value (python_callable, callbacks)."""
+
+    qualname: str  #: dotted import path when importable, else "<file>.name"
+    defined_in_file: bool
+    span: Span | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ObjectValue:
+    """An instance of a known class built from static arguments, e.g. `Param(5, type="integer")`.
+
+    `class_path` is the qualified name; `args` and `kwargs` are the evaluated arguments.
+    """
+
+    class_path: str
+    args: tuple["Value", ...] = ()
+    kwargs: tuple[tuple[str, "Value"], ...] = ()
+    span: Span | None = None
+
+
+Scalar = Union[str, int, float, bool, None]
+Value = Union[
+    Scalar,
+    list["Value"],
+    tuple["Value", ...],
+    dict[str, "Value"],
+    DateTime,
+    Duration,
+    XComRef,
+    CallableRef,
+    ObjectValue,
+    Unresolved,
+]
+
+
+def find_unresolved(value: object) -> Unresolved | None:
+    """The first Unresolved inside a (nested) value, or None when the value is fully known."""
+    if isinstance(value, Unresolved):
+        return value
+    if isinstance(value, (list, tuple)):
+        for item in value:
+            found = find_unresolved(item)
+            if found is not None:
+                return found
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            found = find_unresolved(key) or find_unresolved(item)
+            if found is not None:
+                return found
+    elif isinstance(value, ObjectValue):
+        for item in value.args:
+            found = find_unresolved(item)
+            if found is not None:
+                return found
+        for _, item in value.kwargs:
+            found = find_unresolved(item)
+            if found is not None:
+                return found
+    return None
+
+
+# ---------------------------------------------------------------------------------------------
+# Workflows
+
+
+@dataclass(frozen=True, slots=True)
+class Argument:
+    """A keyword argument as the source passed it."""
+
+    name: str
+    value: Value
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class Task:
+    """One operator instance of a DAG."""
+
+    task_id: str  #: Airflow's full id, `group.task` inside task groups with prefix_group_id
+    operator: str  #: canonical qualified class path after legacy-name mapping
+    span: Span
+    arguments: tuple[Argument, ...] = ()  #: in source order, task_id and dag excluded
+    upstream: tuple[str, ...] = ()  #: upstream task ids, sorted
+    group: str | None = None  #: the task group id, if any
+    source_operator: str | None = None  #: the path as written, when a legacy name was mapped
+    kind: str = "operator"  #: "operator", "taskflow" or "mapped"
+    callable_name: str | None = None  #: for TaskFlow tasks, the decorated function
+
+
+@dataclass(frozen=True, slots=True)
+class TaskGroupInfo:
+    """A task group as declared (used by the dag-factory target and the report)."""
+
+    group_id: str  #: full id
+    span: Span
+    parent: str | None = None
+    arguments: tuple[Argument, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Workflow:
+    """One DAG found in a file."""
+
+    dag_id: str
+    span: Span
+    arguments: tuple[Argument, ...] = ()  #: DAG(...) keyword arguments in source order, dag_id excluded
+    tasks: tuple[Task, ...] = ()
+    groups: tuple[TaskGroupInfo, ...] = ()
+    diagnostics: tuple[Diagnostic, ...] = ()  #: what the analyzer found about this DAG
+
+    def argument(self, name: str) -> Argument | None:
+        for arg in self.arguments:
+            if arg.name == name:
+                return arg
+        return None
+
+
+@dataclass(frozen=True, slots=True)
+class ModuleAnalysis:
+    """What the analyzer found in one file."""
+
+    path: str
+    workflows: tuple[Workflow, ...] = ()
+    diagnostics: tuple[Diagnostic, ...] = ()  #: file-level findings (parse errors, ...)
+
+
+# ---------------------------------------------------------------------------------------------
+# Conversion results (what the report and the CLI consume)
+
+
+@dataclass(frozen=True, slots=True)
+class DagResult:
+    """The outcome for one DAG: the workflow, its findings, and its YAML when converted."""
+
+    workflow: Workflow
+    diagnostics: tuple[Diagnostic, ...]
+    yaml_text: str | None  #: None when refused
+    output_name: str | None = None  #: file name of the YAML, e.g. "etl.yaml"
+
+    @property
+    def dag_id(self) -> str:
+        return self.workflow.dag_id
+
+    @property
+    def converted(self) -> bool:
+        return self.yaml_text is not None
+
+
+@dataclass(frozen=True, slots=True)
+class FileResult:
+    """The outcome for one source file."""
+
+    path: str
+    status: str  #: converted | partial | refused | no-dags | unreadable | skipped
+    diagnostics: tuple[Diagnostic, ...] = ()  #: file-level
+    dags: tuple[DagResult, ...] = field(default_factory=tuple)
+
+    def all_diagnostics(self) -> list[Diagnostic]:
+        found = list(self.diagnostics)
+        for dag in self.dags:
+            found.extend(dag.diagnostics)
+        return found
