@@ -55,6 +55,7 @@ class Unresolved:
 
     reason: str
     span: Span
+    source: str | None = None  #: set when the value is read at run time (os.environ, Variable.get, ...)
 
 
 @dataclass(frozen=True, slots=True)

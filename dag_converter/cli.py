@@ -1,0 +1,133 @@
+"""Command line: argument handling, printing and exit codes only; the work is in the pipeline.
+
+Imports of heavy modules (the analyzer, rich, jinja2, boto3, registry data) happen inside the
+commands, so `dag-converter --version` and `--help` start fast.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Final
+
+import click
+
+from dag_converter import __version__
+
+if TYPE_CHECKING:
+    from dag_converter.model import Diagnostic
+    from dag_converter.report import RunReport
+
+EXIT_OK: Final = 0  #: all DAGs converted; with --check: every YAML already current
+EXIT_REFUSED: Final = 1  #: a DAG refused, or (with --check) a YAML stale or missing
+EXIT_USAGE: Final = 2  #: bad flags or config, or no input could be read
+
+DEFAULT_OUTPUT: Final = "output_yaml"  #: the AWS converter's default, so its users' scripts keep working
+
+
+def format_diagnostic(diagnostic: "Diagnostic") -> str:
+    """`path:line:col: CODE [severity] message`, the hint on an indented line (STYLE.md 10)."""
+    span = diagnostic.span
+    line = f"{span.path}:{span.line}:{span.column}: {diagnostic.code} [{diagnostic.severity.value}] {diagnostic.message}"
+    if diagnostic.hint:
+        line += f"\n    hint: {diagnostic.hint}"
+    return line
+
+
+def _use_color(color: bool | None) -> bool:
+    if color is not None:
+        return color
+    return sys.stderr.isatty() and "NO_COLOR" not in os.environ
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, "--version", prog_name="dag-converter")
+def main() -> None:
+    """Convert Airflow Python DAGs to dag-factory YAML for Amazon MWAA Serverless, without running them."""
+
+
+@main.command()
+@click.argument("paths", nargs=-1, required=True)
+@click.option("--output", "-o", default=DEFAULT_OUTPUT, show_default=True, help="Folder for the YAML files and reports.")
+@click.option("--target", type=click.Choice(["mwaa-serverless"]), default="mwaa-serverless", show_default=True,
+              help="What the YAML must run on.")
+@click.option("--allow-operator", "allow_operators", multiple=True, metavar="CLASS_PATH",
+              help="Also accept this operator class (repeatable; a trailing * allows a module).")
+@click.option("--max-file-size", type=int, default=5 * 1024 * 1024, show_default=True,
+              help="Refuse source files larger than this many bytes.")
+@click.option("--quiet", "-q", is_flag=True, help="Print only errors and warnings.")
+@click.option("--verbose", "-v", is_flag=True, help="Also print info diagnostics and skipped files.")
+@click.option("--color/--no-color", default=None, help="Colour on a terminal unless NO_COLOR is set.")
+def convert(paths: tuple[str, ...], output: str, target: str, allow_operators: tuple[str, ...], max_file_size: int,
+            quiet: bool, verbose: bool, color: bool | None) -> None:
+    """Convert DAG files or folders (searched recursively) into one YAML file per DAG."""
+    from dag_converter.model import Severity
+    from dag_converter.pipeline import Options, convert_files, write_outputs
+    from dag_converter.report import build_report, render_json, render_markdown
+    from dag_converter.sources import discover_local
+    from dag_converter.validate import make_target
+    from dag_converter.emit import write_atomic
+
+    options = Options(target=make_target(target, allow_operators), max_file_size=max_file_size)
+    files, problems = discover_local(paths)
+    explicit = {f.display for f in files if f.display in paths}
+    results = convert_files(files, options, explicit=lambda f: f.display in explicit)
+    out_dir = Path(output)
+    results = write_outputs(results, out_dir)
+    report = build_report(target, results, problems)
+    report_problems = []
+    try:
+        write_atomic(out_dir / "conversion-report.json", render_json(report))
+        write_atomic(out_dir / "conversion-report.md", render_markdown(report))
+    except OSError as exc:
+        report_problems.append(f"error: cannot write the report in {out_dir}: {exc.strerror or exc}")
+
+    minimum = {Severity.ERROR} if quiet else {Severity.ERROR, Severity.WARNING}
+    if verbose:
+        minimum.add(Severity.INFO)
+    for diagnostic in sorted(report.all_diagnostics(), key=lambda d: d.sort_key()):
+        if diagnostic.severity in minimum or (quiet and diagnostic.severity is Severity.WARNING):
+            click.echo(format_diagnostic(diagnostic), err=True)
+    for line in report_problems:
+        click.echo(line, err=True)
+    if not quiet:
+        _print_summary(report, out_dir, _use_color(color))
+    summary = report.summary()
+    if summary["dags"] == 0:
+        if not problems and not any(f.all_diagnostics() for f in results):
+            click.echo(f"error: no DAGs found in {', '.join(paths)}", err=True)
+        sys.exit(EXIT_USAGE)
+    if report_problems:
+        sys.exit(EXIT_USAGE)
+    sys.exit(EXIT_OK if summary["refused"] == 0 else EXIT_REFUSED)
+
+
+def _print_summary(report: "RunReport", out_dir: Path, color: bool) -> None:
+    s = report.summary()
+    if color:
+        from rich.console import Console
+        from rich.table import Table
+
+        console = Console(stderr=True)
+        table = Table(title="dag-converter", show_lines=False)
+        for column in ("DAG", "file", "status", "tasks"):
+            table.add_column(column)
+        for result in report.files:
+            for dag in result.dags:
+                status = "[green]converted[/green]" if dag.converted else "[red]refused[/red]"
+                table.add_row(dag.dag_id, result.path, status, str(len(dag.workflow.tasks)))
+        console.print(table)
+        console.print(f"{s['converted']} converted, {s['refused']} refused, {s['errors']} errors, "
+                      f"{s['warnings']} warnings; YAML and report in {out_dir}")
+        return
+    for result in report.files:
+        for dag in result.dags:
+            status = "converted" if dag.converted else "refused"
+            click.echo(f"{status:9} {dag.dag_id} ({result.path}, {len(dag.workflow.tasks)} tasks)", err=True)
+    click.echo(f"{s['files']} files, {s['dags']} DAGs: {s['converted']} converted, {s['refused']} refused, "
+               f"{s['errors']} errors, {s['warnings']} warnings; YAML and report in {out_dir}", err=True)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,47 @@
+"""conversion-report.md: what a person reviewing a migration reads."""
+
+from __future__ import annotations
+
+from dag_converter.model import Diagnostic
+from dag_converter.report._model import RunReport
+
+
+def _escape(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def _diagnostic_row(d: Diagnostic) -> str:
+    where = f"{d.span.path}:{d.span.line}:{d.span.column}"
+    hint = _escape(d.hint) if d.hint else ""
+    return f"| `{_escape(where)}` | {d.code} | {d.severity.value} | {_escape(d.message)} | {hint} |"
+
+
+def render_markdown(report: RunReport) -> str:
+    s = report.summary()
+    lines = [
+        "# dag-converter report",
+        "",
+        f"Target: `{report.target}`",
+        "",
+        f"{s['files']} files, {s['dags']} DAGs: **{s['converted']} converted**, **{s['refused']} refused**; "
+        f"{s['errors']} errors, {s['warnings']} warnings.",
+        "",
+        "| DAG | file | status | tasks | output |",
+        "| --- | --- | --- | --- | --- |",
+    ]
+    for result in report.files:
+        for dag in result.dags:
+            status = "converted" if dag.converted else "**refused**"
+            output = f"`{dag.output_name}`" if dag.output_name else ""
+            lines.append(f"| `{_escape(dag.dag_id)}` | `{_escape(result.path)}` | {status} | "
+                         f"{len(dag.workflow.tasks)} | {output} |")
+    other = [r for r in report.files if not r.dags and r.status != "skipped"]
+    if other:
+        lines += ["", "## Files without DAGs", "", "| file | status |", "| --- | --- |"]
+        lines += [f"| `{_escape(r.path)}` | {r.status} |" for r in other]
+    diagnostics = sorted(report.all_diagnostics(), key=Diagnostic.sort_key)
+    if diagnostics:
+        lines += ["", "## Diagnostics", "", "| where | code | severity | message | hint |",
+                  "| --- | --- | --- | --- | --- |"]
+        lines += [_diagnostic_row(d) for d in diagnostics]
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,125 @@
+"""Where DAG files come from and YAML goes to (local paths here; s3:// in sources_s3)."""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from dag_converter import codes
+from dag_converter.model import Diagnostic, Span
+
+
+@dataclass(frozen=True, slots=True)
+class SourceFile:
+    """A Python file to convert."""
+
+    display: str  #: the path as the user gave it (joined with the folder walk), for messages
+    relative: str  #: path relative to the input root, '/'-separated: names the YAML's source
+    path: Path
+
+    def read_bytes(self) -> bytes:
+        return self.path.read_bytes()
+
+    def size(self) -> int:
+        return self.path.stat().st_size
+
+
+def _ignore_patterns(folder: Path) -> list[re.Pattern[str]]:
+    """Regex lines of a folder's .airflowignore (Airflow 2's default syntax, what MWAA folders use)."""
+    ignore = folder / ".airflowignore"
+    try:
+        text = ignore.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return []
+    patterns = []
+    for line in text.splitlines():
+        line = line.split("#", 1)[0].strip()
+        if not line:
+            continue
+        try:
+            patterns.append(re.compile(line))
+        except re.error:
+            continue  # Airflow skips invalid patterns the same way
+    return patterns
+
+
+def _walk(root: Path) -> Iterator[Path]:
+    """Every *.py file below root, sorted, following symlinks once (a symlink loop is not followed twice)."""
+    seen: set[str] = set()
+    stack: list[tuple[Path, list[tuple[Path, re.Pattern[str]]]]] = [(root, [])]
+    while stack:
+        folder, inherited = stack.pop()
+        try:
+            real = os.path.realpath(folder)
+        except OSError:
+            continue
+        if real in seen:
+            continue
+        seen.add(real)
+        rules = inherited + [(folder, p) for p in _ignore_patterns(folder)]
+        try:
+            entries = sorted(os.scandir(folder), key=lambda e: e.name)
+        except OSError:
+            continue
+        subfolders = []
+        for entry in entries:
+            path = Path(entry.path)
+            if _ignored(path, rules):
+                continue
+            try:
+                is_dir = entry.is_dir()
+                is_file = entry.is_file()
+            except OSError:
+                continue
+            if is_dir:
+                if entry.name.startswith(".") or entry.name == "__pycache__":
+                    continue
+                subfolders.append((path, rules))
+            elif is_file and entry.name.endswith(".py"):
+                yield path
+        stack.extend(reversed(subfolders))
+
+
+def _ignored(path: Path, rules: list[tuple[Path, re.Pattern[str]]]) -> bool:
+    for base, pattern in rules:
+        relative = path.relative_to(base).as_posix()
+        if pattern.search(relative):
+            return True
+    return False
+
+
+def discover_local(paths: Sequence[str]) -> tuple[list[SourceFile], list[Diagnostic]]:
+    """The Python files under the given files and folders, in a stable order."""
+    found: list[SourceFile] = []
+    problems: list[Diagnostic] = []
+    seen: set[Path] = set()
+    for given in paths:
+        root = Path(given)
+        if root.is_file():
+            resolved = root.resolve()
+            if resolved not in seen:
+                seen.add(resolved)
+                found.append(SourceFile(given, root.name, root))
+            continue
+        if not root.is_dir():
+            problems.append(codes.make(codes.NO_INPUT, Span(given), detail=f"no such file or folder: {given}"))
+            continue
+        count = 0
+        for path in _walk(root):
+            resolved = path.resolve()
+            if resolved in seen:
+                continue
+            seen.add(resolved)
+            relative = path.relative_to(root).as_posix()
+            display = os.path.join(given, *relative.split("/"))
+            found.append(SourceFile(display, relative, path))
+            count += 1
+        if count == 0:
+            problems.append(codes.make(codes.NO_INPUT, Span(given), detail=f"no Python files in folder {given}"))
+    return found, problems
+
+
+__all__ = ["SourceFile", "discover_local"]
