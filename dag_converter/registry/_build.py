@@ -37,13 +37,22 @@ DATA_DIR: Final = Path(__file__).parent / "data"
 #: Short names of the two roots, as the data file stores them.
 ROOT_NAMES: Final = {BASE_OPERATOR: "BaseOperator", BASE_SENSOR: "BaseSensorOperator"}
 
-# Bases that carry no constructor parameters: typing machinery and plain mixins.
-_INERT_MODULES: Final = ("typing", "abc", "builtins", "enum", "collections")
+# Bases that carry no operator parameters: typing machinery and the standard library's ABCs.
+# Never parsed, so the result does not depend on the Python version running the build.
+_INERT_MODULES: Final = frozenset({"typing", "typing_extensions", "abc", "builtins", "enum", "collections"})
+_BUILTIN_BASES: Final = frozenset({"object", "Exception"})
+_ROOT_BY_NAME: Final = {"BaseOperator": BASE_OPERATOR, "BaseSensorOperator": BASE_SENSOR}
 
 # ``aws_template_fields(*names)`` in ``amazon/aws/utils/mixins.py`` returns these plus ``names``,
 # sorted. Kept here instead of evaluated because it is a function body, not a literal; the
 # registry tests compare every class's result with ``cls.template_fields`` as Airflow reports it.
 _AWS_TEMPLATE_FIELDS: Final = frozenset({"aws_conn_id", "region_name", "verify"})
+
+
+@dataclass(frozen=True, slots=True)
+class _BaseRef:
+    path: str  #: fully qualified when found, else the name as imported
+    found: bool  #: False when the module defining it is not installed or not parseable
 
 
 class NotStatic(Exception):
@@ -72,31 +81,23 @@ class _Builder:
         self._mro: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {}
 
     # -- classes and their MRO -------------------------------------------------------------
-    def base_path(self, cls: ClassInfo, expr: cst.BaseExpression) -> str | None:
-        """Fully qualified path of a base class expression, ``None`` for inert bases."""
+    def base_ref(self, cls: ClassInfo, expr: cst.BaseExpression) -> _BaseRef | None:
+        """Where a base class expression points; ``None`` for bases without parameters."""
         name = dotted(expr)
         if name is None:
-            return f"<{cst.Module([]).code_for_node(expr)}>"
-        resolved = self.tree.resolve_name(cls.module, name)
-        last = name.rsplit(".", 1)[-1]
-        # Airflow re-exports the two roots through shims (common.compat.sdk, airflow.sdk) whose
-        # lazy __getattr__ tables are not all literal; every such name means the SDK class.
-        if last in ("BaseOperator", "BaseSensorOperator") and (resolved is None or resolved not in ROOTS):
-            candidates = self.tree.module(cls.module)
-            sources = candidates.imports.get(name, []) if candidates else []
-            if resolved is None and not any(s.startswith("airflow.") for s in sources):
-                return f"<{name}>"
-            return BASE_OPERATOR if last == "BaseOperator" else BASE_SENSOR
-        if resolved is None:
-            if name in ("Generic", "object", "ABC") or name.startswith(("typing.", "abc.")):
-                return None
-            sources = self._import_sources(cls.module, name)
-            if any(s.startswith(_INERT_MODULES) for s in sources):
-                return None
-            return f"<{sources[0] if sources else name}>"
-        if resolved.startswith(_INERT_MODULES):
+            return _BaseRef(cst.Module([]).code_for_node(expr), found=False)
+        sources = self._import_sources(cls.module, name)
+        if name in _BUILTIN_BASES or any(s.split(".")[0] in _INERT_MODULES for s in sources):
             return None
-        return resolved
+        resolved = self.tree.resolve_name(cls.module, name)
+        root = _ROOT_BY_NAME.get(name.rsplit(".", 1)[-1])
+        # Airflow re-exports the two roots through shims (common.compat.sdk, airflow.sdk) whose
+        # lazy __getattr__ tables are not all literal; from any airflow module they mean the SDK class.
+        if root and resolved not in ROOTS and (resolved or any(s.startswith("airflow.") for s in sources)):
+            return _BaseRef(root, found=True)
+        if resolved is None:
+            return _BaseRef(sources[0] if sources else name, found=False)
+        return _BaseRef(resolved, found=True)
 
     def _import_sources(self, module: str, name: str) -> list[str]:
         info = self.tree.module(module)
@@ -120,18 +121,16 @@ class _Builder:
         bases: list[str] = []
         unresolved: list[str] = []
         for expr in cls.bases:
-            base = self.base_path(cls, expr)
-            if base is None:
+            ref = self.base_ref(cls, expr)
+            if ref is None:
                 continue
-            if base.startswith("<"):
-                unresolved.append(base.strip("<>"))
+            if not ref.found:
+                unresolved.append(ref.path)
                 continue
-            sub, missing = self.mro(base)
-            if not sub:
-                unresolved.extend(missing)
-                continue
-            bases.append(base)
+            sub, missing = self.mro(ref.path)
             unresolved.extend(missing)
+            if sub:
+                bases.append(ref.path)
         linear = _c3(path, [list(self.mro(b)[0]) for b in bases] + [bases])
         result = (tuple(linear), tuple(dict.fromkeys(unresolved)))
         self._mro[path] = result
@@ -205,16 +204,15 @@ class _Builder:
                     return self.evaluate(other.constants[name], owner, None)
         elif isinstance(node, cst.Attribute) and node.attr.value == "template_fields":
             name = dotted(node.value)
-            if name and cls is not None:
-                owner = self.base_path(cls, node.value)
-                if owner and not owner.startswith("<"):
-                    return list(self.template_fields(self.mro(owner)[0]))
-                raise NotStatic(f"{name}.template_fields: {name} is not installed")
+            owner = self.base_ref(cls, node.value) if name and cls is not None else None
+            if owner is not None and owner.found:
+                return list(self.template_fields(self.mro(owner.path)[0]))
+            raise NotStatic(f"{name}.template_fields: {name} is not installed")
         raise NotStatic(f"cannot evaluate {cst.Module([]).code_for_node(node)!r}")
 
     def _evaluate_call(self, node: cst.Call, module: str, cls: ClassInfo | None) -> list[str]:
         name = dotted(node.func) or ""
-        args = [a for a in node.args]
+        args = list(node.args)
         if name.rsplit(".", 1)[-1] == "aws_template_fields":
             extra: list[str] = []
             for arg in args:
@@ -311,12 +309,6 @@ def provider_classes(tree: SourceTree) -> Iterator[tuple[str, str]]:
             for name in module.classes:
                 if not name.startswith("_"):
                     yield f"{package}.{file.stem}.{name}", sub
-
-
-def build_reports(tree: SourceTree | None = None) -> list[ClassReport]:
-    builder = _Builder(tree or SourceTree(_search_path()))
-    reports = [builder.report(path, sub) for path, sub in provider_classes(builder.tree)]
-    return sorted((r for r in reports if r is not None), key=lambda r: r.path)
 
 
 def _root_params(builder: _Builder, root: str) -> list[tuple[str, bool]]:

@@ -173,3 +173,24 @@ def test_registry_rejects_duplicates() -> None:
     with pytest.raises(ValueError):
         registry.add_legacy("a.C", "a.B")
         registry.add_legacy("a.C", "a.D")
+
+
+def _modules_after(code: str) -> set[str]:
+    import subprocess
+    import sys
+
+    script = f"import sys\n{code}\nprint('\\n'.join(sorted(sys.modules)))"
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
+    return set(done.stdout.split())
+
+
+def test_loading_imports_neither_airflow_nor_libcst() -> None:
+    modules = _modules_after("from dag_converter.registry import get_registry; get_registry()")
+    assert "libcst" not in modules
+    assert not any(m == "airflow" or m.startswith("airflow.") for m in modules)
+
+
+@requires_shipped_provider
+def test_build_reads_the_provider_without_importing_it() -> None:
+    modules = _modules_after("from dag_converter.registry._build import build_registry_data; build_registry_data()")
+    assert not any(m == "airflow" or m.startswith("airflow.") for m in modules)
