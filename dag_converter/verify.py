@@ -50,7 +50,7 @@ class VerifyUnavailable(Exception):
 
 
 class SourceLoadError(Exception):
-    """Airflow could not import the Python DAG file; the message is one line naming file and cause."""
+    """Airflow could not import the Python DAG file; a one-line message naming file and cause."""
 
 
 class YamlLoadError(Exception):
@@ -96,8 +96,12 @@ def verify(
     _require_airflow()
     py_dags = _load_python(Path(py_file))
     yaml_dags: dict[str, Any] = {}
-    for yaml_file in yaml_files:
-        yaml_dags.update(_load_yaml(Path(yaml_file)))
+    origin: dict[str, Path] = {}
+    for yaml_file in map(Path, yaml_files):
+        for dag_id, dag in _load_yaml(yaml_file).items():
+            if dag_id in origin:
+                raise YamlLoadError(f"{yaml_file}: dag {dag_id!r} is also in {origin[dag_id]}")
+            yaml_dags[dag_id], origin[dag_id] = dag, yaml_file
 
     diffs: list[Difference] = []
     for dag_id in [*py_dags, *sorted(yaml_dags.keys() - py_dags.keys())]:
@@ -173,10 +177,20 @@ def _load_python(py_file: Path) -> dict[str, Any]:
 
     if not py_file.is_file():
         raise SourceLoadError(f"{py_file}: no such file")
-    # safe_mode=False: DagBag would otherwise skip files that do not contain both the strings
-    # "airflow" and "dag" without importing them; the caller says this file holds DAGs.
-    with _quiet():
-        bag = DagBag(dag_folder=str(py_file), include_examples=False, safe_mode=False)
+    # Airflow puts the dags folder on sys.path (on MWAA, /usr/local/airflow/dags), so DAG files
+    # import helper modules that sit beside them; DagBag given a single file does not.
+    folder = str(py_file.resolve().parent)
+    added = folder not in sys.path
+    if added:
+        sys.path.insert(0, folder)
+    try:
+        # safe_mode=False: DagBag would otherwise skip, without importing, a file that does not
+        # contain both the strings "airflow" and "dag"; the caller says this file holds DAGs.
+        with _quiet():
+            bag = DagBag(dag_folder=str(py_file), include_examples=False, safe_mode=False)
+    finally:
+        if added:
+            sys.path.remove(folder)
     if bag.import_errors:
         trace = next(iter(bag.import_errors.values()))
         raise SourceLoadError(f"{py_file}: Airflow cannot import it: {_cause(trace, py_file)}")
@@ -230,7 +244,14 @@ _NOT_ARGUMENTS = frozenset({"task_id", "dag", "task_group", "params", "default_a
 
 # Compared for every task whether or not anything passed them: their effective values combine
 # operator arguments, default_args (DAG and task group) and the DAG's own dates.
-_EFFECTIVE = ("retries", "retry_delay", "execution_timeout", "trigger_rule", "start_date", "end_date")
+_EFFECTIVE = (
+    "retries",
+    "retry_delay",
+    "execution_timeout",
+    "trigger_rule",
+    "start_date",
+    "end_date",
+)
 
 _YAML_DOC_HEADING = "## YML DAG\n```yaml\n"
 
@@ -238,6 +259,8 @@ _YAML_DOC_HEADING = "## YML DAG\n```yaml\n"
 def _compare_dags(dag_id: str, py_dag: Any, yaml_dag: Any) -> Iterator[Difference]:
     py_fields, yaml_fields = _dag_fields(py_dag), _dag_fields(yaml_dag, from_yaml=True)
     for name, py_value in py_fields.items():
+        if name == "schedule" and py_value != yaml_fields[name] and _same_runs(py_dag, yaml_dag):
+            continue
         if py_value != yaml_fields[name]:
             yield Difference(dag_id, None, name, _show(py_value), _show(yaml_fields[name]))
 
@@ -248,7 +271,12 @@ def _compare_dags(dag_id: str, py_dag: Any, yaml_dag: Any) -> Iterator[Differenc
         elif task_id not in py_tasks:
             yield Difference(dag_id, task_id, "task", MISSING, PRESENT)
         else:
-            yield from _compare_tasks(dag_id, task_id, py_tasks[task_id], yaml_tasks[task_id])
+            yield from _compare_tasks(
+                dag_id,
+                task_id,
+                _TaskView(py_tasks[task_id], py_dag, py_fields),
+                _TaskView(yaml_tasks[task_id], yaml_dag, yaml_fields),
+            )
 
 
 def _dag_fields(dag: Any, *, from_yaml: bool = False) -> dict[str, Any]:
@@ -267,8 +295,7 @@ def _dag_fields(dag: Any, *, from_yaml: bool = False) -> dict[str, Any]:
         "schedule": _timetable(dag.timetable),
         # The zone the cron runs in; dag-factory's `timezone` key must reproduce the source's.
         "timezone": getattr(dag.timezone, "name", str(dag.timezone)),
-        "start_date": _norm(dag.start_date),
-        "end_date": _norm(dag.end_date),
+        **_time_restriction(dag),
         "catchup": dag.catchup,
         "params": _norm(dag.params),
         "max_active_runs": dag.max_active_runs,
@@ -278,6 +305,71 @@ def _dag_fields(dag: Any, *, from_yaml: bool = False) -> dict[str, Any]:
         "tags": tags,
         "doc_md": doc_md,
     }
+
+
+def _time_restriction(dag: Any) -> dict[str, Any]:
+    """The first and last instants the scheduler may run the DAG for, as UTC instants.
+
+    Not the raw DAG attributes: DAG() takes its start_date from default_args only when the
+    argument is omitted, and dag-factory always passes `start_date=None` when the YAML has none
+    at DAG level, so a default_args start_date leaves the YAML DAG's own start_date unset. The
+    scheduler uses the earliest of the DAG's and its tasks' start dates and, when every task has
+    one, the latest end date (airflow/models/dag.py, DAG._time_restriction), so compare that.
+    """
+    start_dates = [task.start_date for task in dag.tasks if task.start_date]
+    if dag.start_date is not None:
+        start_dates.append(dag.start_date)
+    latest = dag.end_date
+    end_dates = [task.end_date for task in dag.tasks if task.end_date]
+    if end_dates and len(end_dates) == len(dag.tasks):
+        if dag.end_date is not None:
+            end_dates.append(dag.end_date)
+        latest = max(end_dates)
+    earliest = min(start_dates) if start_dates else None
+    return {"start_date": _norm(earliest), "end_date": _norm(latest)}
+
+
+#: How many scheduled runs `_same_runs` compares: 100 hourly runs are four days, 100 weekly
+#: runs two years, enough to see a different hour, weekday or day of month.
+_RUNS_COMPARED = 100
+
+
+def _same_runs(py_dag: Any, yaml_dag: Any) -> bool:
+    """Whether two differently written schedules produce the same runs.
+
+    The converter rewrites what MWAA Serverless cannot take (a timedelta schedule becomes a cron,
+    presets may become crons); Airflow then builds another timetable class. Equal runs, each
+    with the same logical date, data interval and run-after instant, are equal behaviour.
+    Compared from the effective start date with catchup on, so "now" plays no part.
+    """
+    from airflow.timetables.base import TimeRestriction
+    from airflow.utils.timezone import coerce_datetime
+
+    def runs(dag: Any) -> list[tuple[Any, ...]]:
+        window = _time_restriction(dag)
+        # Cron timetables need pendulum instants (they call in_timezone), like the scheduler's.
+        earliest, latest = (
+            coerce_datetime(w.key) if w is not None else None for w in window.values()
+        )
+        restriction = TimeRestriction(earliest, latest, True)
+        found: list[tuple[Any, ...]] = []
+        last = None
+        for _ in range(_RUNS_COMPARED):
+            info = dag.timetable.next_dagrun_info(
+                last_automated_data_interval=last, restriction=restriction
+            )
+            if info is None:
+                break
+            interval = info.data_interval
+            instants = (info.logical_date, interval.start, interval.end, info.run_after)
+            found.append(tuple(_norm(v) for v in instants))
+            last = interval
+        return found
+
+    try:
+        return runs(py_dag) == runs(yaml_dag)
+    except Exception:  # pragma: no cover - a timetable that cannot plan without a database
+        return False
 
 
 def _timetable(timetable: Any) -> _Shown:
@@ -294,7 +386,34 @@ def _timetable(timetable: Any) -> _Shown:
     return _Shown("timetable", f"{path}{detail}", f"{type(timetable).__name__}({detail})")
 
 
-def _compare_tasks(dag_id: str, task_id: str, py_task: Any, yaml_task: Any) -> Iterator[Difference]:
+@dataclass(frozen=True, slots=True)
+class _TaskView:
+    """A task with the DAG it belongs to, to tell its own values from inherited ones."""
+
+    task: Any
+    dag: Any
+    dag_fields: Mapping[str, Any]
+
+    def value(self, name: str) -> Any:
+        value = _argument(self.task, name)
+        if name in ("start_date", "end_date") and value == self.dag_fields[name]:
+            # Every task inherits the DAG's dates (DAG.add_task); a difference there is already
+            # reported once for the DAG, so only a task's own, different date counts here.
+            return _INHERITED
+        return value
+
+    def own_params(self) -> Any:
+        # A task's params are the DAG's merged with its own; the DAG's are compared once.
+        dag_params = _norm(self.dag.params)
+        task_params = _norm(self.task.params)
+        return {k: v for k, v in task_params.items() if dag_params.get(k, _NOT_SET) != v}
+
+
+def _compare_tasks(
+    dag_id: str, task_id: str, py_view: _TaskView, yaml_view: _TaskView
+) -> Iterator[Difference]:
+    py_task, yaml_task = py_view.task, yaml_view.task
+
     def diff(name: str, py_value: Any, yaml_value: Any) -> Difference | None:
         if py_value == yaml_value:
             return None
@@ -306,8 +425,8 @@ def _compare_tasks(dag_id: str, task_id: str, py_task: Any, yaml_task: Any) -> I
     ]
     names = _argument_names(py_task) | _argument_names(yaml_task) | set(_EFFECTIVE)
     for name in sorted(names - _NOT_ARGUMENTS):
-        checks.append(diff(name, _argument(py_task, name), _argument(yaml_task, name)))
-    checks.append(diff("params", _norm(py_task.params), _norm(yaml_task.params)))
+        checks.append(diff(name, py_view.value(name), yaml_view.value(name)))
+    checks.append(diff("params", py_view.own_params(), yaml_view.own_params()))
     for name in sorted(_expanded(py_task).keys() | _expanded(yaml_task).keys()):
         checks.append(
             diff(
@@ -333,7 +452,9 @@ def _is_mapped(task: Any) -> bool:
 def _expanded(task: Any) -> dict[str, Any]:
     if not _is_mapped(task):
         return {}
-    return dict(getattr(task.expand_input, "value", {}) or {})
+    value = getattr(task.expand_input, "value", None)
+    # expand() gives a mapping of argument to values; expand_kwargs() one list or XComArg.
+    return dict(value) if isinstance(value, Mapping) else {"kwargs": value}
 
 
 def _argument_names(task: Any) -> set[str]:
@@ -374,6 +495,14 @@ class _NotSet:
 
 
 _NOT_SET: Any = _NotSet()
+
+
+class _Inherited:
+    def __repr__(self) -> str:
+        return "<the DAG's>"
+
+
+_INHERITED: Any = _Inherited()
 
 
 def _default(cls: Any, name: str) -> Any:
@@ -435,16 +564,23 @@ def _xcom_template(task_id: str, key: str | None) -> str:
 _DAGBAG_MODULE = re.compile(r"^unusual_prefix_[0-9a-f]+_")
 
 
-def _norm(value: Any) -> Any:
+#: Nesting depth at which `_norm` stops descending; object graphs can be cyclic.
+_MAX_DEPTH = 20
+
+
+def _norm(value: Any, depth: int = 0) -> Any:
     """A comparable, readable form of an operator or DAG value.
 
     XComArgs become the Jinja string the converter writes, durations their total seconds,
     instants aware UTC datetimes, enums their value, tuples lists, sets sorted lists.
     """
+    if depth > _MAX_DEPTH:
+        return _Shown("object", "...", "...")
+    deeper = depth + 1
     if value is None or value is _NOT_SET or isinstance(value, (bool, int, float, bytes)):
         return value
     if isinstance(value, enum.Enum):
-        return _norm(value.value)
+        return _norm(value.value, deeper)
     if isinstance(value, str):
         return _XCOM_PULL.sub(lambda m: _xcom_template(m.group(2), m.group(4)), value)
     if isinstance(value, _dt.timedelta):
@@ -461,23 +597,28 @@ def _norm(value: Any) -> Any:
     if xcom is not None:
         return xcom
     if hasattr(value, "dump") and type(value).__name__ == "ParamsDict":
-        return _norm(value.dump())
+        return _norm(value.dump(), deeper)
     if type(value).__name__ == "Param" and hasattr(value, "value"):
-        return _norm(value.value)
+        return _norm(value.value, deeper)
     if isinstance(value, Mapping):
-        return {str(k): _norm(v) for k, v in value.items()}
+        return {str(k): _norm(v, deeper) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
-        return [_norm(v) for v in value]
+        return [_norm(v, deeper) for v in value]
     if isinstance(value, (set, frozenset)):
-        return sorted((_norm(v) for v in value), key=repr)
+        return sorted((_norm(v, deeper) for v in value), key=repr)
     if hasattr(value, "task_id") and hasattr(value, "upstream_task_ids"):
         return _Shown("task", value.task_id, f"<task {value.task_id!r}>")
-    if inspect.isclass(value) or callable(value) and hasattr(value, "__qualname__"):
+    if isinstance(value, functools.partial):
+        # dag-factory builds callbacks given as {callback: f, kw: v} as functools.partial.
+        parts = (value.func, list(value.args), value.keywords)
+        text = f"partial{tuple(_norm(part, deeper) for part in parts)!r}"
+        return _Shown("callable", text, text)
+    if inspect.isclass(value) or (callable(value) and hasattr(value, "__qualname__")):
         module = _DAGBAG_MODULE.sub("", getattr(value, "__module__", "") or "")
         path = f"{module}.{value.__qualname__}"
         return _Shown("callable", path, path)
     if hasattr(value, "__dict__"):
-        state = repr(_norm(vars(value)))
+        state = repr(_norm(vars(value), deeper))
         text = f"{_class_path(type(value))}({state})"
         return _Shown("object", text, text)
     return _Shown("object", repr(value), repr(value))  # pragma: no cover - slotted objects

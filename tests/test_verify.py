@@ -63,6 +63,7 @@ def messages(py: str, *yamls: Path, expect_all: bool = False) -> list[str]:
         ("retries.py", "retries.yaml"),
         ("groups.py", "groups.yaml"),
         ("berlin.py", "berlin.yaml"),
+        ("hourly.py", "hourly.yaml"),
     ],
 )
 def test_correct_yaml_is_equivalent(py: str, yaml: str) -> None:
@@ -128,8 +129,17 @@ def test_correct_yaml_is_equivalent(py: str, yaml: str) -> None:
                 "dag 'berlin': timezone differs: python 'Europe/Berlin' vs yaml 'UTC'",
                 "dag 'berlin': start_date differs: "
                 "python 2024-12-31T23:00:00+00:00 vs yaml 2025-01-01T00:00:00+00:00",
-                "dag 'berlin' task 'list': start_date differs: "
-                "python 2024-12-31T23:00:00+00:00 vs yaml 2025-01-01T00:00:00+00:00",
+            ],
+        ),
+        (
+            "hourly.py",
+            "hourly_wrong_schedule.yaml",
+            [
+                "dag 'hourly': schedule differs: python DeltaTriggerTimetable({'delta': 3600.0, "
+                "'interval': 0.0}) vs yaml CronTriggerTimetable({'expression': '30 * * * *', "
+                "'timezone': 'UTC', 'interval': 0.0, 'run_immediately': False})",
+                "dag 'hourly' task 'list': params differs: "
+                "python {'limit': 10} vs yaml {'limit': 20}",
             ],
         ),
     ],
@@ -217,3 +227,11 @@ def test_importing_verify_does_not_import_airflow() -> None:
         check=False,
     )
     assert result.returncode == 0, result.stderr
+
+
+def test_dag_in_two_yaml_files_raises_yaml_load_error(tmp_path: Path) -> None:
+    """Two YAML files building the same dag_id cannot both be the conversion."""
+    copy = tmp_path / "fan_copy.yaml"
+    copy.write_text((CASES / "fan.yaml").read_text())
+    with pytest.raises(YamlLoadError, match="dag 'fan' is also in"):
+        verify(CASES / "fan.py", [CASES / "fan.yaml", copy])
