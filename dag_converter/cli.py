@@ -129,5 +129,61 @@ def _print_summary(report: "RunReport", out_dir: Path, color: bool) -> None:
                f"{s['errors']} errors, {s['warnings']} warnings; YAML and report in {out_dir}", err=True)
 
 
+@main.command()
+@click.option("--target", type=click.Choice(["mwaa-serverless", "dag-factory"]), default="mwaa-serverless",
+              show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+def operators(target: str, as_json: bool) -> None:
+    """List the operator classes the rule registry supports, grouped by service."""
+    from dag_converter.registry._render import render_operators
+
+    click.echo(render_operators(target, as_json), nl=False)
+
+
+@main.group()
+def registry() -> None:
+    """Maintain the rule registry generated from the Amazon provider's source."""
+
+
+@registry.command("build")
+@click.option("--provider-version", default=None, help="Require this installed provider version.")
+@click.option("--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Where to write the data file (default: the package's data folder).")
+def registry_build(provider_version: str | None, output: Path | None) -> None:
+    """Regenerate the registry data by reading the installed provider's source (nothing is imported)."""
+    from dag_converter.registry._build import write_registry_data
+
+    try:
+        written = write_registry_data(output, provider_version)
+    except (RuntimeError, OSError) as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(EXIT_USAGE)
+    click.echo(f"wrote {written}", err=True)
+
+
+@main.command()
+@click.argument("py_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("yaml_files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def verify(py_file: Path, yaml_files: tuple[Path, ...]) -> None:
+    """Prove the YAML builds the same DAG as the Python file.
+
+    This LOADS AND RUNS the Python DAG file with Airflow (and the YAML with dag-factory); use it
+    only on code you trust. Needs the verify extra: pip install "dag-converter[verify]".
+    """
+    from dag_converter.verify import SourceLoadError, VerifyUnavailable, YamlLoadError, verify as run_verify
+
+    try:
+        differences = run_verify(py_file, list(yaml_files))
+    except (VerifyUnavailable, SourceLoadError, YamlLoadError) as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(EXIT_USAGE)
+    for difference in differences:
+        click.echo(f"{py_file}: {difference.message}", err=True)
+    if differences:
+        click.echo(f"{len(differences)} differences", err=True)
+        sys.exit(EXIT_REFUSED)
+    click.echo(f"equivalent: {py_file} and {', '.join(map(str, yaml_files))}", err=True)
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()
