@@ -1,0 +1,387 @@
+"""Benchmark dag-converter against the libcst parse floor and the AWS converter, on one machine.
+
+    python benchmarks/run.py [--files N] [--runs K] [--reference-venv DIR] [--create-reference-venv]
+
+1. Builds a corpus in benchmarks/corpus/all/: the Amazon provider 9.30.0 system-test example DAGs
+   (downloaded once with pip into ~/.cache/dag-converter-corpus, like
+   ../shared/corpus/fetch-provider-examples.sh) plus fixtures/dags/*.py and tests/verify_cases/*.py,
+   copied round-robin up to N files with every DAG id renamed so that no two copies collide.
+2. Times, each as the median of K runs:
+   - the parse floor: `libcst.parse_module` over every file, in this process (texts read first);
+   - the same floor in a cold process (interpreter start + `import libcst` + parse), for scale;
+   - `dag-converter convert` end to end in a cold process (subprocess), with `--jobs 1` when the
+     option exists (detected from `convert --help`) and with the default jobs;
+   - `dag-converter --version` cold start;
+   - the AWS tool (python-to-yaml-dag-converter-mwaa-serverless 0.1.4, folder mode,
+     `--no-validate`) from the virtualenv given by --reference-venv. It refuses many files (it
+     imports each DAG with Airflow), so it is compared with ours on the files both convert: one
+     discovery run of each tool over the distinct seed files decides which seeds both convert, and
+     their copies form benchmarks/corpus/common/.
+3. Peak memory is the child's maximum resident set size from wait4(2) (for a process that starts
+   workers: the largest single process among it and its waited-for children).
+4. Prints a table and writes it as JSON to benchmarks/results/latest.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tarfile
+import tempfile
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+BENCH = ROOT / "benchmarks"
+PROVIDER_VERSION = "9.30.0"
+REFERENCE_PACKAGE = "python-to-yaml-dag-converter-mwaa-serverless==0.1.4"
+CACHE = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "dag-converter-corpus"
+
+# DAG ids written as literals: `dag_id="x"`, `DAG_ID = "x"`, `DAG("x"`.
+_DAG_ID = re.compile(r"""(\bdag_id\s*=\s*|\bDAG_ID\s*=\s*|\bDAG\(\s*)(["'])([^"'\\\n]+)\2""")
+
+
+# ---------------------------------------------------------------------------------------------
+# corpus
+
+
+def provider_examples(version: str = PROVIDER_VERSION) -> Path:
+    """The provider's system-test example DAG folder, downloaded once (the sdist, never imported)."""
+    dest = CACHE / f"amazon-{version}"
+    folder = dest / "tests" / "system" / "amazon" / "aws"
+    if folder.is_dir():
+        return folder
+    with tempfile.TemporaryDirectory() as tmp:
+        subprocess.run([sys.executable, "-m", "pip", "download", "--quiet", "--no-deps", "--no-binary", ":all:",
+                        f"apache-airflow-providers-amazon=={version}", "-d", tmp], check=True)
+        with tarfile.open(Path(tmp) / f"apache_airflow_providers_amazon-{version}.tar.gz") as archive:
+            archive.extractall(tmp, filter="data")
+        dest.mkdir(parents=True, exist_ok=True)
+        shutil.copytree(Path(tmp) / f"apache_airflow_providers_amazon-{version}" / "tests", dest / "tests",
+                        dirs_exist_ok=True)
+    return folder
+
+
+def seed_files() -> list[Path]:
+    seeds = sorted(provider_examples().glob("example_*.py"))
+    for folder in (ROOT / "fixtures" / "dags", ROOT / "tests" / "verify_cases"):
+        if folder.is_dir():
+            seeds.extend(sorted(folder.glob("*.py")))
+    return seeds
+
+
+def rename_dag_ids(text: str, suffix: str) -> str:
+    return _DAG_ID.sub(lambda m: f"{m.group(1)}{m.group(2)}{m.group(3)}{suffix}{m.group(2)}", text)
+
+
+def copy_name(seed_index: int, copy: int, seed: Path) -> str:
+    return f"s{seed_index:03d}_c{copy:03d}_{seed.stem}.py"
+
+
+def build_corpus(seeds: list[Path], count: int, folder: Path, keep: set[int] | None = None) -> list[Path]:
+    """`count` files copied round-robin from the seeds (only the seeds in `keep`, if given)."""
+    if folder.exists():
+        shutil.rmtree(folder)
+    folder.mkdir(parents=True)
+    chosen = [(i, s) for i, s in enumerate(seeds) if keep is None or i in keep]
+    texts = {i: s.read_text(encoding="utf-8") for i, s in chosen}
+    files = []
+    for n in range(count):
+        index, seed = chosen[n % len(chosen)]
+        copy = n // len(chosen)
+        target = folder / copy_name(index, copy, seed)
+        target.write_text(rename_dag_ids(texts[index], f"_s{index}_c{copy}"), encoding="utf-8")
+        files.append(target)
+    return files
+
+
+# ---------------------------------------------------------------------------------------------
+# measuring
+
+
+@dataclass
+class Run:
+    seconds: float
+    max_rss_mb: float
+    returncode: int
+
+
+def run_cold(argv: list[str], env: dict[str, str], cwd: Path | None = None, log: Path | None = None) -> Run:
+    """Run a process to the end; wall time and its peak RSS (from wait4, children included)."""
+    out = open(log, "wb") if log else subprocess.DEVNULL
+    try:
+        start = time.perf_counter()
+        process = subprocess.Popen(argv, env=env, cwd=cwd, stdout=out, stderr=subprocess.STDOUT)
+        _, status, usage = os.wait4(process.pid, 0)
+        elapsed = time.perf_counter() - start
+        process.returncode = os.waitstatus_to_exitcode(status)
+    finally:
+        if log:
+            out.close()  # type: ignore[union-attr]
+    return Run(elapsed, usage.ru_maxrss / 1024, process.returncode)
+
+
+@dataclass
+class Row:
+    name: str
+    files: int
+    runs: list[float] = field(default_factory=list)
+    max_rss_mb: float | None = None
+    note: str = ""
+
+    @property
+    def median(self) -> float:
+        return statistics.median(self.runs)
+
+    @property
+    def ms_per_file(self) -> float:
+        return 1000 * self.median / self.files
+
+    @property
+    def files_per_s(self) -> float:
+        return self.files / self.median
+
+    def as_json(self) -> dict[str, object]:
+        data = asdict(self)
+        data.update(median_s=round(self.median, 4), ms_per_file=round(self.ms_per_file, 3),
+                    files_per_s=round(self.files_per_s, 1))
+        return data
+
+
+def our_env() -> dict[str, str]:
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
+    env["NO_COLOR"] = "1"
+    return env
+
+
+def reference_env(venv: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}
+    env["PATH"] = f"{venv / 'bin'}{os.pathsep}{env.get('PATH', '')}"
+    env["NO_COLOR"] = "1"
+    env.setdefault("AIRFLOW_HOME", str(BENCH / "results" / ".airflow-home"))
+    return env
+
+
+def ours_argv(folder: Path, output: Path, jobs: int | None) -> list[str]:
+    argv = [sys.executable, "-m", "dag_converter", "convert", str(folder), "--output", str(output), "--quiet",
+            "--no-color"]
+    return argv + (["--jobs", str(jobs)] if jobs is not None else [])
+
+
+def has_jobs_option() -> bool:
+    result = subprocess.run([sys.executable, "-m", "dag_converter", "convert", "--help"], env=our_env(),
+                            capture_output=True, text=True, check=True)
+    return "--jobs" in result.stdout
+
+
+def time_ours(name: str, folder: Path, files: int, runs: int, jobs: int | None, note: str = "") -> Row:
+    row = Row(name, files, note=note)
+    rss = []
+    for _ in range(runs):
+        with tempfile.TemporaryDirectory() as out:
+            result = run_cold(ours_argv(folder, Path(out), jobs), our_env())
+        if result.returncode not in (0, 1):
+            raise SystemExit(f"{name}: dag-converter exited {result.returncode}")
+        row.runs.append(result.seconds)
+        rss.append(result.max_rss_mb)
+    row.max_rss_mb = max(rss)
+    return row
+
+
+_FLOOR_SCRIPT = """
+import sys, time
+texts = [open(p, encoding="utf-8").read() for p in sys.argv[1:]]
+import libcst
+for t in texts:
+    libcst.parse_module(t)
+"""
+
+
+def time_floor(files: list[Path], runs: int) -> tuple[Row, Row]:
+    import libcst
+
+    texts = [f.read_text(encoding="utf-8") for f in files]
+    libcst.parse_module(texts[0])  # warm the parser once
+    warm = Row("libcst.parse_module (in-process)", len(files), note="parse floor")
+    for _ in range(runs):
+        start = time.perf_counter()
+        for text in texts:
+            libcst.parse_module(text)
+        warm.runs.append(time.perf_counter() - start)
+    cold = Row("libcst.parse_module (cold process)", len(files), note="start + import libcst + parse")
+    listing = BENCH / "results" / ".floor-files.txt"
+    listing.write_text("\n".join(map(str, files)))
+    rss = []
+    for _ in range(runs):
+        result = run_cold([sys.executable, "-c", _FLOOR_SCRIPT.replace("sys.argv[1:]",
+                                                                        f"open({str(listing)!r}).read().split()")],
+                          our_env())
+        cold.runs.append(result.seconds)
+        rss.append(result.max_rss_mb)
+    cold.max_rss_mb = max(rss)
+    return warm, cold
+
+
+def time_version(runs: int) -> Row:
+    row = Row("dag-converter --version (cold)", 1)
+    for _ in range(max(runs, 5)):
+        row.runs.append(run_cold([sys.executable, "-m", "dag_converter", "--version"], our_env()).seconds)
+    return row
+
+
+# ---------------------------------------------------------------------------------------------
+# the reference tool
+
+
+def create_reference_venv(venv: Path) -> None:
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+    subprocess.run([str(venv / "bin" / "python"), "-m", "pip", "install", "--quiet", REFERENCE_PACKAGE], check=True)
+
+
+def reference_argv(venv: Path, folder: Path, output: Path) -> list[str]:
+    return [str(venv / "bin" / "dag-converter"), "convert", str(folder), "--output", str(output), "--no-validate"]
+
+
+def reference_converted(log_text: str) -> set[str]:
+    """Input file names the reference wrote at least one YAML for, from its log (it prints
+    `Filling up the DagBag from <path>` before each file and `YAML written to <path>` per DAG)."""
+    converted, current = set(), None
+    for line in log_text.splitlines():
+        found = re.search(r"Filling up the DagBag from (\S+)", line)
+        if found:
+            current = Path(found.group(1)).name
+        elif "YAML written to" in line and current:
+            converted.add(current)
+    return converted
+
+
+def ours_converted(report: Path) -> set[str]:
+    data = json.loads(report.read_text(encoding="utf-8"))
+    return {Path(f["path"]).name for f in data["files"] if f["status"] in ("converted", "partial")}
+
+
+def discover_common(seeds: list[Path], venv: Path) -> tuple[set[int], dict[str, int]]:
+    """Seeds (by index) that both tools convert, from one run of each over one copy of every seed."""
+    folder = BENCH / "corpus" / "seeds"
+    files = build_corpus(seeds, len(seeds), folder)
+    with tempfile.TemporaryDirectory() as tmp:
+        run_cold(ours_argv(folder, Path(tmp) / "ours", None), our_env())
+        ours = ours_converted(Path(tmp) / "ours" / "conversion-report.json")
+        log = Path(tmp) / "reference.log"
+        run_cold(reference_argv(venv, folder, Path(tmp) / "reference"), reference_env(venv), cwd=Path(tmp), log=log)
+        theirs = reference_converted(log.read_text(encoding="utf-8", errors="replace"))
+    both = {i for i, f in enumerate(files) if f.name in ours and f.name in theirs}
+    return both, {"seeds": len(seeds), "ours": len(ours), "reference": len(theirs), "both": len(both)}
+
+
+def time_reference(venv: Path, folder: Path, files: int, runs: int) -> Row:
+    row = Row("AWS converter 0.1.4 folder mode --no-validate", files)
+    rss = []
+    for _ in range(runs):
+        with tempfile.TemporaryDirectory() as tmp:
+            result = run_cold(reference_argv(venv, folder, Path(tmp) / "out"), reference_env(venv), cwd=Path(tmp))
+        row.runs.append(result.seconds)
+        rss.append(result.max_rss_mb)
+    row.max_rss_mb = max(rss)
+    return row
+
+
+# ---------------------------------------------------------------------------------------------
+# report
+
+
+def render_table(rows: list[Row]) -> str:
+    header = f"{'measurement':52} {'files':>6} {'median s':>9} {'ms/file':>9} {'files/s':>9} {'peak MB':>8}  note"
+    lines = [header, "-" * len(header)]
+    for r in rows:
+        rss = f"{r.max_rss_mb:8.0f}" if r.max_rss_mb is not None else f"{'-':>8}"
+        lines.append(f"{r.name:52} {r.files:6d} {r.median:9.3f} {r.ms_per_file:9.2f} {r.files_per_s:9.1f} {rss}  {r.note}")
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--files", type=int, default=1000, help="corpus size (default 1000)")
+    parser.add_argument("--runs", type=int, default=5, help="runs per measurement; the median is reported")
+    parser.add_argument("--reference-venv", type=Path, default=None,
+                        help="virtualenv holding " + REFERENCE_PACKAGE)
+    parser.add_argument("--create-reference-venv", action="store_true",
+                        help="create --reference-venv first (installs Airflow: minutes)")
+    parser.add_argument("--reference-runs", type=int, default=3, help="runs of the (slow) reference tool")
+    parser.add_argument("--output", type=Path, default=BENCH / "results" / "latest.json")
+    args = parser.parse_args()
+
+    (BENCH / "results").mkdir(parents=True, exist_ok=True)
+    seeds = seed_files()
+    corpus = BENCH / "corpus" / "all"
+    files = build_corpus(seeds, args.files, corpus)
+    print(f"corpus: {len(files)} files from {len(seeds)} seeds in {corpus.relative_to(ROOT)}", file=sys.stderr)
+
+    rows: list[Row] = []
+    floor, floor_cold = time_floor(files, args.runs)
+    rows += [floor, floor_cold]
+    jobs = has_jobs_option()
+    if jobs:
+        rows.append(time_ours("dag-converter convert --jobs 1 (cold)", corpus, len(files), args.runs, 1))
+        rows.append(time_ours("dag-converter convert, default jobs (cold)", corpus, len(files), args.runs, None))
+    else:
+        rows.append(time_ours("dag-converter convert (cold, single process)", corpus, len(files), args.runs, None,
+                              note="no --jobs option on this branch"))
+    single, default = rows[2], rows[-1]
+    rows.append(time_version(args.runs))
+
+    ratios: dict[str, float] = {
+        "ours_single_vs_floor": round(single.ms_per_file / floor.ms_per_file, 2),
+        "ours_single_vs_cold_floor": round(single.ms_per_file / floor_cold.ms_per_file, 2),
+    }
+    common: dict[str, object] = {}
+    venv = args.reference_venv
+    if venv is not None and args.create_reference_venv and not (venv / "bin" / "dag-converter").exists():
+        create_reference_venv(venv)
+    if venv is not None and (venv / "bin" / "dag-converter").exists():
+        both, counts = discover_common(seeds, venv)
+        common.update(counts)
+        if both:
+            count = sum(1 for n in range(args.files) if (n % len(seeds)) in both)
+            folder = BENCH / "corpus" / "common"
+            build_corpus(seeds, count, folder, keep=both)
+            common["files"] = count
+            note = f"{count} files from the {len(both)} seeds both tools convert"
+            ours_common = time_ours("dag-converter convert, default jobs (common files)", folder, count, args.runs,
+                                    None, note=note)
+            theirs = time_reference(venv, folder, count, args.reference_runs)
+            theirs.note = note
+            rows += [ours_common, theirs]
+            ratios["reference_vs_ours_common"] = round(theirs.ms_per_file / ours_common.ms_per_file, 1)
+    elif venv is not None:
+        print(f"no reference tool in {venv}; pass --create-reference-venv to install it", file=sys.stderr)
+
+    table = render_table(rows)
+    print(table)
+    if common:
+        print(f"common files: of {common['seeds']} distinct seed files ours converts {common['ours']}, "
+              f"the reference {common['reference']}, both {common['both']}")
+    for key, value in ratios.items():
+        print(f"{key}: {value}x")
+    result = {
+        "machine": {"python": platform.python_version(), "platform": platform.platform(), "cpus": os.cpu_count()},
+        "corpus": {"files": len(files), "seeds": len(seeds), "provider_version": PROVIDER_VERSION},
+        "runs": args.runs, "jobs_option": jobs, "rows": [r.as_json() for r in rows], "ratios": ratios,
+        "common": common, "table": table,
+    }
+    args.output.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+    print(f"wrote {args.output.relative_to(ROOT) if args.output.is_relative_to(ROOT) else args.output}",
+          file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()
