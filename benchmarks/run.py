@@ -38,6 +38,7 @@ import tempfile
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from collections.abc import Callable
 
 ROOT = Path(__file__).resolve().parent.parent
 BENCH = ROOT / "benchmarks"
@@ -110,12 +111,13 @@ def build_corpus(seeds: list[Path], count: int, folder: Path, keep: set[int] | N
 @dataclass
 class Run:
     seconds: float
+    cpu_seconds: float  #: user + system, the process and its waited-for children
     max_rss_mb: float
     returncode: int
 
 
 def run_cold(argv: list[str], env: dict[str, str], cwd: Path | None = None, log: Path | None = None) -> Run:
-    """Run a process to the end; wall time and its peak RSS (from wait4, children included)."""
+    """Run a process to the end: wall time, CPU time and peak RSS (from wait4, children included)."""
     out = open(log, "wb") if log else subprocess.DEVNULL
     try:
         start = time.perf_counter()
@@ -126,14 +128,15 @@ def run_cold(argv: list[str], env: dict[str, str], cwd: Path | None = None, log:
     finally:
         if log:
             out.close()  # type: ignore[union-attr]
-    return Run(elapsed, usage.ru_maxrss / 1024, process.returncode)
+    return Run(elapsed, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024, process.returncode)
 
 
 @dataclass
 class Row:
     name: str
     files: int
-    runs: list[float] = field(default_factory=list)
+    runs: list[float] = field(default_factory=list)  #: wall seconds per run
+    cpu_runs: list[float] = field(default_factory=list)  #: CPU seconds per run
     max_rss_mb: float | None = None
     note: str = ""
 
@@ -142,17 +145,30 @@ class Row:
         return statistics.median(self.runs)
 
     @property
+    def cpu_median(self) -> float:
+        return statistics.median(self.cpu_runs)
+
+    @property
     def ms_per_file(self) -> float:
         return 1000 * self.median / self.files
+
+    @property
+    def cpu_ms_per_file(self) -> float:
+        return 1000 * self.cpu_median / self.files
 
     @property
     def files_per_s(self) -> float:
         return self.files / self.median
 
+    def add(self, run: Run) -> None:
+        self.runs.append(run.seconds)
+        self.cpu_runs.append(run.cpu_seconds)
+        self.max_rss_mb = max(self.max_rss_mb or 0.0, run.max_rss_mb)
+
     def as_json(self) -> dict[str, object]:
         data = asdict(self)
         data.update(median_s=round(self.median, 4), ms_per_file=round(self.ms_per_file, 3),
-                    files_per_s=round(self.files_per_s, 1))
+                    cpu_ms_per_file=round(self.cpu_ms_per_file, 3), files_per_s=round(self.files_per_s, 1))
         return data
 
 
@@ -183,59 +199,46 @@ def has_jobs_option() -> bool:
     return "--jobs" in result.stdout
 
 
-def time_ours(name: str, folder: Path, files: int, runs: int, jobs: int | None, note: str = "") -> Row:
-    row = Row(name, files, note=note)
-    rss = []
-    for _ in range(runs):
-        with tempfile.TemporaryDirectory() as out:
-            result = run_cold(ours_argv(folder, Path(out), jobs), our_env())
-        if result.returncode not in (0, 1):
-            raise SystemExit(f"{name}: dag-converter exited {result.returncode}")
-        row.runs.append(result.seconds)
-        rss.append(result.max_rss_mb)
-    row.max_rss_mb = max(rss)
-    return row
+def ours_once(folder: Path, jobs: int | None) -> Run:
+    with tempfile.TemporaryDirectory() as out:
+        result = run_cold(ours_argv(folder, Path(out), jobs), our_env())
+    if result.returncode not in (0, 1):
+        raise SystemExit(f"dag-converter convert {folder} exited {result.returncode}")
+    return result
+
+
+def floor_in_process(texts: list[str]) -> Run:
+    import libcst
+
+    start, cpu = time.perf_counter(), time.process_time()
+    for text in texts:
+        libcst.parse_module(text)
+    return Run(time.perf_counter() - start, time.process_time() - cpu, 0.0, 0)
 
 
 _FLOOR_SCRIPT = """
-import sys, time
-texts = [open(p, encoding="utf-8").read() for p in sys.argv[1:]]
+import sys
+texts = [open(p, encoding="utf-8").read() for p in open(sys.argv[1]).read().split()]
 import libcst
 for t in texts:
     libcst.parse_module(t)
 """
 
 
-def time_floor(files: list[Path], runs: int) -> tuple[Row, Row]:
-    import libcst
+def floor_cold(listing: Path) -> Run:
+    return run_cold([sys.executable, "-c", _FLOOR_SCRIPT, str(listing)], our_env())
 
-    texts = [f.read_text(encoding="utf-8") for f in files]
-    libcst.parse_module(texts[0])  # warm the parser once
-    warm = Row("libcst.parse_module (in-process)", len(files), note="parse floor")
+
+def version_once() -> Run:
+    return run_cold([sys.executable, "-m", "dag_converter", "--version"], our_env())
+
+
+def measure_rounds(measurements: list[tuple[Row, Callable[[], Run]]], runs: int) -> None:
+    """Run every measurement once per round, `runs` rounds: a load change on the machine then
+    touches all of them alike, which keeps their ratios honest."""
     for _ in range(runs):
-        start = time.perf_counter()
-        for text in texts:
-            libcst.parse_module(text)
-        warm.runs.append(time.perf_counter() - start)
-    cold = Row("libcst.parse_module (cold process)", len(files), note="start + import libcst + parse")
-    listing = BENCH / "results" / ".floor-files.txt"
-    listing.write_text("\n".join(map(str, files)))
-    rss = []
-    for _ in range(runs):
-        result = run_cold([sys.executable, "-c", _FLOOR_SCRIPT.replace("sys.argv[1:]",
-                                                                        f"open({str(listing)!r}).read().split()")],
-                          our_env())
-        cold.runs.append(result.seconds)
-        rss.append(result.max_rss_mb)
-    cold.max_rss_mb = max(rss)
-    return warm, cold
-
-
-def time_version(runs: int) -> Row:
-    row = Row("dag-converter --version (cold)", 1)
-    for _ in range(max(runs, 5)):
-        row.runs.append(run_cold([sys.executable, "-m", "dag_converter", "--version"], our_env()).seconds)
-    return row
+        for row, once in measurements:
+            row.add(once())
 
 
 # ---------------------------------------------------------------------------------------------
@@ -283,16 +286,9 @@ def discover_common(seeds: list[Path], venv: Path) -> tuple[set[int], dict[str, 
     return both, {"seeds": len(seeds), "ours": len(ours), "reference": len(theirs), "both": len(both)}
 
 
-def time_reference(venv: Path, folder: Path, files: int, runs: int) -> Row:
-    row = Row("AWS converter 0.1.4 folder mode --no-validate", files)
-    rss = []
-    for _ in range(runs):
-        with tempfile.TemporaryDirectory() as tmp:
-            result = run_cold(reference_argv(venv, folder, Path(tmp) / "out"), reference_env(venv), cwd=Path(tmp))
-        row.runs.append(result.seconds)
-        rss.append(result.max_rss_mb)
-    row.max_rss_mb = max(rss)
-    return row
+def reference_once(venv: Path, folder: Path) -> Run:
+    with tempfile.TemporaryDirectory() as tmp:
+        return run_cold(reference_argv(venv, folder, Path(tmp) / "out"), reference_env(venv), cwd=Path(tmp))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -300,11 +296,13 @@ def time_reference(venv: Path, folder: Path, files: int, runs: int) -> Row:
 
 
 def render_table(rows: list[Row]) -> str:
-    header = f"{'measurement':52} {'files':>6} {'median s':>9} {'ms/file':>9} {'files/s':>9} {'peak MB':>8}  note"
+    header = (f"{'measurement':50} {'files':>5} {'median s':>8} {'ms/file':>8} {'files/s':>8} {'CPU ms/file':>11} "
+              f"{'peak MB':>7}  note")
     lines = [header, "-" * len(header)]
     for r in rows:
-        rss = f"{r.max_rss_mb:8.0f}" if r.max_rss_mb is not None else f"{'-':>8}"
-        lines.append(f"{r.name:52} {r.files:6d} {r.median:9.3f} {r.ms_per_file:9.2f} {r.files_per_s:9.1f} {rss}  {r.note}")
+        rss = f"{r.max_rss_mb:7.0f}" if r.max_rss_mb else f"{'-':>7}"
+        lines.append(f"{r.name:50} {r.files:5d} {r.median:8.3f} {r.ms_per_file:8.2f} {r.files_per_s:8.1f} "
+                     f"{r.cpu_ms_per_file:11.2f} {rss}  {r.note}")
     return "\n".join(lines)
 
 
@@ -324,24 +322,34 @@ def main() -> None:
     seeds = seed_files()
     corpus = BENCH / "corpus" / "all"
     files = build_corpus(seeds, args.files, corpus)
-    print(f"corpus: {len(files)} files from {len(seeds)} seeds in {corpus.relative_to(ROOT)}", file=sys.stderr)
+    n = len(files)
+    print(f"corpus: {n} files from {len(seeds)} seeds in {corpus.relative_to(ROOT)}", file=sys.stderr)
+    texts = [f.read_text(encoding="utf-8") for f in files]
+    floor_in_process(texts[:1])  # import libcst before timing
+    listing = BENCH / "results" / ".floor-files.txt"
+    listing.write_text("\n".join(map(str, files)))
 
-    rows: list[Row] = []
-    floor, floor_cold = time_floor(files, args.runs)
-    rows += [floor, floor_cold]
+    floor = Row("libcst.parse_module (in-process)", n, note="the parse floor")
+    floor_cold_row = Row("libcst.parse_module (cold process)", n, note="interpreter + import libcst + parse")
     jobs = has_jobs_option()
     if jobs:
-        rows.append(time_ours("dag-converter convert --jobs 1 (cold)", corpus, len(files), args.runs, 1))
-        rows.append(time_ours("dag-converter convert, default jobs (cold)", corpus, len(files), args.runs, None))
+        single = Row("dag-converter convert --jobs 1 (cold)", n)
+        default = Row("dag-converter convert, default jobs (cold)", n)
+        ours = [(single, lambda: ours_once(corpus, 1)), (default, lambda: ours_once(corpus, None))]
     else:
-        rows.append(time_ours("dag-converter convert (cold, single process)", corpus, len(files), args.runs, None,
-                              note="no --jobs option on this branch"))
-    single, default = rows[2], rows[-1]
-    rows.append(time_version(args.runs))
+        single = default = Row("dag-converter convert (cold, single process)", n,
+                               note="no --jobs option on this branch")
+        ours = [(single, lambda: ours_once(corpus, None))]
+    version = Row("dag-converter --version (cold)", 1)
+    measurements = [(floor, lambda: floor_in_process(texts)), (floor_cold_row, lambda: floor_cold(listing)),
+                    *ours, (version, version_once)]
+    measure_rounds(measurements, args.runs)
+    rows = [row for row, _ in measurements]
 
     ratios: dict[str, float] = {
         "ours_single_vs_floor": round(single.ms_per_file / floor.ms_per_file, 2),
-        "ours_single_vs_cold_floor": round(single.ms_per_file / floor_cold.ms_per_file, 2),
+        "ours_single_vs_floor_cpu": round(single.cpu_ms_per_file / floor.cpu_ms_per_file, 2),
+        "ours_single_vs_cold_floor": round(single.ms_per_file / floor_cold_row.ms_per_file, 2),
     }
     common: dict[str, object] = {}
     venv = args.reference_venv
@@ -351,15 +359,15 @@ def main() -> None:
         both, counts = discover_common(seeds, venv)
         common.update(counts)
         if both:
-            count = sum(1 for n in range(args.files) if (n % len(seeds)) in both)
+            count = sum(1 for i in range(args.files) if (i % len(seeds)) in both)
             folder = BENCH / "corpus" / "common"
             build_corpus(seeds, count, folder, keep=both)
             common["files"] = count
-            note = f"{count} files from the {len(both)} seeds both tools convert"
-            ours_common = time_ours("dag-converter convert, default jobs (common files)", folder, count, args.runs,
-                                    None, note=note)
-            theirs = time_reference(venv, folder, count, args.reference_runs)
-            theirs.note = note
+            note = f"{count} copies of the {len(both)} seeds both convert"
+            ours_common = Row("dag-converter convert, default jobs (common files)", count, note=note)
+            theirs = Row("AWS converter 0.1.4, folder, --no-validate", count, note=note)
+            measure_rounds([(ours_common, lambda: ours_once(folder, None)),
+                            (theirs, lambda: reference_once(venv, folder))], args.reference_runs)
             rows += [ours_common, theirs]
             ratios["reference_vs_ours_common"] = round(theirs.ms_per_file / ours_common.ms_per_file, 1)
     elif venv is not None:
@@ -373,14 +381,16 @@ def main() -> None:
     for key, value in ratios.items():
         print(f"{key}: {value}x")
     result = {
-        "machine": {"python": platform.python_version(), "platform": platform.platform(), "cpus": os.cpu_count()},
-        "corpus": {"files": len(files), "seeds": len(seeds), "provider_version": PROVIDER_VERSION},
+        "machine": {"python": platform.python_version(), "platform": platform.platform(), "cpus": os.cpu_count(),
+                    "load_average": os.getloadavg()},
+        "corpus": {"files": n, "seeds": len(seeds), "provider_version": PROVIDER_VERSION},
         "runs": args.runs, "jobs_option": jobs, "rows": [r.as_json() for r in rows], "ratios": ratios,
         "common": common, "table": table,
     }
+    args.output.parent.mkdir(parents=True, exist_ok=True)
     args.output.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
-    print(f"wrote {args.output.relative_to(ROOT) if args.output.is_relative_to(ROOT) else args.output}",
-          file=sys.stderr)
+    shown = args.output.relative_to(ROOT) if args.output.is_relative_to(ROOT) else args.output
+    print(f"wrote {shown}", file=sys.stderr)
 
 
 if __name__ == "__main__":
