@@ -5,19 +5,21 @@ every token with a regex to keep line and column current, builds a `CodeRange` f
 `MetadataWrapper` adds a second, empty visit of the whole tree; it cost about three times the
 parse. Here code generation only records, for each node, how many tokens were written before its
 syntactic start (the same start `PositionProvider` reports: libcst's nodes call
-`record_syntactic_position` where leading whitespace and parentheses end). Lines and columns are
-computed from the tokens once, the first time a position is asked for.
+`record_syntactic_position` where leading whitespace and parentheses end). A line and column are
+counted in the generated text only for the nodes whose position is asked for.
 """
 
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
+from itertools import accumulate
 from typing import Final
 
 import libcst as cst
 from libcst._nodes.internal import CodegenState
 
-_NEWLINE: Final = re.compile(r"\r\n?|\n")
+_NEWLINE_KEPT: Final = re.compile(r"(\r\n?|\n)")
 
 
 class _StartRecordingState(CodegenState):
@@ -65,32 +67,29 @@ class StartPositions:
         module._codegen(state)
         self._tokens: list[str] | None = state.tokens
         self._starts = state.starts
-        self._lines: list[int] = []
-        self._columns: list[int] = []
+        self._offsets: list[int] = []  #: token index -> offset in the generated text
+        self._line_ends: list[int] = []  #: line k (0-based) -> offset just past its newline
 
     def start(self, node: cst.CSTNode) -> tuple[int, int] | None:
         index = self._starts.get(id(node))
         if index is None:
             return None
         if self._tokens is not None:
-            self._index_tokens(self._tokens)
-        return self._lines[index], self._columns[index]
+            self._index(self._tokens)
+        offset = self._offsets[index]
+        line = bisect_right(self._line_ends, offset)  # newlines before the offset
+        return line + 1, offset - (self._line_ends[line - 1] if line else 0)
 
-    def _index_tokens(self, tokens: list[str]) -> None:
-        """Line and column before each token (and after the last one)."""
-        lines, columns = self._lines, self._columns
-        line, column = 1, 0
-        for token in tokens:
-            lines.append(line)
-            columns.append(column)
-            if "\n" in token or "\r" in token:
-                segments = _NEWLINE.split(token)
-                line += len(segments) - 1
-                column = len(segments[-1])
-            else:
-                column += len(token)
-        lines.append(line)
-        columns.append(column)
+    def _index(self, tokens: list[str]) -> None:
+        """Done once, on the first position asked for (in C-level loops: split, map, accumulate)."""
+        code = "".join(tokens)
+        self._offsets = [0, *accumulate(map(len, tokens))]
+        if "\r" not in code:
+            self._line_ends = list(accumulate(map((1).__add__, map(len, code.split("\n")[:-1]))))
+        else:  # "\r\n" and "\r" are newlines too (libcst writes each as one token, never split)
+            parts = _NEWLINE_KEPT.split(code)
+            pairs = zip(parts[::2], parts[1::2])
+            self._line_ends = list(accumulate(len(text) + len(newline) for text, newline in pairs))
         self._tokens = None
 
 
