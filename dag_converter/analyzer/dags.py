@@ -14,12 +14,14 @@ import datetime as _dt
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Final
 
 import libcst as cst
 from libcst.metadata import MetadataWrapper, PositionProvider
 
 from dag_converter import codes
+from dag_converter.analyzer._folder import DagFolder, display_root_of
 from dag_converter.analyzer.evaluate import (
     Budget,
     BoundMethod,
@@ -158,6 +160,22 @@ class Decorator:
     kwarg_nodes: Mapping[str, cst.Arg]
 
 
+@dataclass(eq=False)
+class ModuleValue:
+    """A module of the DAG folder, bound by `import common` or `from common import settings`."""
+
+    name: str
+
+
+@dataclass
+class FolderImports:
+    """The DAG-folder modules one DAG file's analysis has read, shared by every interpreter in it."""
+
+    folder: DagFolder
+    scopes: dict[str, Scope] = field(default_factory=dict)  #: by module name; partial while loading
+    positions: list[tuple[str, Mapping[cst.CSTNode, object]]] = field(default_factory=list)
+
+
 @dataclass(frozen=True)
 class Opaque:
     """A value with no effect on the DAG (a logger, a print result)."""
@@ -172,8 +190,10 @@ class ModuleInterpreter(Evaluator):
     """Interprets one DAG file and collects its workflows."""
 
     def __init__(self, path: str, module: cst.Module, positions: Mapping[cst.CSTNode, object],
-                 *, module_name: str, package: str, today: _dt.date) -> None:
+                 *, module_name: str, package: str, today: _dt.date,
+                 imports: FolderImports | None = None) -> None:
         super().__init__(path, positions, today)  # type: ignore[arg-type]
+        self.imports = imports
         self.module = module
         self.module_name = module_name
         self.package = package
@@ -203,6 +223,69 @@ class ModuleInterpreter(Evaluator):
         found.sort(key=lambda d: self.all_dags.index(d))
         workflows = tuple(self.freeze_dag(d) for d in found)
         return ModuleAnalysis(self.path, workflows, tuple(self.file_diagnostics))
+
+    def span(self, node: cst.CSTNode) -> Span:
+        if node in self.positions or self.imports is None:
+            return super().span(node)
+        # A node of a DAG-folder module (a helper function defined there, called from here).
+        for display, positions in self.imports.positions:
+            pos = positions.get(node)
+            if pos is not None:
+                return Span(display, pos.start.line, pos.start.column + 1)  # type: ignore[attr-defined]
+        return super().span(node)
+
+    # -- imports of DAG-folder modules -----------------------------------------------------------
+
+    def bind_import(self, symbol: Symbol, node: cst.CSTNode) -> object:
+        """The value an import binds: a folder module's value when the name is one, else the Symbol."""
+        if self.imports is None:
+            return symbol
+        parts = symbol.qualname.split(".")
+        for end in range(len(parts), 0, -1):
+            name = ".".join(parts[:end])
+            if self.imports.folder.module_file(name) is None:
+                continue
+            value: object = ModuleValue(name)
+            for attr in parts[end:]:
+                value = self.module_attribute(value, attr, node)  # type: ignore[arg-type]
+            return value
+        return symbol
+
+    def module_scope_of(self, module: ModuleValue, node: cst.CSTNode) -> Scope | Unresolved:
+        assert self.imports is not None
+        scope = self.imports.scopes.get(module.name)
+        if scope is not None:
+            return scope  # loaded, or being loaded (a cyclic import sees the names bound so far)
+        parsed = self.imports.folder.parse(module.name)
+        if parsed is None or parsed.tree is None:
+            problem = parsed.problem if parsed is not None else "not found"
+            return self.unresolved(node, f"module {module.name} of the DAG folder: {problem}")
+        scope = Scope()
+        self.imports.scopes[module.name] = scope
+        self.imports.positions.append((parsed.display, parsed.positions))
+        reader = ModuleInterpreter(parsed.display, parsed.tree, parsed.positions,
+                                   module_name=module.name, package=parsed.package, today=self.today,
+                                   imports=self.imports)
+        reader.module_scope = scope
+        reader.depth = self.depth + 1
+        try:
+            reader.exec_block(parsed.tree.body, scope)
+        except (Return, LoopControl):
+            pass
+        self.steps += reader.steps
+        self.notes.extend(reader.notes)
+        return scope
+
+    def module_attribute(self, module: ModuleValue, name: str, node: cst.CSTNode) -> object:
+        scope = self.module_scope_of(module, node)
+        if isinstance(scope, Unresolved):
+            return scope
+        if name in scope.values:
+            return scope.values[name]
+        submodule = f"{module.name}.{name}"
+        if self.imports is not None and self.imports.folder.module_file(submodule) is not None:
+            return ModuleValue(submodule)
+        return self.unresolved(node, f"module {module.name} of the DAG folder defines no {name!r}")
 
     # -- diagnostics -----------------------------------------------------------------------------
 
@@ -258,7 +341,7 @@ class ModuleInterpreter(Evaluator):
             if bindings is None:
                 return  # `from x import *`: names stay undefined and resolve as Unresolved on use
             for local, symbol in bindings:
-                scope.assign(local, symbol)
+                scope.assign(local, self.bind_import(symbol, node))
         elif isinstance(node, cst.Expr):
             value = self.eval(node.value, scope)
             self.check_effect(value, node.value)
@@ -813,6 +896,8 @@ class ModuleInterpreter(Evaluator):
             return TaskMethod(base, name)
         if isinstance(base, Opaque):
             return Opaque(base.what)
+        if isinstance(base, ModuleValue):
+            return self.module_attribute(base, name, node)
         return super().attribute_hook(base, name, node)
 
     def call_task_method(self, method: "TaskMethod", args: list[object], kwargs: dict[str, object],
@@ -1063,8 +1148,13 @@ def module_name_for(path: str) -> str:
     return stem[:-3] if stem.endswith(".py") else stem
 
 
-def analyze_module(source: str, path: str, *, package: str = "", today: _dt.date | None = None) -> ModuleAnalysis:
-    """Find the workflows of one DAG file's source text. Never imports or runs it."""
+def analyze_module(source: str, path: str, *, package: str = "", today: _dt.date | None = None,
+                   root: Path | None = None) -> ModuleAnalysis:
+    """Find the workflows of one DAG file's source text. Never imports or runs it.
+
+    `package` is the file's folder relative to the DAG folder, dotted; `root` is the DAG folder
+    itself: modules the file imports from it are read and interpreted (never imported).
+    """
     try:
         module = cst.parse_module(source)
     except cst.ParserSyntaxError as exc:
@@ -1077,8 +1167,13 @@ def analyze_module(source: str, path: str, *, package: str = "", today: _dt.date
     try:
         wrapper = MetadataWrapper(module, unsafe_skip_copy=True)
         positions = wrapper.resolve(PositionProvider)
-        interpreter = ModuleInterpreter(path, module, positions, module_name=module_name_for(path),
-                                        package=package, today=today or environment_today())
+        name = module_name_for(path)
+        imports = FolderImports(DagFolder(root, display_root_of(path, package))) if root is not None else None
+        interpreter = ModuleInterpreter(path, module, positions, module_name=name,
+                                        package=package, today=today or environment_today(), imports=imports)
+        if imports is not None:
+            # A helper module importing this file back sees the names bound so far, as in Python.
+            imports.scopes[f"{package}.{name}" if package else name] = interpreter.module_scope
         return interpreter.run()
     except RecursionError:
         return ModuleAnalysis(path, (), (codes.make(codes.INPUT_TOO_COMPLEX, Span(path),
