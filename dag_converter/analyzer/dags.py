@@ -373,7 +373,7 @@ class ModuleInterpreter(Evaluator):
             self.report(codes.make(
                 codes.UNSUPPORTED_CONSTRUCT, self.span(node),
                 detail=f"statement inside the DAG cannot be analysed ({reason}); it may create tasks or dependencies",
-                hint="define tasks with operator calls in this file; helpers imported from other modules are not followed",
+                hint="define tasks with operator calls in the DAG folder; code outside it is never imported or run",
             ))
 
     def exec_augassign(self, node: cst.AugAssign, scope: Scope) -> None:
