@@ -204,6 +204,8 @@ class ModuleInterpreter(Evaluator):
         self.group_stack: list[GroupBuilder] = []
         self.all_dags: list[DagBuilder] = []
         self.file_diagnostics: list[Diagnostic] = []
+        self.reported_calls: set[cst.CSTNode] = set()
+        self.reported_spans: set[Span] = set()
 
     # -- entry point -----------------------------------------------------------------------------
 
@@ -366,8 +368,32 @@ class ModuleInterpreter(Evaluator):
                 scope.globals_names.update(n.name.value for n in node.names)
         # pass, del, assert, raise: no effect on the DAG's shape
 
+    def opaque_call(self, func: object, node: cst.Call, result: object) -> object:
+        """A call the analyzer cannot follow (code outside the DAG folder, an unknown callable)
+        may create tasks when it runs inside a DAG: refuse the DAG at the call's line."""
+        if self.dag_stack and node not in self.reported_calls:
+            self.reported_calls.add(node)
+            if isinstance(result, Unresolved):
+                self.reported_spans.add(result.span)
+            what = f"{func.qualname}()" if isinstance(func, Symbol) else cst.Module(body=()).code_for_node(node.func) + "()"
+            reason = result.reason if isinstance(result, Unresolved) else "unknown callable"
+            if isinstance(func, Symbol):
+                reason = "code outside the DAG folder is never imported or run"
+            elif isinstance(func, Unresolved):
+                reason = func.reason
+            self.report(codes.make(
+                codes.UNSUPPORTED_CONSTRUCT, self.span(node),
+                detail=f"call to {what} cannot be followed ({reason}); it may create tasks or dependencies",
+                hint="define tasks with operator calls in the DAG folder; code outside it is never imported or run",
+            ))
+        return result
+
     def check_effect(self, value: object, node: cst.CSTNode) -> None:
         """An expression statement whose effect is unknown may create tasks: refuse inside a DAG."""
+        if isinstance(node, cst.Call) and node in self.reported_calls:
+            return
+        if isinstance(value, Unresolved) and value.span in self.reported_spans:
+            return  # the call the value comes from is already refused at its own line
         if isinstance(value, (Unresolved, RuntimeRead)) and self.dag_stack:
             reason = value.reason if isinstance(value, Unresolved) else f"reads {value.source}"
             self.report(codes.make(
@@ -442,6 +468,8 @@ class ModuleInterpreter(Evaluator):
                     detail=f"condition cannot be evaluated statically ({reason}); the branches define different DAG content",
                     hint="make the condition depend on literals or module constants only",
                 ))
+                return
+            self.exec_both_branches(node, test, scope)
             return
         if test:
             self.exec_block(node.body, scope)
@@ -449,6 +477,50 @@ class ModuleInterpreter(Evaluator):
             self.exec_If(node.orelse, scope)
         elif isinstance(node.orelse, cst.Else):
             self.exec_block(node.orelse.body, scope)
+
+    def exec_both_branches(self, node: cst.If, test: object, scope: Scope) -> None:
+        """An unknown condition around branches that only bind names (imports, constants):
+        run each branch apart and keep the names both bind to the same value. The Airflow-version
+        switch `if AIRFLOW_V_3_0_PLUS: from airflow.sdk import DAG else: from airflow.models.dag
+        import DAG` binds one DAG class either way; a name that differs becomes Unresolved."""
+        reason = test.reason if isinstance(test, Unresolved) else f"reads {test.source}"  # type: ignore[attr-defined]
+        outcomes: list[dict[str, object]] = []
+        for branch in (node.body, node.orelse):
+            child = Scope(parent=scope)
+            if isinstance(branch, cst.If):
+                self.exec_If(branch, child)
+            elif isinstance(branch, cst.Else):
+                self.exec_block(branch.body, child)
+            elif branch is not None:
+                self.exec_block(branch, child)
+            outcomes.append(child.values)
+        for name in dict.fromkeys([*outcomes[0], *outcomes[1]]):
+            values = [o[name] if name in o else scope.lookup(name)[1] if scope.lookup(name)[0] else _MISSING
+                      for o in outcomes]
+            if self.same_binding(values[0], values[1]):
+                scope.assign(name, values[0])
+            else:
+                scope.assign(name, Unresolved(f"{name!r} depends on a condition that cannot be evaluated "
+                                              f"statically ({reason})", self.span(node.test)))
+
+    def same_binding(self, left: object, right: object) -> bool:
+        if left is right:
+            return left is not _MISSING
+        if isinstance(left, Symbol) and isinstance(right, Symbol):
+            if left.qualname == right.qualname:
+                return True
+            role = role_of(left.qualname)
+            if role is not None:
+                return role == role_of(right.qualname)
+            # Two spellings of one operator class (an Airflow 2 path and its current path).
+            first, second = self.registry.resolve(left.qualname).rule, self.registry.resolve(right.qualname).rule
+            return first is not None and first is second
+        if type(left) is not type(right) or isinstance(left, (Unresolved, RuntimeRead)):
+            return False
+        try:
+            return bool(left == right)
+        except Exception:  # pragma: no cover - values are plain data; equality should not raise
+            return False
 
     def exec_For(self, node: cst.For, scope: Scope) -> None:
         items = self.iterate(self.eval(node.iter, scope), node.iter)
@@ -645,7 +717,7 @@ class ModuleInterpreter(Evaluator):
             return PartialOperator(parent, kwargs, kwarg_nodes)
         if self.looks_like_operator(qual, kwargs):
             return self.make_task(qual, args, kwargs, node, kwarg_nodes)
-        return super().call_symbol(func, args, kwargs, node, kwarg_nodes)
+        return self.opaque_call(func, node, super().call_symbol(func, args, kwargs, node, kwarg_nodes))
 
     def looks_like_operator(self, qual: str, kwargs: Mapping[str, object]) -> bool:
         if "task_id" in kwargs:
@@ -889,6 +961,12 @@ class ModuleInterpreter(Evaluator):
         if isinstance(base, DagBuilder):
             if name == "dag_id":
                 return base.dag_id
+            if name == "tasks":
+                return list(base.tasks.values())  # the tasks defined so far, as in Airflow
+            if name == "task_ids":
+                return list(base.tasks)
+            if name == "task_dict":
+                return dict(base.tasks)
             if name in base.arguments:
                 return base.arguments[name].value
         if isinstance(base, PartialOperator) and name in ("expand", "expand_kwargs"):
@@ -992,7 +1070,8 @@ class ModuleInterpreter(Evaluator):
                     what = f"a value read at run time ({item.source})"
                 self.report(codes.make(codes.UNRESOLVED_DEPENDENCY, self.span(node), side=side,
                                        operator=operator, reason=what))
-                return None
+                # The DAG is refused; the edges between known tasks are still recorded so the
+                # report's map of the DAG holds every edge that is certain.
         return tasks
 
     def make_chain(self, role: str, args: list[object], node: cst.CSTNode) -> None:
@@ -1095,6 +1174,9 @@ class TaskMethod:
 
 class _Globals:
     pass
+
+
+_MISSING: Final = object()
 
 
 _GLOBALS: Final = _Globals()
