@@ -152,6 +152,15 @@ class TaskFlowFunction:
 
 
 @dataclass
+class TaskGroupFunction:
+    """A `@task_group` function: each call opens a task group and runs the body inside it."""
+
+    function: UserFunction
+    kwargs: dict[str, object]
+    kwarg_nodes: Mapping[str, cst.Arg]
+
+
+@dataclass
 class Decorator:
     """`@dag(...)`/`@task(...)` with its arguments, waiting for the function it decorates."""
 
@@ -442,12 +451,14 @@ class ModuleInterpreter(Evaluator):
             if role_of(parent) == "task_decorator":
                 return TaskFlowFunction(value, value.name, decorator.qualname.rsplit(".", 1)[1], {})
             if role == "task_group_decorator":
-                return self.unresolved(node, "@task_group functions are not analysed")
+                return TaskGroupFunction(value, {}, {})
         if isinstance(decorator, Decorator):
             if decorator.role == "dag":
                 return DagFunction(value, decorator.kwargs, decorator.kwarg_nodes)
             if decorator.role == "task":
                 return TaskFlowFunction(value, value.name, decorator.variant, decorator.kwargs)
+            if decorator.role == "task_group":
+                return TaskGroupFunction(value, decorator.kwargs, decorator.kwarg_nodes)
         if isinstance(decorator, Symbol) and decorator.qualname in ("functools.wraps", "functools.cache",
                                                                     "functools.lru_cache", "staticmethod"):
             return value
@@ -639,6 +650,11 @@ class ModuleInterpreter(Evaluator):
         task.arguments[name] = Argument(name, self.freeze(value, name, node, task.dag), self.span(node))
         self.add_xcom_edges(task, name, value)
 
+    def subscript_hook(self, base: object, key: object, node: cst.CSTNode) -> object:
+        if isinstance(base, TaskOutput) and isinstance(key, str):
+            return TaskOutput(base.task, key)  # XComArg["key"]: the same task's XCom under that key
+        return super().subscript_hook(base, key, node)
+
     # -- builtins that need the module -----------------------------------------------------------
 
     def eval_Name(self, node: cst.Name, scope: Scope) -> object:
@@ -660,6 +676,8 @@ class ModuleInterpreter(Evaluator):
             return self.call_dag_function(func, args, kwargs, node)
         if isinstance(func, TaskFlowFunction):
             return self.call_taskflow(func, args, kwargs, node)
+        if isinstance(func, TaskGroupFunction):
+            return self.call_task_group(func, args, kwargs, node)
         if isinstance(func, Decorator):
             return self.unresolved(node, "decorator applied to a non-function")
         if isinstance(func, TaskMethod):
@@ -708,6 +726,12 @@ class ModuleInterpreter(Evaluator):
             if len(args) == 1 and isinstance(args[0], UserFunction) and not kwargs:
                 return TaskFlowFunction(args[0], args[0].name, "python", {})
             return Decorator("task", "python", kwargs, kwarg_nodes)
+        if role == "task_group_decorator":
+            if len(args) == 1 and isinstance(args[0], UserFunction) and not kwargs:
+                return TaskGroupFunction(args[0], {}, {})
+            return Decorator("task_group", "", kwargs, kwarg_nodes)
+        if qual == "typing.cast" and len(args) == 2:
+            return args[1]  # typing.cast returns its value unchanged
         parent = qual.rsplit(".", 1)[0]
         if role_of(parent) == "task_decorator":
             return Decorator("task", qual.rsplit(".", 1)[1], kwargs, kwarg_nodes)
@@ -819,6 +843,30 @@ class ModuleInterpreter(Evaluator):
             group.arguments[name] = Argument(name, self.freeze(value, name, arg_node, dag), self.span(arg_node))
         dag.groups.append(group)
         return group
+
+    def call_task_group(self, func: TaskGroupFunction, args: list[object], kwargs: dict[str, object],
+                        node: cst.Call) -> object:
+        """Airflow's _TaskGroupFactory: a group named after the function (suffixed `__1`, `__2`
+        when the id is taken), the body run inside it; returns what the body returns, else the group."""
+        group_kwargs = {"group_id": func.function.name, **func.kwargs}
+        group = self.make_group([], group_kwargs, node, func.kwarg_nodes)
+        if not isinstance(group, GroupBuilder):
+            return group
+        taken = {g.group_id for g in group.dag.groups if g is not group}
+        if group.group_id in taken:
+            base = re.split(r"__\d+$", group.group_id)[0]
+            suffix = 1
+            while f"{base}__{suffix}" in taken:
+                suffix += 1
+            group.group_id = f"{base}__{suffix}"
+        self.group_stack.append(group)
+        self.dag_stack.append(group.dag)
+        try:
+            result = self.call_function(func.function, args, kwargs, node)
+        finally:
+            self.group_stack.pop()
+            self.dag_stack.pop()
+        return group if result is None else result
 
     # -- tasks ----------------------------------------------------------------------------------------
 
@@ -1002,6 +1050,8 @@ class ModuleInterpreter(Evaluator):
             task = self.make_task(target.operator, [], merged, node, {**target.kwarg_nodes}, kind="mapped")
             if isinstance(task, TaskBuilder):
                 task.arguments["__expand__"] = Argument("__expand__", sorted(kwargs), self.span(node))
+                for value in args:  # expand_kwargs(xcom): the mapped task runs after the XCom's task
+                    self.add_xcom_edges(task, name, value, every_field=True)
             return task
         if isinstance(target, TaskFlowFunction):
             if name == "override":
