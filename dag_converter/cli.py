@@ -56,7 +56,7 @@ def main() -> None:
               help="Also accept this operator class (repeatable; a trailing * allows a module).")
 @click.option("--max-file-size", type=int, default=5 * 1024 * 1024, show_default=True,
               help="Refuse source files larger than this many bytes.")
-@click.option("--quiet", "-q", is_flag=True, help="Print only errors and warnings.")
+@click.option("--quiet", "-q", is_flag=True, help="Print only diagnostics (errors and warnings), no summary.")
 @click.option("--verbose", "-v", is_flag=True, help="Also print info diagnostics and skipped files.")
 @click.option("--color/--no-color", default=None, help="Colour on a terminal unless NO_COLOR is set.")
 def convert(paths: tuple[str, ...], output: str, target: str, allow_operators: tuple[str, ...], max_file_size: int,
@@ -83,11 +83,9 @@ def convert(paths: tuple[str, ...], output: str, target: str, allow_operators: t
     except OSError as exc:
         report_problems.append(f"error: cannot write the report in {out_dir}: {exc.strerror or exc}")
 
-    minimum = {Severity.ERROR} if quiet else {Severity.ERROR, Severity.WARNING}
-    if verbose:
-        minimum.add(Severity.INFO)
+    shown = {Severity.ERROR, Severity.WARNING} | ({Severity.INFO} if verbose else set())
     for diagnostic in sorted(report.all_diagnostics(), key=lambda d: d.sort_key()):
-        if diagnostic.severity in minimum or (quiet and diagnostic.severity is Severity.WARNING):
+        if diagnostic.severity in shown:
             click.echo(format_diagnostic(diagnostic), err=True)
     for line in report_problems:
         click.echo(line, err=True)
