@@ -68,7 +68,7 @@ def main() -> None:
               help="Convert, but exit 1 if a YAML was created or changed (for the pre-commit hook).")
 @click.option("--config", "config_file", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Read [tool.dag-converter] from this pyproject.toml instead of searching for one.")
-@click.option("--quiet", "-q", is_flag=True, help="Print only errors and warnings.")
+@click.option("--quiet", "-q", is_flag=True, help="Print only diagnostics (errors and warnings), no summary.")
 @click.option("--verbose", "-v", is_flag=True, help="Also print info diagnostics, skipped files and the config.")
 @click.option("--color/--no-color", default=None, help="Colour on a terminal unless NO_COLOR is set.")
 def convert(paths: tuple[str, ...], output: str | None, target: str | None, allow_operators: tuple[str, ...],
@@ -138,14 +138,12 @@ def convert(paths: tuple[str, ...], output: str | None, target: str | None, allo
     if diff:
         for change in changes:
             click.echo(change.unified_diff(), nl=False)
-    minimum = {Severity.ERROR} if quiet else {Severity.ERROR, Severity.WARNING}
-    if verbose:
-        minimum.add(Severity.INFO)
+    shown_severities = {Severity.ERROR, Severity.WARNING} | ({Severity.INFO} if verbose else set())
     shown = report.all_diagnostics()
     if dry_run:
         shown += [change.diagnostic for change in changes]
     for diagnostic in sorted(shown, key=lambda d: d.sort_key()):
-        if diagnostic.severity in minimum or (quiet and diagnostic.severity is Severity.WARNING):
+        if diagnostic.severity in shown_severities:
             click.echo(format_diagnostic(diagnostic), err=True)
     if fail_on_change and not dry_run:
         for change in changes:

@@ -454,6 +454,23 @@ UNRESOLVED_DEPENDENCY = register(Code(
     fix="Write dependencies between task variables, lists of them, or task groups.",
 ))
 
+CALLBACK_DROPPED = register(Code(
+    "DC321", "callback-dropped", Severity.WARNING,
+    message="{field!r} ({function}) is dropped: a function defined in the DAG file cannot be referenced from YAML, and MWAA Serverless ignores callbacks",
+    summary="A callback (on_failure_callback, ...) that is a function defined in the DAG file itself.",
+    why="YAML can only name importable functions; MWAA Serverless does not run callbacks, so dropping it changes nothing there.",
+    fix="Move the function into a module shipped with the workflow if another target needs it; use CloudWatch alarms on MWAA Serverless.",
+    example=_S3_DAG_HEAD + '''
+
+def alert(context):
+    print("failed")
+
+
+with DAG("dc321", start_date=datetime(2025, 1, 1), schedule=None):
+    S3ListOperator(task_id="list", bucket="b", on_failure_callback=alert)
+''',
+))
+
 # --------------------------------------------------------------------------------------------
 # DC4xx schedule and DAG arguments
 

@@ -3,7 +3,7 @@ console message.
 
     python scripts/screenshot_report.py [--output report.png] [--html existing-report.html]
 
-Without --html it converts tests/report_cases and tests/verify_cases in memory (nothing is
+Without --html it converts fixtures/dags and tests/report_cases in memory (nothing is
 written next to them) and renders their report into a temporary folder. Needs Debian's
 `chromium` (or CHROMIUM=/path/to/binary). Exit status: 0 clean, 1 console messages, 2 no Chromium.
 The report has no scripts and a CSP that forbids every fetch, so any console line at all (a
@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-FIXTURES = (ROOT / "tests" / "report_cases", ROOT / "tests" / "verify_cases")
+FIXTURES = (ROOT / "fixtures" / "dags", ROOT / "tests" / "report_cases")
 #: `[pid:tid:time:INFO:CONSOLE:1] "message", source: file:///... (1)` with --enable-logging=stderr
 CONSOLE_LINE = re.compile(r":CONSOLE(?:\(\d+\)|:\d+)?\]\s*(.*)")
 #: Chromium quits on its own once the page is loaded; this only stops a hung browser

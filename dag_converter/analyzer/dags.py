@@ -50,6 +50,7 @@ from dag_converter.model import (
 )
 from dag_converter.registry import get_registry
 
+_PARSER_PLACE: Final = re.compile(r"error at (\d+):(\d+):\s*")
 _OPERATOR_NAME: Final = re.compile(r"^[A-Z]\w*(Operator|Sensor)$")
 _TASKFLOW_OPERATOR: Final = "airflow.providers.standard.decorators.python.task"
 _NOT_TASK_ARGS: Final = frozenset({"task_id", "dag", "task_group"})
@@ -1069,7 +1070,12 @@ def analyze_module(source: str, path: str, *, package: str = "", today: _dt.date
         module = cst.parse_module(source)
     except cst.ParserSyntaxError as exc:
         detail = str(exc.message).splitlines()[0] if exc.message else "invalid syntax"
-        span = Span(path, exc.raw_line, exc.raw_column + 1)
+        # libcst's native parser puts the precise place in the message ("error at 2:20: ...",
+        # 0-based column); its raw_line can point past it.
+        where = _PARSER_PLACE.search(detail)
+        line, column = (int(where.group(1)), int(where.group(2)) + 1) if where else (exc.raw_line, exc.raw_column + 1)
+        detail = _PARSER_PLACE.sub("", detail).replace("parser error: ", "").strip() or "invalid syntax"
+        span = Span(path, line, column)
         return ModuleAnalysis(path, (), (codes.make(codes.SYNTAX_ERROR, span, detail=detail),))
     except RecursionError:
         return ModuleAnalysis(path, (), (codes.make(codes.INPUT_TOO_COMPLEX, Span(path),

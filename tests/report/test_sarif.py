@@ -30,7 +30,7 @@ def fixture_sarif() -> dict[str, object]:
     # Relative paths, as a user in the repository root gives them (and GitHub expects).
     with pytest.MonkeyPatch.context() as patch:
         patch.chdir(ROOT)
-        files, problems = discover_local(["tests/report_cases", "tests/verify_cases", "tests/no-such-folder"])
+        files, problems = discover_local(["fixtures/dags", "tests/report_cases", "tests/no-such-folder"])
         results = convert_files(files, Options(), explicit=lambda f: False)
     report = build_report("mwaa-serverless", results, problems)
     return {"report": report, "sarif": json.loads(render_sarif(report))}
@@ -55,7 +55,7 @@ def test_one_result_per_diagnostic_and_one_rule_per_code(fixture_sarif: dict[str
     for result in run["results"]:
         assert rules[result["ruleIndex"]]["id"] == result["ruleId"]
     python_operator = next(r for r in run["results"]
-                           if r["ruleId"] == "DC301" and "PythonOperator" in r["message"]["text"])
+                           if r["ruleId"] == "DC301" and "python_callable.py" in json.dumps(r["locations"]))
     location = python_operator["locations"][0]["physicalLocation"]
     assert location["artifactLocation"]["uri"] == "tests/report_cases/python_callable.py"
     assert location["region"] == {"startLine": 17, "startColumn": 12}
