@@ -176,6 +176,25 @@ STORAGE_ERROR = register(Code(
     why="The object could not be read or written; the rest of the batch still runs.",
     fix="Check the credentials, bucket name, region and IAM policy named in the message.",
 ))
+# DC114 and DC115 come from comparing the converted YAML with the files on disk (`--check`,
+# `--diff`, `--fail-on-change`), never from a single source file, so they have no example.
+STALE_OUTPUT = register(Code(
+    "DC114", "stale-output", Severity.ERROR,
+    message="{target} is out of date with DAG {dag_id}",
+    hint="run dag-converter convert on this file and commit the YAML",
+    summary="A YAML file that differs from what the converter produces from its DAG file now.",
+    why="The Python DAG is the source of truth; a YAML that was not regenerated after an edit "
+        "deploys the old workflow.",
+    fix="Run `dag-converter convert` (or let the `dag-converter` pre-commit hook do it) and commit the YAML.",
+))
+MISSING_OUTPUT = register(Code(
+    "DC115", "missing-output", Severity.ERROR,
+    message="{target} does not exist for DAG {dag_id}",
+    hint="run dag-converter convert on this file and commit the YAML",
+    summary="A convertible DAG whose YAML file is not in the output folder.",
+    why="Without the YAML the DAG never reaches MWAA Serverless.",
+    fix="Run `dag-converter convert` (or let the `dag-converter` pre-commit hook do it) and commit the YAML.",
+))
 
 # --------------------------------------------------------------------------------------------
 # DC2xx values that cannot be resolved statically
