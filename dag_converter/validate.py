@@ -149,8 +149,17 @@ def check_workflow(workflow: Workflow, target: Target, *, registry: Registry | N
                   for task in workflow.tasks)
     _check_graph(workflow, check)
     if target.flatten_groups:
+        parents = {g.group_id: g.parent for g in workflow.groups}
+
+        def within(group_id: str | None, ancestor: str) -> bool:
+            while group_id is not None:
+                if group_id == ancestor:
+                    return True
+                group_id = parents.get(group_id)
+            return False
+
         for group in workflow.groups:
-            members = [t.task_id for t in workflow.tasks if t.group == group.group_id]
+            members = [t.task_id for t in workflow.tasks if within(t.group, group.group_id)]
             check.add(codes.TASK_GROUP_FLATTENED, group.span, group=group.group_id,
                       example=", ".join(members[:3]) + (", ..." if len(members) > 3 else "") or "(none)")
     normalised = replace(workflow, arguments=tuple(arguments), tasks=tasks, diagnostics=())
