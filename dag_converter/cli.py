@@ -50,8 +50,11 @@ def main() -> None:
 @main.command()
 @click.argument("paths", nargs=-1, required=True)
 @click.option("--output", "-o", default=DEFAULT_OUTPUT, show_default=True, help="Folder for the YAML files and reports.")
-@click.option("--target", type=click.Choice(["mwaa-serverless"]), default="mwaa-serverless", show_default=True,
-              help="What the YAML must run on.")
+@click.option("--target", type=click.Choice(["mwaa-serverless", "dag-factory"]), default="mwaa-serverless",
+              show_default=True, help="What the YAML must run on.")
+@click.option("--dags-folder", metavar="PATH", default=None,
+              help="dag-factory target: the dags folder where the YAML is loaded, absolute or '$VAR/...'; "
+                   "functions defined in a DAG file are referenced as PATH/<file>.")
 @click.option("--allow-operator", "allow_operators", multiple=True, metavar="CLASS_PATH",
               help="Also accept this operator class (repeatable; a trailing * allows a module).")
 @click.option("--max-file-size", type=int, default=5 * 1024 * 1024, show_default=True,
@@ -59,8 +62,9 @@ def main() -> None:
 @click.option("--quiet", "-q", is_flag=True, help="Print only errors and warnings.")
 @click.option("--verbose", "-v", is_flag=True, help="Also print info diagnostics and skipped files.")
 @click.option("--color/--no-color", default=None, help="Colour on a terminal unless NO_COLOR is set.")
-def convert(paths: tuple[str, ...], output: str, target: str, allow_operators: tuple[str, ...], max_file_size: int,
-            quiet: bool, verbose: bool, color: bool | None) -> None:
+def convert(paths: tuple[str, ...], output: str, target: str, dags_folder: str | None,
+            allow_operators: tuple[str, ...], max_file_size: int, quiet: bool, verbose: bool,
+            color: bool | None) -> None:
     """Convert DAG files or folders (searched recursively) into one YAML file per DAG."""
     from dag_converter.model import Severity
     from dag_converter.pipeline import Options, convert_files, write_outputs
@@ -69,7 +73,11 @@ def convert(paths: tuple[str, ...], output: str, target: str, allow_operators: t
     from dag_converter.validate import make_target
     from dag_converter.emit import write_atomic
 
-    options = Options(target=make_target(target, allow_operators), max_file_size=max_file_size)
+    try:
+        chosen = make_target(target, allow_operators, dags_folder)
+    except ValueError as exc:
+        raise click.UsageError(str(exc)) from None
+    options = Options(target=chosen, max_file_size=max_file_size)
     files, problems = discover_local(paths)
     explicit = {f.display for f in files if f.display in paths}
     results = convert_files(files, options, explicit=lambda f: f.display in explicit)
