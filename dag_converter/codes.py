@@ -178,6 +178,25 @@ STORAGE_ERROR = register(Code(
     why="The object could not be read or written; the rest of the batch still runs.",
     fix="Check the credentials, bucket name, region and IAM policy named in the message.",
 ))
+# DC114 and DC115 come from comparing the converted YAML with the files on disk (`--check`,
+# `--diff`, `--fail-on-change`), never from a single source file, so they have no example.
+STALE_OUTPUT = register(Code(
+    "DC114", "stale-output", Severity.ERROR,
+    message="{target} is out of date with DAG {dag_id}",
+    hint="run dag-converter convert on this file and commit the YAML",
+    summary="A YAML file that differs from what the converter produces from its DAG file now.",
+    why="The Python DAG is the source of truth; a YAML that was not regenerated after an edit "
+        "deploys the old workflow.",
+    fix="Run `dag-converter convert` (or let the `dag-converter` pre-commit hook do it) and commit the YAML.",
+))
+MISSING_OUTPUT = register(Code(
+    "DC115", "missing-output", Severity.ERROR,
+    message="{target} does not exist for DAG {dag_id}",
+    hint="run dag-converter convert on this file and commit the YAML",
+    summary="A convertible DAG whose YAML file is not in the output folder.",
+    why="Without the YAML the DAG never reaches MWAA Serverless.",
+    fix="Run `dag-converter convert` (or let the `dag-converter` pre-commit hook do it) and commit the YAML.",
+))
 
 # --------------------------------------------------------------------------------------------
 # DC2xx values that cannot be resolved statically
@@ -437,7 +456,7 @@ UNRESOLVED_DEPENDENCY = register(Code(
     fix="Write dependencies between task variables, lists of them, or task groups.",
 ))
 CALLABLE_IN_DAG_FILE = register(Code(
-    "DC321", "callable-in-dag-file", Severity.WARNING,
+    "DC330", "callable-in-dag-file", Severity.WARNING,
     message="{field!r} is {function}(), defined in the DAG file; dag-factory will run {file} to load it",
     summary="A function defined in the DAG file itself, written as `python_callable_name` + `python_callable_file` (dag-factory target).",
     why="dag-factory loads the function by executing the whole file as a module; if the file still defines the DAG, "
@@ -461,7 +480,7 @@ with DAG("dc321", start_date=datetime(2025, 1, 1), schedule=None):
     example_dags_folder="$AIRFLOW_HOME/dags",
 ))
 DAGS_FOLDER_UNKNOWN = register(Code(
-    "DC322", "dags-folder-unknown", Severity.ERROR,
+    "DC331", "dags-folder-unknown", Severity.ERROR,
     message="{field!r} is {function}(), defined in the DAG file, and no --dags-folder says where that file will be",
     summary="A function defined in the DAG file when --dags-folder was not given (dag-factory target).",
     why="dag-factory's `python_callable_file` must be an absolute path on the machine that loads the YAML; "
@@ -485,7 +504,7 @@ with DAG("dc322", start_date=datetime(2025, 1, 1), schedule=None):
     example_target="dag-factory",
 ))
 UNSUPPORTED_TASK_GROUP = register(Code(
-    "DC323", "unsupported-task-group-shape", Severity.ERROR,
+    "DC332", "unsupported-task-group-shape", Severity.ERROR,
     message="{what} has no dag-factory 1.0 form: {reason}",
     summary="Task names or task-group uses that dag-factory 1.0 cannot build (dag-factory target).",
     why="dag-factory names tasks and groups by their bare names in one namespace per DAG, and cannot "
@@ -504,6 +523,23 @@ with DAG("dc323", start_date=datetime(2025, 1, 1), schedule=None):
         EmptyOperator(task_id="load")
 ''',
     example_target="dag-factory",
+))
+
+CALLBACK_DROPPED = register(Code(
+    "DC321", "callback-dropped", Severity.WARNING,
+    message="{field!r} ({function}) is dropped: a function defined in the DAG file cannot be referenced from YAML, and MWAA Serverless ignores callbacks",
+    summary="A callback (on_failure_callback, ...) that is a function defined in the DAG file itself.",
+    why="YAML can only name importable functions; MWAA Serverless does not run callbacks, so dropping it changes nothing there.",
+    fix="Move the function into a module shipped with the workflow if another target needs it; use CloudWatch alarms on MWAA Serverless.",
+    example=_S3_DAG_HEAD + '''
+
+def alert(context):
+    print("failed")
+
+
+with DAG("dc321", start_date=datetime(2025, 1, 1), schedule=None):
+    S3ListOperator(task_id="list", bucket="b", on_failure_callback=alert)
+''',
 ))
 
 # --------------------------------------------------------------------------------------------

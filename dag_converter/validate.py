@@ -401,8 +401,7 @@ def _callback(arg: Argument, check: _Check, dag_level: bool) -> Argument | None:
         return Argument(arg.name, arg.value.qualname, arg.span)  # type: ignore[union-attr]
     what = ", ".join(r.qualname.rsplit(".", 1)[-1] if isinstance(r, CallableRef) else type(r).__name__ for r in refs)
     if check.target.service_limits:
-        check.add(codes.DAG_ARGUMENT_DROPPED, arg.span, field=arg.name,
-                  reason=f"{what} cannot be referenced from YAML, and MWAA Serverless ignores callbacks")
+        check.add(codes.CALLBACK_DROPPED, arg.span, field=arg.name, function=what)
         return None
     check.add(codes.CALLABLE_VALUE, arg.span, field=arg.name, function=what)
     return None
