@@ -51,8 +51,11 @@ def main() -> None:
 @click.argument("paths", nargs=-1, required=True)
 @click.option("--output", "-o", default=None,
               help=f"Folder for the YAML files and reports.  [default: {DEFAULT_OUTPUT}]")
-@click.option("--target", type=click.Choice(["mwaa-serverless"]), default=None,
+@click.option("--target", type=click.Choice(["mwaa-serverless", "dag-factory"]), default=None,
               help="What the YAML must run on.  [default: mwaa-serverless]")
+@click.option("--dags-folder", metavar="PATH", default=None,
+              help="dag-factory target: the dags folder where the YAML is loaded, absolute or '$VAR/...'; "
+                   "functions defined in a DAG file are referenced as PATH/<file>.")
 @click.option("--allow-operator", "allow_operators", multiple=True, metavar="CLASS_PATH",
               help="Also accept this operator class (repeatable; a trailing * allows a module).")
 @click.option("--exclude", "excludes", multiple=True, metavar="GLOB",
@@ -71,7 +74,8 @@ def main() -> None:
 @click.option("--quiet", "-q", is_flag=True, help="Print only diagnostics (errors and warnings), no summary.")
 @click.option("--verbose", "-v", is_flag=True, help="Also print info diagnostics, skipped files and the config.")
 @click.option("--color/--no-color", default=None, help="Colour on a terminal unless NO_COLOR is set.")
-def convert(paths: tuple[str, ...], output: str | None, target: str | None, allow_operators: tuple[str, ...],
+def convert(paths: tuple[str, ...], output: str | None, target: str | None, dags_folder: str | None,
+            allow_operators: tuple[str, ...],
             excludes: tuple[str, ...], max_file_size: int | None, report_format: str | None, check: bool,
             diff: bool, fail_on_change: bool, config_file: Path | None, quiet: bool, verbose: bool,
             color: bool | None) -> None:
@@ -107,14 +111,20 @@ def convert(paths: tuple[str, ...], output: str | None, target: str | None, allo
     excludes = excludes or config.exclude
     if max_file_size is None:
         max_file_size = config.max_file_size or DEFAULT_MAX_FILE_SIZE
-    if target != "mwaa-serverless":
-        click.echo(f"error: {config.path}: unknown target {target!r} (choose from mwaa-serverless)", err=True)
+    if target not in ("mwaa-serverless", "dag-factory"):
+        click.echo(f"error: {config.path}: unknown target {target!r} (choose from dag-factory, mwaa-serverless)",
+                   err=True)
         sys.exit(EXIT_USAGE)
     if verbose and config.path is not None:
         click.echo(f"config: {config.path}", err=True)
     dry_run = check or diff
 
-    options = Options(target=make_target(target, allow_operators), max_file_size=max_file_size)
+    try:
+        chosen = make_target(target, allow_operators, dags_folder)
+    except ValueError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(EXIT_USAGE)
+    options = Options(target=chosen, max_file_size=max_file_size)
     files, problems = discover_local(paths)
     files, excluded = drop_excluded(files, excludes, config.base)
     if verbose:

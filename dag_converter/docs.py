@@ -38,7 +38,11 @@ def render_diagnostics_markdown() -> str:
         ]
         if code.example is not None:
             example = code.example if code.example.strip() else "# (an empty file)\n"
-            lines += ["**Example**:", "", "```python", example.rstrip("\n"), "```", ""]
+            where = ""
+            if code.example_target != "mwaa-serverless":
+                where = f" (with `--target {code.example_target}`"
+                where += f" `--dags-folder '{code.example_dags_folder}'`)" if code.example_dags_folder else ")"
+            lines += [f"**Example**{where}:", "", "```python", example.rstrip("\n"), "```", ""]
         elif code.example_file:
             lines += [f"**Example**: `fixtures/diagnostics/{code.example_file}`", ""]
         lines += [f"**Fix**: {code.fix}", ""]

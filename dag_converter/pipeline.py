@@ -99,13 +99,13 @@ def _convert_source(data: bytes, display: str, relative: str, options: Options, 
     dags: list[DagResult] = []
     for workflow in analysis.workflows:
         normalised, diagnostics = check_workflow(workflow, options.target,
-                                                 today=options.today or environment_today())
+                                                 today=options.today or environment_today(), relative=relative)
         # A file-level error (an unknown condition around DAG code, ...) refuses every DAG in it.
         diagnostics = sorted({*diagnostics, *file_errors}, key=Diagnostic.sort_key)
         if is_refused(diagnostics):
             dags.append(DagResult(workflow, tuple(diagnostics), None))
         else:
-            yaml_text = render_yaml(normalised, relative)
+            yaml_text = render_yaml(normalised, relative, task_groups=not options.target.flatten_groups)
             dags.append(DagResult(workflow, tuple(diagnostics), yaml_text, f"{workflow.dag_id}.yaml"))
     file_level = tuple(d for d in analysis.diagnostics if d not in file_errors or not dags)
     if not dags:

@@ -34,7 +34,7 @@ from dag_converter.analyzer.evaluate import (
     environment_today,
     first_unresolved,
 )
-from dag_converter.analyzer.imports import Symbol, import_bindings, role_of
+from dag_converter.analyzer.imports import SCHEDULE_CLASSES, Symbol, import_bindings, role_of
 from dag_converter.model import (
     Argument,
     CallableRef,
@@ -149,6 +149,7 @@ class TaskFlowFunction:
     name: str
     variant: str
     kwargs: dict[str, object]
+    imported: Symbol | None = None  #: `task(helpers.f)`: the imported function, when not in the file
 
 
 @dataclass
@@ -679,6 +680,11 @@ class ModuleInterpreter(Evaluator):
         if isinstance(func, TaskGroupFunction):
             return self.call_task_group(func, args, kwargs, node)
         if isinstance(func, Decorator):
+            if func.role == "task" and len(args) == 1 and not kwargs and isinstance(args[0], Symbol) \
+                    and not args[0].local:
+                # `task(retries=2)(helpers.f)`: an imported function made a TaskFlow task.
+                return TaskFlowFunction(None, args[0].qualname.rsplit(".", 1)[-1], func.variant,
+                                        dict(func.kwargs), args[0])
             return self.unresolved(node, "decorator applied to a non-function")
         if isinstance(func, TaskMethod):
             return self.call_task_method(func, args, kwargs, node)
@@ -720,11 +726,19 @@ class ModuleInterpreter(Evaluator):
                 return bad
             return ObjectValue("airflow.sdk.Param", tuple(self.freeze(a, "Param", node, None) for a in args),
                                tuple((k, self.freeze(v, k, node, None)) for k, v in kwargs.items()), self.span(node))
+        if role == "schedule_object":
+            bad = first_unresolved([*args, *kwargs.values()])
+            if bad is not None:
+                return bad
+            return ObjectValue(SCHEDULE_CLASSES[qual], tuple(self.freeze(a, "schedule", node, None) for a in args),
+                               tuple((k, self.freeze(v, k, node, None)) for k, v in kwargs.items()), self.span(node))
         if role == "dag_decorator":
             return Decorator("dag", "", kwargs, kwarg_nodes)
         if role == "task_decorator":
             if len(args) == 1 and isinstance(args[0], UserFunction) and not kwargs:
                 return TaskFlowFunction(args[0], args[0].name, "python", {})
+            if len(args) == 1 and isinstance(args[0], Symbol) and not args[0].local and not kwargs:
+                return TaskFlowFunction(None, args[0].qualname.rsplit(".", 1)[-1], "python", {}, args[0])
             return Decorator("task", "python", kwargs, kwarg_nodes)
         if role == "task_group_decorator":
             if len(args) == 1 and isinstance(args[0], UserFunction) and not kwargs:
@@ -976,12 +990,54 @@ class ModuleInterpreter(Evaluator):
                 call_kwargs[key] = value
         for index, value in enumerate(args):
             call_kwargs[f"arg{index}"] = value
+        names = _parameter_names(func.function) if func.function is not None else None
+        passed = [f"arg{index}" for index in range(len(args))]
+        if names is not None:
+            # Positional arguments bind to the function's parameters, as Python binds them.
+            for index, name in enumerate(names[: len(args)]):
+                call_kwargs[name] = call_kwargs.pop(f"arg{index}")
+                passed[index] = name
         call_kwargs.update(kwargs)
+        passed.extend(k for k in kwargs if k not in passed)
         task = self.make_task(f"{_TASKFLOW_OPERATOR}.{func.variant}", [], call_kwargs, node, {},
                               kind="taskflow", callable_name=func.name)
         if isinstance(task, TaskBuilder):
+            # What the dag-factory target needs to write a `decorator:` task: the function as an
+            # importable reference and its parameter names (call arguments vs decorator options).
+            span = self.span(node)
+            task.arguments["__callable__"] = Argument("__callable__", self.taskflow_callable(func, node), span)
+            if names is not None:
+                task.arguments["__params__"] = Argument("__params__", list(names), span)
+            task.arguments["__call_args__"] = Argument("__call_args__", passed, span)
             return TaskOutput(task)
         return task
+
+    def taskflow_callable(self, func: TaskFlowFunction, node: cst.CSTNode) -> object:
+        """The undecorated function of a TaskFlow task as a CallableRef, or why YAML cannot name it."""
+        if func.imported is not None:
+            return CallableRef(func.imported.qualname, False, self.span(node))
+        if func.function is None:
+            return Unresolved(f"the function of TaskFlow task {func.name}() is not known", self.span(node))
+        ref = self.function_ref(func.function, node)
+        if ".<locals>." in ref.qualname:
+            # `@task def f` binds f to the decorated task: a module attribute named f exists, but
+            # dag-factory would load the task object, not the function it wraps.
+            return Unresolved(f"{func.name}() is decorated with @task where it is defined, so no module "
+                              "attribute holds the plain function", self.span(node))
+        return ref
+
+    def function_ref(self, function: UserFunction, node: cst.CSTNode | None) -> CallableRef:
+        """A function as YAML can name it: `module.name` when a module attribute holds exactly this
+        function, else `module.<locals>.name` (nested, lambda, or rebound by a decorator)."""
+        span = self._span_or_file(node)
+        if isinstance(function.node, cst.FunctionDef):
+            if function.scope is self.module_scope and self.module_scope.values.get(function.name) is function:
+                return CallableRef(f"{self.module_name}.{function.name}", True, span)
+            folder = getattr(self, "imports", None)  # DAG-folder modules the analyzer read, if any
+            for module, scope in (getattr(folder, "scopes", None) or {}).items():
+                if function.scope is scope and scope.values.get(function.name) is function:
+                    return CallableRef(f"{module}.{function.name}", False, span)
+        return CallableRef(f"{self.module_name}.<locals>.{function.name}", True, span)
 
     # -- attributes and methods of DAG objects -----------------------------------------------------
 
@@ -1055,12 +1111,16 @@ class ModuleInterpreter(Evaluator):
             return task
         if isinstance(target, TaskFlowFunction):
             if name == "override":
-                return TaskFlowFunction(target.function, target.name, target.variant, {**target.kwargs, **kwargs})
+                return TaskFlowFunction(target.function, target.name, target.variant, {**target.kwargs, **kwargs},
+                                        target.imported)
             if name == "partial":
-                return TaskFlowFunction(target.function, target.name, target.variant, {**target.kwargs, **kwargs})
+                return TaskFlowFunction(target.function, target.name, target.variant, {**target.kwargs, **kwargs},
+                                        target.imported)
             result = self.call_taskflow(target, [], {**kwargs}, node)
             if isinstance(result, TaskOutput):
                 result.task.kind = "mapped"
+                if name == "expand":
+                    result.task.arguments["__expand__"] = Argument("__expand__", sorted(kwargs), self.span(node))
             return result
         return self.unresolved(node, f"{name}()")
 
@@ -1183,7 +1243,7 @@ class ModuleInterpreter(Evaluator):
         if isinstance(value, TaskOutput):
             return XComRef(value.task.task_id, value.key, self._span_or_file(node))
         if isinstance(value, UserFunction):
-            return CallableRef(f"{self.module_name}.{value.name}", True, self._span_or_file(node))
+            return self.function_ref(value, node)
         if isinstance(value, TaskFlowFunction):
             return CallableRef(f"{self.module_name}.{value.name}", True, self._span_or_file(node))
         if isinstance(value, Symbol):
@@ -1241,6 +1301,13 @@ def _task_outputs(value: object) -> Iterable[TaskOutput]:
     elif isinstance(value, dict):
         for item in value.values():
             yield from _task_outputs(item)
+
+
+def _parameter_names(function: UserFunction) -> list[str] | None:
+    if not isinstance(function.node, cst.FunctionDef):
+        return None
+    params = function.node.params
+    return [p.name.value for p in (*params.posonly_params, *params.params, *params.kwonly_params)]
 
 
 def _downstream_map(dag: DagBuilder) -> dict[str, set[str]]:
