@@ -70,6 +70,9 @@ class StartPositions:
         self._offsets: list[int] = []  #: token index -> offset in the generated text
         self._line_ends: list[int] = []  #: line k (0-based) -> offset just past its newline
 
+    def __contains__(self, node: object) -> bool:
+        return id(node) in self._starts
+
     def start(self, node: cst.CSTNode) -> tuple[int, int] | None:
         index = self._starts.get(id(node))
         if index is None:
