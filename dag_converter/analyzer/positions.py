@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_right
+from collections.abc import Callable
 from itertools import accumulate
 from typing import Final
 
@@ -25,21 +26,21 @@ _NEWLINE_KEPT: Final = re.compile(r"(\r\n?|\n)")
 class _StartRecordingState(CodegenState):
     """Code generation that notes each node's start as an index into `tokens` (keys: `id(node)`).
 
+    A node's start is where its code begins (first codegen wins, as in PositionProvider), unless
+    the node records a syntactic start, which replaces it when its codegen ends.
     `record_syntactic_position` returns the state itself as the context manager (a stack of
     pending records instead of a generator per call: it runs for most nodes)."""
 
     def __init__(self, module: cst.Module) -> None:
         super().__init__(default_indent=module.default_indent, default_newline=module.default_newline)
         self.starts: dict[int, int] = {}
-        self._stack: list[int] = []
         self._syntactic: list[tuple[int, int | None, int]] = []
+        note, tokens = self.starts.setdefault, self.tokens
 
-    def before_codegen(self, node: cst.CSTNode) -> None:
-        self._stack.append(len(self.tokens))
+        def before_codegen(node: cst.CSTNode, _id: Callable[[object], int] = id) -> None:
+            note(_id(node), len(tokens))
 
-    def after_codegen(self, node: cst.CSTNode) -> None:
-        start = self._stack.pop()
-        self.starts.setdefault(id(node), start)  # a syntactic start recorded inside wins
+        self.before_codegen = before_codegen  # type: ignore[method-assign]  # called for every node
 
     def record_syntactic_position(self, node: cst.CSTNode, *, start_node: cst.CSTNode | None = None,
                                   end_node: cst.CSTNode | None = None) -> "_StartRecordingState":
