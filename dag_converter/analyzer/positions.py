@@ -35,9 +35,12 @@ class _StartRecordingState(CodegenState):
         super().__init__(default_indent=module.default_indent, default_newline=module.default_newline)
         self.starts: dict[int, int] = {}
         self._syntactic: list[tuple[int, int | None, int]] = []
-        note, tokens = self.starts.setdefault, self.tokens
+        #: every node seen, so that no id in `starts` can be reused by a new object while this lives
+        self.nodes: list[cst.CSTNode] = []
+        note, keep, tokens = self.starts.setdefault, self.nodes.append, self.tokens
 
         def before_codegen(node: cst.CSTNode, _id: Callable[[object], int] = id) -> None:
+            keep(node)
             note(_id(node), len(tokens))
 
         self.before_codegen = before_codegen  # type: ignore[method-assign]  # called for every node
@@ -61,13 +64,14 @@ class _StartRecordingState(CodegenState):
 class StartPositions:
     """`start(node)` -> (line, column) as libcst's PositionProvider gives them (line 1-based,
     column 0-based), or None for a node that is not part of the module (built during analysis).
-    The module must stay alive while this is used: nodes are keyed by identity."""
+    Nodes are keyed by identity; this object holds them, so an id never points to a new object."""
 
     def __init__(self, module: cst.Module) -> None:
         state = _StartRecordingState(module)
         module._codegen(state)
         self._tokens: list[str] | None = state.tokens
         self._starts = state.starts
+        self._nodes = state.nodes
         self._offsets: list[int] = []  #: token index -> offset in the generated text
         self._line_ends: list[int] = []  #: line k (0-based) -> offset just past its newline
 
