@@ -49,39 +49,68 @@ def main() -> None:
 
 @main.command()
 @click.argument("paths", nargs=-1, required=True)
-@click.option("--output", "-o", default=DEFAULT_OUTPUT, show_default=True, help="Folder for the YAML files and reports.")
+@click.option("--output", "-o", default=DEFAULT_OUTPUT, show_default=True,
+              help="Folder for the YAML files, reports and manifest: a local path or s3://bucket/prefix/.")
 @click.option("--target", type=click.Choice(["mwaa-serverless"]), default="mwaa-serverless", show_default=True,
               help="What the YAML must run on.")
 @click.option("--allow-operator", "allow_operators", multiple=True, metavar="CLASS_PATH",
               help="Also accept this operator class (repeatable; a trailing * allows a module).")
 @click.option("--max-file-size", type=int, default=5 * 1024 * 1024, show_default=True,
               help="Refuse source files larger than this many bytes.")
+@click.option("--jobs", "-j", type=click.IntRange(min=1), default=None,
+              help="Parallel reads, conversions and uploads  [default: the CPU count]")
+@click.option("--force", is_flag=True, help="Convert and write everything, even what the manifest says is current.")
+@click.option("--bucket", default=None, metavar="NAME", help="Also upload each YAML to s3://NAME/<dag_id>.yaml.")
+@click.option("--report-dir", default=None, type=click.Path(file_okay=False),
+              help="Also write the reports to this local folder.")
+@click.option("--endpoint-url", default=None, metavar="URL",
+              help="S3 endpoint (default: AWS_ENDPOINT_URL, else AWS's own).")
 @click.option("--quiet", "-q", is_flag=True, help="Print only errors and warnings.")
 @click.option("--verbose", "-v", is_flag=True, help="Also print info diagnostics and skipped files.")
 @click.option("--color/--no-color", default=None, help="Colour on a terminal unless NO_COLOR is set.")
 def convert(paths: tuple[str, ...], output: str, target: str, allow_operators: tuple[str, ...], max_file_size: int,
+            jobs: int | None, force: bool, bucket: str | None, report_dir: str | None, endpoint_url: str | None,
             quiet: bool, verbose: bool, color: bool | None) -> None:
-    """Convert DAG files or folders (searched recursively) into one YAML file per DAG."""
+    """Convert DAG files or folders (searched recursively; local or s3://) into one YAML file per DAG.
+
+    A conversion-manifest.json in the output records what was converted from which bytes, so a
+    rerun converts and writes only what changed (--force redoes everything).
+    """
+    from dag_converter._progress import make_progress
     from dag_converter.model import Severity
-    from dag_converter.pipeline import Options, convert_files, write_outputs
+    from dag_converter.pipeline import Options
     from dag_converter.report import build_report, render_json, render_markdown
-    from dag_converter.sources import discover_local
+    from dag_converter.runner import default_jobs, open_locations, run_conversion, write_reports
+    from dag_converter.sources_s3 import S3Unavailable
     from dag_converter.validate import make_target
-    from dag_converter.emit import write_atomic
 
     options = Options(target=make_target(target, allow_operators), max_file_size=max_file_size)
-    files, problems = discover_local(paths)
-    explicit = {f.display for f in files if f.display in paths}
-    results = convert_files(files, options, explicit=lambda f: f.display in explicit)
-    out_dir = Path(output)
-    results = write_outputs(results, out_dir)
-    report = build_report(target, results, problems)
-    report_problems = []
+    jobs = jobs or default_jobs()
     try:
-        write_atomic(out_dir / "conversion-report.json", render_json(report))
-        write_atomic(out_dir / "conversion-report.md", render_markdown(report))
-    except OSError as exc:
-        report_problems.append(f"error: cannot write the report in {out_dir}: {exc.strerror or exc}")
+        where = open_locations(paths, output, bucket=bucket, report_dir=report_dir, endpoint_url=endpoint_url,
+                               jobs=jobs)
+    except (S3Unavailable, ValueError) as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(EXIT_USAGE)
+    problems = list(where.problems)
+    progress = make_progress(sys.stderr.isatty(), _use_color(color), quiet) if where.refs else None
+    try:
+        if progress is None:
+            run = run_conversion(where.refs, options, where.output, where.extra, jobs=jobs, force=force)
+        else:
+            with progress:
+                run = run_conversion(where.refs, options, where.output, where.extra, jobs=jobs, force=force,
+                                     progress=progress)
+    except KeyboardInterrupt:
+        click.echo(f"interrupted: every YAML written is complete; {where.output} holds the manifest, "
+                   "run the same command again to continue", err=True)
+        sys.exit(EXIT_USAGE)
+    results = run.results
+    report = build_report(target, results, problems)
+    report_problems = list(run.problems)
+    if results or not problems:
+        report_problems += write_reports({"conversion-report.json": render_json(report),
+                                          "conversion-report.md": render_markdown(report)}, where.report_sinks)
 
     minimum = {Severity.ERROR} if quiet else {Severity.ERROR, Severity.WARNING}
     if verbose:
@@ -92,7 +121,10 @@ def convert(paths: tuple[str, ...], output: str, target: str, allow_operators: t
     for line in report_problems:
         click.echo(line, err=True)
     if not quiet:
-        _print_summary(report, out_dir, _use_color(color))
+        _print_summary(report, str(where.output), _use_color(color))
+        if run.skipped or run.current or run.written:
+            click.echo(f"{run.skipped} sources unchanged since the last run; {run.written} YAML files written, "
+                       f"{run.current} already current", err=True)
     summary = report.summary()
     if summary["dags"] == 0:
         if not problems and not any(f.all_diagnostics() for f in results):
@@ -103,7 +135,7 @@ def convert(paths: tuple[str, ...], output: str, target: str, allow_operators: t
     sys.exit(EXIT_OK if summary["refused"] == 0 else EXIT_REFUSED)
 
 
-def _print_summary(report: "RunReport", out_dir: Path, color: bool) -> None:
+def _print_summary(report: "RunReport", out_dir: str, color: bool) -> None:
     s = report.summary()
     if color:
         from rich.console import Console
