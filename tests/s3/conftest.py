@@ -5,8 +5,11 @@ Nothing in boto3 is stubbed: the converter talks HTTP to the server exactly as i
 
 from __future__ import annotations
 
+import logging
+import re
 import socket
 import textwrap
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -25,8 +28,54 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+class RequestLog(logging.Handler):
+    """The moto server's own access log (werkzeug's, one line per HTTP request): the server-side
+    record of what the converter asked for."""
+
+    _LINE = re.compile(r'"(?P<method>[A-Z]+) (?P<path>\S+) HTTP/[\d.]+" (?P<status>\d+)')
+
+    def __init__(self) -> None:
+        super().__init__(logging.INFO)
+        self.requests: list[tuple[str, str, int]] = []
+        self._entries_lock = threading.Lock()
+        self.on_request: list = []  # callables(method, path, status), for tests that react to traffic
+
+    def emit(self, record: logging.LogRecord) -> None:
+        match = self._LINE.search(record.getMessage())
+        if match:
+            entry = (match["method"], match["path"].split("?")[0], int(match["status"]))
+            with self._entries_lock:
+                self.requests.append(entry)
+                callbacks = list(self.on_request)
+            for callback in callbacks:
+                callback(*entry)
+
+    def clear(self) -> None:
+        with self._entries_lock:
+            self.requests.clear()
+
+    def count(self, method: str, prefix: str, status: int | None = None) -> int:
+        with self._entries_lock:
+            return sum(1 for m, p, s in self.requests
+                       if m == method and p.startswith(prefix) and (status is None or s == status))
+
+
+_LOG = RequestLog()
+
+
+@pytest.fixture
+def request_log() -> Iterator[RequestLog]:
+    _LOG.clear()
+    yield _LOG
+    _LOG.on_request.clear()
+
+
 @pytest.fixture(scope="session")
 def s3_endpoint() -> Iterator[str]:
+    werkzeug = logging.getLogger("werkzeug")
+    werkzeug.setLevel(logging.INFO)
+    werkzeug.addHandler(_LOG)  # also keeps werkzeug from printing every request
+    werkzeug.propagate = False
     port = _free_port()
     server = moto_server.ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
     server.start()
