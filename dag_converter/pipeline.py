@@ -61,11 +61,12 @@ def mentions_dag(data: bytes) -> bool:
 
 
 def convert_source(data: bytes, display: str, relative: str, options: Options,
-                   *, explicit: bool = True) -> FileResult:
+                   *, explicit: bool = True, root: Path | None = None) -> FileResult:
     """Convert one file's bytes. `explicit` is False for files found by walking a folder,
-    which are skipped quietly when they do not mention DAGs."""
+    which are skipped quietly when they do not mention DAGs. `root` is the local DAG folder
+    `relative` starts from: modules the file imports from it are read statically."""
     try:
-        return _convert_source(data, display, relative, options, explicit)
+        return _convert_source(data, display, relative, options, explicit, root)
     except RecursionError:
         return FileResult(display, "unreadable", (codes.make(codes.INPUT_TOO_COMPLEX, Span(display),
                                                              detail="input nested too deeply to analyse"),))
@@ -74,7 +75,8 @@ def convert_source(data: bytes, display: str, relative: str, options: Options,
                                                              detail=f"{type(exc).__name__}: {exc}"),))
 
 
-def _convert_source(data: bytes, display: str, relative: str, options: Options, explicit: bool) -> FileResult:
+def _convert_source(data: bytes, display: str, relative: str, options: Options, explicit: bool,
+                    root: Path | None = None) -> FileResult:
     if len(data) > options.max_file_size:
         return FileResult(display, "unreadable", (codes.make(codes.FILE_TOO_LARGE, Span(display), size=len(data),
                                                              limit=options.max_file_size),))
@@ -88,7 +90,8 @@ def _convert_source(data: bytes, display: str, relative: str, options: Options, 
         return FileResult(display, "skipped" if not explicit else "no-dags",
                           () if not explicit else (codes.make(codes.FILE_WITHOUT_DAGS, Span(display)),))
     package = ".".join(relative.split("/")[:-1])
-    analysis = analyze_module(text, display, package=package, today=options.today or environment_today())
+    analysis = analyze_module(text, display, package=package, today=options.today or environment_today(),
+                              root=root)
     file_errors = [d for d in analysis.diagnostics if d.severity is Severity.ERROR]
     if any(d.code in (codes.SYNTAX_ERROR.code, codes.INPUT_TOO_COMPLEX.code) for d in file_errors) \
             and not analysis.workflows:
@@ -96,13 +99,13 @@ def _convert_source(data: bytes, display: str, relative: str, options: Options, 
     dags: list[DagResult] = []
     for workflow in analysis.workflows:
         normalised, diagnostics = check_workflow(workflow, options.target,
-                                                 today=options.today or environment_today())
+                                                 today=options.today or environment_today(), relative=relative)
         # A file-level error (an unknown condition around DAG code, ...) refuses every DAG in it.
         diagnostics = sorted({*diagnostics, *file_errors}, key=Diagnostic.sort_key)
         if is_refused(diagnostics):
             dags.append(DagResult(workflow, tuple(diagnostics), None))
         else:
-            yaml_text = render_yaml(normalised, relative)
+            yaml_text = render_yaml(normalised, relative, task_groups=not options.target.flatten_groups)
             dags.append(DagResult(workflow, tuple(diagnostics), yaml_text, f"{workflow.dag_id}.yaml"))
     file_level = tuple(d for d in analysis.diagnostics if d not in file_errors or not dags)
     if not dags:
@@ -169,7 +172,8 @@ def read_and_convert(source: SourceFile, options: Options, explicit: bool) -> Fi
         detail = exc.strerror or str(exc)
         return FileResult(source.display, "unreadable", (codes.make(codes.UNREADABLE_FILE, Span(source.display),
                                                                     detail=detail),))
-    return convert_source(data, source.display, source.relative, options, explicit=explicit)
+    return convert_source(data, source.display, source.relative, options, explicit=explicit,
+                          root=source.root)
 
 
 def write_outputs(results: list[FileResult], output: Path) -> list[FileResult]:

@@ -9,6 +9,7 @@ the finished sources and re-raises, so a rerun continues where this one stopped.
 
 from __future__ import annotations
 
+import hashlib
 import multiprocessing
 import os
 import signal
@@ -25,7 +26,7 @@ from dag_converter.manifest import MANIFEST_NAME, RESTORED_YAML, Manifest, load_
 from dag_converter.model import DagResult, Diagnostic, FileResult, Span
 from dag_converter.pipeline import Options, convert_source, file_status, refuse_duplicates
 from dag_converter.sinks import LocalSink, S3Sink, Sink, SinkError
-from dag_converter.sources import SourceFile, discover_local
+from dag_converter.sources import SourceFile, discover_local, is_skipped_folder
 from dag_converter.sources_s3 import S3Failure, S3Location, S3Source, discover_s3, is_s3_url, make_client, reader
 
 if TYPE_CHECKING:
@@ -49,18 +50,42 @@ class SourceRef:
     size: int | None  #: known before reading (a listing, a stat), for the size limit
     read: Callable[[], bytes]  #: raises OSError or S3Failure
     explicit: bool = False  #: named by the user, not found in a folder
+    root: Path | None = None  #: local DAG folder whose modules the file may import (read statically)
 
 
 def local_refs(files: Iterable[SourceFile], explicit: Callable[[SourceFile], bool]) -> list[SourceRef]:
     refs = []
+    trees: dict[Path, str] = {}
     for f in files:
+        root = f.root
+        if root not in trees:
+            trees[root] = _tree_fingerprint(root)
         try:
             st = f.path.stat()
-            fingerprint, size = f"size={st.st_size};mtime_ns={st.st_mtime_ns}", st.st_size
+            # The folder's digest is part of each file's: a DAG may import a module beside it,
+            # so any change to the folder's Python files converts its DAGs again (unchanged
+            # YAML is still not rewritten).
+            fingerprint, size = f"size={st.st_size};mtime_ns={st.st_mtime_ns};folder={trees[root]}", st.st_size
         except OSError:
             fingerprint, size = "", None  # never matches: the read reports the error
-        refs.append(SourceRef(f.display, f.relative, fingerprint, size, f.read_bytes, explicit(f)))
+        refs.append(SourceRef(f.display, f.relative, fingerprint, size, f.read_bytes, explicit(f), root))
     return refs
+
+
+def _tree_fingerprint(root: Path) -> str:
+    """A digest of the size and mtime of every Python file below root, .airflowignore'd ones too
+    (helper modules often live in ignored folders)."""
+    digest = hashlib.sha256()
+    for folder, subfolders, names in os.walk(root):
+        subfolders[:] = sorted(d for d in subfolders if not is_skipped_folder(d))
+        for name in sorted(n for n in names if n.endswith(".py")):
+            path = os.path.join(folder, name)
+            try:
+                st = os.stat(path)
+            except OSError:
+                continue
+            digest.update(f"{os.path.relpath(path, root)}\0{st.st_size}\0{st.st_mtime_ns}\n".encode())
+    return digest.hexdigest()[:16]
 
 
 def s3_refs(sources: Iterable[S3Source], read: Callable[[S3Source], Callable[[], bytes]]) -> list[SourceRef]:
@@ -173,7 +198,7 @@ class _Run:
                                 continue
                             ref = refs[i]
                             task = workers.submit(convert_source, data, ref.display, ref.relative, self.options,
-                                                  explicit=ref.explicit)
+                                                  explicit=ref.explicit, root=ref.root)
                             converts[task] = i
                             pending.add(task)  # type: ignore[arg-type]
                         else:
@@ -296,11 +321,12 @@ class Locations:
     output: Sink
     extra: tuple[Sink, ...]  #: --bucket: the YAML also goes there
     report_sinks: tuple[Sink, ...]  #: the output, plus --report-dir
+    excluded: tuple[str, ...] = ()  #: local files dropped by --exclude patterns
 
 
 def open_locations(paths: Sequence[str], output: str, *, bucket: str | None = None,
                    report_dir: str | None = None, endpoint_url: str | None = None,
-                   jobs: int = 1) -> Locations:
+                   jobs: int = 1, excludes: Sequence[str] = (), base: Path | None = None) -> Locations:
     """Resolve local paths and s3:// URLs into sources and sinks. Raises S3Unavailable when an
     s3:// location is used without boto3 installed."""
     client = None
@@ -313,6 +339,7 @@ def open_locations(paths: Sequence[str], output: str, *, bucket: str | None = No
 
     refs: list[SourceRef] = []
     problems: list[Diagnostic] = []
+    excluded: tuple[str, ...] = ()
     local_paths = [p for p in paths if not is_s3_url(p)]
     for path in paths:
         if is_s3_url(path):
@@ -321,6 +348,11 @@ def open_locations(paths: Sequence[str], output: str, *, bucket: str | None = No
             problems.extend(trouble)
     if local_paths:
         files, trouble = discover_local(local_paths)
+        if excludes:
+            from dag_converter.config import drop_excluded
+
+            files, dropped = drop_excluded(files, excludes, base or Path.cwd())
+            excluded = tuple(f.display for f in dropped)
         named = {f.display for f in files if f.display in local_paths}
         refs.extend(local_refs(files, lambda f: f.display in named))
         problems.extend(trouble)
@@ -332,7 +364,7 @@ def open_locations(paths: Sequence[str], output: str, *, bucket: str | None = No
     reports: list[Sink] = [out]
     if report_dir:
         reports.append(LocalSink(Path(report_dir)))
-    return Locations(tuple(refs), tuple(problems), out, extra, tuple(reports))
+    return Locations(tuple(refs), tuple(problems), out, extra, tuple(reports), excluded)
 
 
 def _root_of(display: str, paths: Sequence[str]) -> str:
@@ -365,7 +397,7 @@ def _read(ref: SourceRef, options: Options) -> bytes | FileResult:
 
 
 def _convert(data: bytes, ref: SourceRef, options: Options) -> FileResult:
-    return convert_source(data, ref.display, ref.relative, options, explicit=ref.explicit)
+    return convert_source(data, ref.display, ref.relative, options, explicit=ref.explicit, root=ref.root)
 
 
 def _worker_result(future: Future[FileResult], ref: SourceRef) -> FileResult:

@@ -20,6 +20,11 @@ class SourceFile:
     relative: str  #: path relative to the input root, '/'-separated: names the YAML's source
     path: Path
 
+    @property
+    def root(self) -> Path:
+        """The DAG folder `relative` starts from (what Airflow puts on sys.path)."""
+        return self.path.parents[self.relative.count("/")]
+
     def read_bytes(self) -> bytes:
         return self.path.read_bytes()
 

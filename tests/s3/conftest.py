@@ -136,6 +136,8 @@ def dag_source(n: int) -> str:
 
 
 def fixture_sources() -> list[tuple[str, bytes]]:
-    """The repository's DAG fixtures when there are any, else generated DAGs."""
-    files = sorted((ROOT / "fixtures" / "dags").glob("*.py"))
-    return [(f.name, f.read_bytes()) for f in files]
+    """Every Python file of the repository's fixtures/dags tree (DAGs and their helper modules),
+    as (path relative to it, bytes); empty when the repository has none."""
+    folder = ROOT / "fixtures" / "dags"
+    return [(f.relative_to(folder).as_posix(), f.read_bytes()) for f in sorted(folder.rglob("*.py"))
+            if "__pycache__" not in f.parts]
