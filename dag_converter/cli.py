@@ -17,7 +17,10 @@ import click
 from dag_converter import __version__
 
 if TYPE_CHECKING:
-    from dag_converter.model import Diagnostic
+    from collections.abc import Callable
+
+    from dag_converter.model import Diagnostic, FileResult
+    from dag_converter.runner import SourceRef
     from dag_converter.pipeline import Options
     from dag_converter.report import RunReport
 
@@ -75,6 +78,9 @@ def main() -> None:
 @click.option("--jobs", "-j", type=click.IntRange(min=1), default=None,
               help="Parallel reads, conversions and uploads.  [default: the CPU count]")
 @click.option("--force", is_flag=True, help="Convert and write everything, even what the manifest says is current.")
+@click.option("--verify", "verify_sources", is_flag=True,
+              help="Prove each converted DAG equivalent before writing it: LOADS AND RUNS the Python DAG files "
+                   "with Airflow (use only on code you trust; needs the verify extra). Local paths only.")
 @click.option("--bucket", default=None, metavar="NAME", help="Also upload each YAML to s3://NAME/<dag_id>.yaml.")
 @click.option("--report-dir", default=None, type=click.Path(file_okay=False),
               help="Also write the reports to this local folder.")
@@ -88,8 +94,8 @@ def main() -> None:
 def convert(paths: tuple[str, ...], output: str | None, target: str | None, dags_folder: str | None,
             allow_operators: tuple[str, ...],
             excludes: tuple[str, ...], max_file_size: int | None, report_format: str | None, check: bool,
-            diff: bool, fail_on_change: bool, jobs: int | None, force: bool, bucket: str | None,
-            report_dir: str | None, endpoint_url: str | None, config_file: Path | None, quiet: bool, verbose: bool,
+            diff: bool, fail_on_change: bool, jobs: int | None, force: bool, verify_sources: bool,
+            bucket: str | None, report_dir: str | None, endpoint_url: str | None, config_file: Path | None, quiet: bool, verbose: bool,
             color: bool | None) -> None:
     """Convert DAG files or folders (searched recursively; local or s3://) into one YAML file per DAG.
 
@@ -141,7 +147,7 @@ def convert(paths: tuple[str, ...], output: str | None, target: str | None, dags
     options = Options(target=chosen, max_file_size=max_file_size)
     if not (dry_run or fail_on_change):
         _convert_run(paths, output, target, options, excludes, config.base, formats, jobs=jobs, force=force,
-                     bucket=bucket, report_dir=report_dir, endpoint_url=endpoint_url, quiet=quiet,
+                     verify_sources=verify_sources, bucket=bucket, report_dir=report_dir, endpoint_url=endpoint_url, quiet=quiet,
                      verbose=verbose, color=color)
     if any(p.startswith("s3://") for p in (*paths, output)):
         click.echo("error: --check, --diff and --fail-on-change work on local paths only", err=True)
@@ -204,7 +210,8 @@ def convert(paths: tuple[str, ...], output: str | None, target: str | None, dags
 
 
 def _convert_run(paths: tuple[str, ...], output: str, target: str, options: "Options", excludes: Sequence[str],
-                 base: Path | None, formats: Sequence[str], *, jobs: int | None, force: bool, bucket: str | None,
+                 base: Path | None, formats: Sequence[str], *, jobs: int | None, force: bool,
+                 verify_sources: bool = False, bucket: str | None,
                  report_dir: str | None, endpoint_url: str | None, quiet: bool, verbose: bool,
                  color: bool | None) -> NoReturn:
     """A converting run (local or S3) through the runner: parallel, resumable, progress on stderr."""
@@ -215,6 +222,10 @@ def _convert_run(paths: tuple[str, ...], output: str, target: str, options: "Opt
     from dag_converter.sources_s3 import S3Unavailable
 
     jobs = jobs or default_jobs()
+    check = None
+    if verify_sources:
+        check = _verify_check(paths, output, target)
+        force = True  # sources the manifest skips would go unverified
     try:
         where = open_locations(paths, output, bucket=bucket, report_dir=report_dir, endpoint_url=endpoint_url,
                                jobs=jobs, excludes=excludes, base=base)
@@ -227,11 +238,12 @@ def _convert_run(paths: tuple[str, ...], output: str, target: str, options: "Opt
     progress = make_progress(sys.stderr.isatty(), _use_color(color), quiet) if where.refs else None
     try:
         if progress is None:
-            run = run_conversion(where.refs, options, where.output, where.extra, jobs=jobs, force=force)
+            run = run_conversion(where.refs, options, where.output, where.extra, jobs=jobs, force=force,
+                                 check=check)
         else:
             with progress:
                 run = run_conversion(where.refs, options, where.output, where.extra, jobs=jobs, force=force,
-                                     progress=progress)
+                                     progress=progress, check=check)
     except KeyboardInterrupt:
         click.echo(f"interrupted: every YAML written is complete and {where.output} holds the manifest; "
                    "run the same command again to continue", err=True)
@@ -261,6 +273,25 @@ def _convert_run(paths: tuple[str, ...], output: str, target: str, options: "Opt
     if report_problems:
         sys.exit(EXIT_USAGE)
     sys.exit(EXIT_OK if summary["refused"] == 0 else EXIT_REFUSED)
+
+
+def _verify_check(paths: Sequence[str], output: str, target: str) -> "Callable[[SourceRef, FileResult], FileResult]":
+    """The per-file check of `convert --verify`, or exit 2 when it cannot run here."""
+    from dag_converter.verify import VerifyUnavailable, require_verify_extra, verify_result
+
+    if any(p.startswith("s3://") for p in paths):
+        click.echo("error: --verify needs local DAG files (Airflow loads them from disk)", err=True)
+        sys.exit(EXIT_USAGE)
+    try:
+        require_verify_extra()
+    except VerifyUnavailable as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(EXIT_USAGE)
+
+    def check(ref: "SourceRef", result: "FileResult") -> "FileResult":
+        return verify_result(Path(ref.display), result, task_groups=target == "dag-factory")
+
+    return check
 
 
 def _print_check_summary(report: "RunReport", stale: int) -> None:

@@ -265,7 +265,8 @@ class _Run:
 
 
 def run_conversion(refs: Sequence[SourceRef], options: Options, output: Sink, extra: Sequence[Sink] = (), *,
-                   jobs: int = 1, force: bool = False, progress: Progress | None = None) -> RunResult:
+                   jobs: int = 1, force: bool = False, progress: Progress | None = None,
+                   check: Callable[[SourceRef, FileResult], FileResult] | None = None) -> RunResult:
     """Convert every source and write its YAML to `output` (and the `extra` sinks), skipping
     sources the manifest in `output` records as converted from the same bytes."""
     run = _Run(options, output, extra, jobs, force, progress or _NoProgress())
@@ -284,7 +285,8 @@ def run_conversion(refs: Sequence[SourceRef], options: Options, output: Sink, ex
     try:
         converted = run.convert_all([refs[i] for i in todo])
         for i, result in zip(todo, converted):
-            results[i] = result
+            # `check` (convert --verify) may refuse DAGs before anything is written.
+            results[i] = check(refs[i], result) if check is not None else result
         final = refuse_duplicates([r for r in results if r is not None])
         redone = set(todo)
         for i, result in enumerate(final):
