@@ -17,8 +17,9 @@
      imports each DAG with Airflow), so it is compared with ours on the files both convert: one
      discovery run of each tool over the distinct seed files decides which seeds both convert, and
      their copies form benchmarks/corpus/common/.
-3. Peak memory is the child's maximum resident set size from wait4(2) (for a process that starts
-   workers: the largest single process among it and its waited-for children).
+3. Peak memory and CPU time come from wait4(2): the child and the children it waited for. Workers
+   that `--jobs` starts through a forkserver are not the main process's children, so for runs
+   with workers both cover the main process only.
 4. Prints a table and writes it as JSON to benchmarks/results/latest.json.
 """
 
@@ -334,7 +335,8 @@ def main() -> None:
     jobs = has_jobs_option()
     if jobs:
         single = Row("dag-converter convert --jobs 1 (cold)", n)
-        default = Row("dag-converter convert, default jobs (cold)", n)
+        default = Row("dag-converter convert, default jobs (cold)", n,
+                      note="CPU, MB: main process only (workers are forkserver children)")
         ours = [(single, lambda: ours_once(corpus, 1)), (default, lambda: ours_once(corpus, None))]
     else:
         single = default = Row("dag-converter convert (cold, single process)", n,
@@ -364,7 +366,8 @@ def main() -> None:
             build_corpus(seeds, count, folder, keep=both)
             common["files"] = count
             note = f"{count} copies of the {len(both)} seeds both convert"
-            ours_common = Row("dag-converter convert, default jobs (common files)", count, note=note)
+            ours_common = Row("dag-converter convert, default jobs (common files)", count,
+                              note=note + "; CPU, MB: main process only")
             theirs = Row("AWS converter 0.1.4, folder, --no-validate", count, note=note)
             measure_rounds([(ours_common, lambda: ours_once(folder, None)),
                             (theirs, lambda: reference_once(venv, folder))], args.reference_runs)
