@@ -16,7 +16,8 @@ import signal
 import sys
 import threading
 from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import FIRST_COMPLETED, Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, Executor, ProcessPoolExecutor, ThreadPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Final, Protocol
@@ -173,42 +174,51 @@ class _Run:
     # -- reading and converting -------------------------------------------------------------
     def convert_all(self, refs: Sequence[SourceRef]) -> list[FileResult]:
         self.progress.phase("convert", len(refs))
-        results: list[FileResult | None] = [None] * len(refs)
         if self.jobs == 1 or len(refs) < 2:
-            for i, ref in enumerate(refs):
-                data = _read(ref, self.options)
-                results[i] = data if isinstance(data, FileResult) else _convert(data, ref, self.options)
+            results = []
+            for ref in refs:
+                results.append(self._convert_one(ref))
                 self.progress.advance("convert")
-            return [r for r in results if r is not None]
-        with ThreadPoolExecutor(self.jobs * 2, thread_name_prefix="read") as readers, \
-                ProcessPoolExecutor(self.jobs, mp_context=_process_context(), initializer=_ignore_sigint) as workers:
+            return results
+        results = []
+        # Sources go through in bounded chunks: threads read a chunk (S3 reads are I/O-bound),
+        # worker processes convert it (CPU-bound), results come back in source order. A chunk
+        # bounds the bytes held in memory and the futures in flight; `map` with a chunksize
+        # sends several files per message to a worker.
+        chunk = self.jobs * _FILES_PER_WORKER_CHUNK
+        workers = _new_pool(self.jobs)
+        with ThreadPoolExecutor(self.jobs * 2, thread_name_prefix="read") as readers:
             try:
-                reads = {readers.submit(_read, ref, self.options): i for i, ref in enumerate(refs)}
-                converts: dict[Future[FileResult], int] = {}
-                pending: set[Future[object]] = set(reads)  # type: ignore[arg-type]
-                while pending:
-                    done, pending = wait(pending, return_when=FIRST_COMPLETED)
-                    for future in done:
-                        if future in reads:
-                            i = reads.pop(future)  # type: ignore[call-overload]
-                            data = future.result()
-                            if isinstance(data, FileResult):
-                                results[i] = data
-                                self.progress.advance("convert")
-                                continue
-                            ref = refs[i]
-                            task = workers.submit(convert_source, data, ref.display, ref.relative, self.options,
-                                                  explicit=ref.explicit, root=ref.root)
-                            converts[task] = i
-                            pending.add(task)  # type: ignore[arg-type]
-                        else:
-                            i = converts.pop(future)  # type: ignore[call-overload]
-                            results[i] = _worker_result(future, refs[i])  # type: ignore[arg-type]
-                            self.progress.advance("convert")
+                for start in range(0, len(refs), chunk):
+                    batch = refs[start:start + chunk]
+                    datas = list(readers.map(lambda ref: _read(ref, self.options), batch))
+                    todo = [i for i, data in enumerate(datas) if not isinstance(data, FileResult)]
+                    jobs = [(datas[i], batch[i].display, batch[i].relative, batch[i].explicit, batch[i].root,
+                             self.options) for i in todo]
+                    converted: dict[int, FileResult] = {}
+                    try:
+                        for i, result in zip(todo, workers.map(_convert_job, jobs,
+                                                               chunksize=max(1, len(todo) // (self.jobs * 4)))):
+                            converted[i] = result
+                    except BrokenProcessPool as exc:
+                        # A worker died (out of memory, killed): its files fail, the run goes on.
+                        for i in todo:
+                            if i not in converted:
+                                converted[i] = _worker_failure(batch[i], exc)
+                        workers.shutdown(wait=False, cancel_futures=True)
+                        workers = _new_pool(self.jobs)
+                    for i, data in enumerate(datas):
+                        results.append(data if isinstance(data, FileResult) else converted[i])
+                        self.progress.advance("convert")
             except BaseException:
                 _cancel(readers, workers)
                 raise
-        return [r for r in results if r is not None]
+            workers.shutdown(wait=True)
+        return results
+
+    def _convert_one(self, ref: SourceRef) -> FileResult:
+        data = _read(ref, self.options)
+        return data if isinstance(data, FileResult) else _convert(data, ref, self.options)
 
     # -- writing -----------------------------------------------------------------------------
     def write_all(self, refs: Sequence[SourceRef], results: list[FileResult], fresh: Sequence[int]) -> list[FileResult]:
@@ -377,6 +387,9 @@ def _root_of(display: str, paths: Sequence[str]) -> str:
     return ""
 
 
+_FILES_PER_WORKER_CHUNK: Final = 64  #: files per worker in one chunk of a parallel run
+
+
 def default_jobs() -> int:
     try:
         return len(os.sched_getaffinity(0))
@@ -402,12 +415,20 @@ def _convert(data: bytes, ref: SourceRef, options: Options) -> FileResult:
     return convert_source(data, ref.display, ref.relative, options, explicit=ref.explicit, root=ref.root)
 
 
-def _worker_result(future: Future[FileResult], ref: SourceRef) -> FileResult:
-    try:
-        return future.result()
-    except Exception as exc:  # a worker that died (out of memory, killed) fails its file, not the run
-        return FileResult(ref.display, "unreadable", (codes.make(codes.INTERNAL_ERROR, Span(ref.display),
-                                                                 detail=f"{type(exc).__name__}: {exc}"),))
+def _convert_job(job: tuple[bytes, str, str, bool, Path | None, Options]) -> FileResult:
+    """One file in a worker process. Only plain values cross the process boundary: a source's
+    reader (an S3 client) cannot be pickled."""
+    data, display, relative, explicit, root, options = job
+    return convert_source(data, display, relative, options, explicit=explicit, root=root)
+
+
+def _worker_failure(ref: SourceRef, exc: BaseException) -> FileResult:
+    return FileResult(ref.display, "unreadable", (codes.make(codes.INTERNAL_ERROR, Span(ref.display),
+                                                             detail=f"worker process died: {type(exc).__name__}"),))
+
+
+def _new_pool(jobs: int) -> ProcessPoolExecutor:
+    return ProcessPoolExecutor(jobs, mp_context=_process_context(), initializer=_ignore_sigint)
 
 
 def _process_context() -> multiprocessing.context.BaseContext:
