@@ -196,7 +196,7 @@ with DAG("encoded", schedule="0 6 * * *", start_date=datetime(2030, 1, 1)) as da
 def _variant(kind: str) -> bytes:
     text = ENCODED_DAG
     if kind == "tabs":
-        return text.replace("\n    ", "\n\t").encode("utf-8")
+        return text.replace("\n    ", "\n\t").encode("latin-1")
     if kind == "latin-1":
         return text.encode("latin-1")
     if kind == "crlf":
