@@ -49,62 +49,150 @@ def main() -> None:
 
 @main.command()
 @click.argument("paths", nargs=-1, required=True)
-@click.option("--output", "-o", default=DEFAULT_OUTPUT, show_default=True, help="Folder for the YAML files and reports.")
-@click.option("--target", type=click.Choice(["mwaa-serverless"]), default="mwaa-serverless", show_default=True,
-              help="What the YAML must run on.")
+@click.option("--output", "-o", default=None,
+              help=f"Folder for the YAML files and reports.  [default: {DEFAULT_OUTPUT}]")
+@click.option("--target", type=click.Choice(["mwaa-serverless", "dag-factory"]), default=None,
+              help="What the YAML must run on.  [default: mwaa-serverless]")
+@click.option("--dags-folder", metavar="PATH", default=None,
+              help="dag-factory target: the dags folder where the YAML is loaded, absolute or '$VAR/...'; "
+                   "functions defined in a DAG file are referenced as PATH/<file>.")
 @click.option("--allow-operator", "allow_operators", multiple=True, metavar="CLASS_PATH",
               help="Also accept this operator class (repeatable; a trailing * allows a module).")
-@click.option("--max-file-size", type=int, default=5 * 1024 * 1024, show_default=True,
-              help="Refuse source files larger than this many bytes.")
-@click.option("--quiet", "-q", is_flag=True, help="Print only errors and warnings.")
-@click.option("--verbose", "-v", is_flag=True, help="Also print info diagnostics and skipped files.")
+@click.option("--exclude", "excludes", multiple=True, metavar="GLOB",
+              help="Skip files matching this pattern, relative to the config's folder (repeatable).")
+@click.option("--max-file-size", type=int, default=None,
+              help="Refuse source files larger than this many bytes.  [default: 5242880]")
+@click.option("--report-format", "report_format", default=None, metavar="FORMATS",
+              help="Comma-separated reports to write: json, md, html, sarif, or none.  [default: json,md]")
+@click.option("--check", is_flag=True,
+              help="Write nothing; exit 1 if a YAML is stale or missing or a DAG is refused.")
+@click.option("--diff", is_flag=True, help="Write nothing; print a unified diff of the YAML that would change.")
+@click.option("--fail-on-change", is_flag=True,
+              help="Convert, but exit 1 if a YAML was created or changed (for the pre-commit hook).")
+@click.option("--config", "config_file", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Read [tool.dag-converter] from this pyproject.toml instead of searching for one.")
+@click.option("--quiet", "-q", is_flag=True, help="Print only diagnostics (errors and warnings), no summary.")
+@click.option("--verbose", "-v", is_flag=True, help="Also print info diagnostics, skipped files and the config.")
 @click.option("--color/--no-color", default=None, help="Colour on a terminal unless NO_COLOR is set.")
-def convert(paths: tuple[str, ...], output: str, target: str, allow_operators: tuple[str, ...], max_file_size: int,
-            quiet: bool, verbose: bool, color: bool | None) -> None:
-    """Convert DAG files or folders (searched recursively) into one YAML file per DAG."""
+def convert(paths: tuple[str, ...], output: str | None, target: str | None, dags_folder: str | None,
+            allow_operators: tuple[str, ...],
+            excludes: tuple[str, ...], max_file_size: int | None, report_format: str | None, check: bool,
+            diff: bool, fail_on_change: bool, config_file: Path | None, quiet: bool, verbose: bool,
+            color: bool | None) -> None:
+    """Convert DAG files or folders (searched recursively) into one YAML file per DAG.
+
+    Settings not given as flags come from [tool.dag-converter] in the nearest pyproject.toml.
+    """
+    from dag_converter.check import find_changes
+    from dag_converter.config import (DEFAULT_REPORT_FORMATS, Config, ConfigError, drop_excluded, find_config,
+                                      load_config, parse_report_formats)
     from dag_converter.model import Severity
-    from dag_converter.pipeline import Options, convert_files, write_outputs
-    from dag_converter.report import build_report, render_json, render_markdown
+    from dag_converter.pipeline import DEFAULT_MAX_FILE_SIZE, Options, convert_files, write_outputs
+    from dag_converter.report import REPORT_FILES, build_report, render_report
     from dag_converter.sources import discover_local
     from dag_converter.validate import make_target
     from dag_converter.emit import write_atomic
 
-    options = Options(target=make_target(target, allow_operators), max_file_size=max_file_size)
+    try:
+        if config_file is not None:
+            config = load_config(config_file)
+        else:
+            found = find_config([Path.cwd(), Path(paths[0])])
+            config = load_config(found) if found is not None else Config()
+        formats = (parse_report_formats(report_format) if report_format is not None
+                   else config.report_formats if config.report_formats is not None else DEFAULT_REPORT_FORMATS)
+    except ConfigError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(EXIT_USAGE)
+    # Flags win over the config file, key by key; a repeatable flag replaces the whole list.
+    output = output or config.output or DEFAULT_OUTPUT
+    target = target or config.target or "mwaa-serverless"
+    allow_operators = allow_operators or config.allow_operators
+    excludes = excludes or config.exclude
+    if max_file_size is None:
+        max_file_size = config.max_file_size or DEFAULT_MAX_FILE_SIZE
+    if target not in ("mwaa-serverless", "dag-factory"):
+        click.echo(f"error: {config.path}: unknown target {target!r} (choose from dag-factory, mwaa-serverless)",
+                   err=True)
+        sys.exit(EXIT_USAGE)
+    if verbose and config.path is not None:
+        click.echo(f"config: {config.path}", err=True)
+    dry_run = check or diff
+
+    try:
+        chosen = make_target(target, allow_operators, dags_folder)
+    except ValueError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(EXIT_USAGE)
+    options = Options(target=chosen, max_file_size=max_file_size)
     files, problems = discover_local(paths)
+    files, excluded = drop_excluded(files, excludes, config.base)
+    if verbose:
+        for source in excluded:
+            click.echo(f"excluded {source.display}", err=True)
     explicit = {f.display for f in files if f.display in paths}
     results = convert_files(files, options, explicit=lambda f: f.display in explicit)
     out_dir = Path(output)
-    results = write_outputs(results, out_dir)
+    changes = find_changes(results, out_dir) if dry_run or fail_on_change else []
+    if not dry_run:
+        results = write_outputs(results, out_dir)
     report = build_report(target, results, problems)
     report_problems = []
-    try:
-        write_atomic(out_dir / "conversion-report.json", render_json(report))
-        write_atomic(out_dir / "conversion-report.md", render_markdown(report))
-    except OSError as exc:
-        report_problems.append(f"error: cannot write the report in {out_dir}: {exc.strerror or exc}")
+    for name in ([] if dry_run else formats):
+        try:
+            write_atomic(out_dir / REPORT_FILES[name], render_report(report, name))
+        except OSError as exc:
+            report_problems.append(f"error: cannot write the report in {out_dir}: {exc.strerror or exc}")
+            break
 
-    minimum = {Severity.ERROR} if quiet else {Severity.ERROR, Severity.WARNING}
-    if verbose:
-        minimum.add(Severity.INFO)
-    for diagnostic in sorted(report.all_diagnostics(), key=lambda d: d.sort_key()):
-        if diagnostic.severity in minimum or (quiet and diagnostic.severity is Severity.WARNING):
+    if diff:
+        for change in changes:
+            click.echo(change.unified_diff(), nl=False)
+    shown_severities = {Severity.ERROR, Severity.WARNING} | ({Severity.INFO} if verbose else set())
+    shown = report.all_diagnostics()
+    if dry_run:
+        shown += [change.diagnostic for change in changes]
+    for diagnostic in sorted(shown, key=lambda d: d.sort_key()):
+        if diagnostic.severity in shown_severities:
             click.echo(format_diagnostic(diagnostic), err=True)
+    if fail_on_change and not dry_run:
+        for change in changes:
+            verb = "created" if change.old_text is None else "updated"
+            click.echo(f"{change.target}: {verb} from {change.dag.workflow.span.path}; stage it and commit again",
+                       err=True)
     for line in report_problems:
         click.echo(line, err=True)
     if not quiet:
-        _print_summary(report, out_dir, _use_color(color))
+        if dry_run:
+            _print_check_summary(report, len(changes))
+        else:
+            _print_summary(report, out_dir, _use_color(color), with_report=bool(formats))
     summary = report.summary()
     if summary["dags"] == 0:
+        # A pre-commit hook passes every staged Python file; one without DAGs is not a failure.
+        if (dry_run or fail_on_change) and not problems:
+            sys.exit(EXIT_OK)
         if not problems and not any(f.all_diagnostics() for f in results):
             click.echo(f"error: no DAGs found in {', '.join(paths)}", err=True)
         sys.exit(EXIT_USAGE)
     if report_problems:
         sys.exit(EXIT_USAGE)
-    sys.exit(EXIT_OK if summary["refused"] == 0 else EXIT_REFUSED)
+    if summary["refused"] or changes:
+        sys.exit(EXIT_REFUSED)
+    sys.exit(EXIT_OK)
 
 
-def _print_summary(report: "RunReport", out_dir: Path, color: bool) -> None:
+def _print_check_summary(report: "RunReport", stale: int) -> None:
     s = report.summary()
+    current = s["converted"] - stale
+    parts = [f"{stale} YAML file{'s' if stale != 1 else ''} would change",
+             f"{current} already current", f"{s['refused']} DAG{'s' if s['refused'] != 1 else ''} refused"]
+    click.echo(", ".join(parts) + ".", err=True)
+
+
+def _print_summary(report: "RunReport", out_dir: Path, color: bool, *, with_report: bool = True) -> None:
+    s = report.summary()
+    where = f"YAML and report in {out_dir}" if with_report else f"YAML in {out_dir}"
     if color:
         from rich.console import Console
         from rich.table import Table
@@ -119,14 +207,14 @@ def _print_summary(report: "RunReport", out_dir: Path, color: bool) -> None:
                 table.add_row(dag.dag_id, result.path, status, str(len(dag.workflow.tasks)))
         console.print(table)
         console.print(f"{s['converted']} converted, {s['refused']} refused, {s['errors']} errors, "
-                      f"{s['warnings']} warnings; YAML and report in {out_dir}")
+                      f"{s['warnings']} warnings; {where}")
         return
     for result in report.files:
         for dag in result.dags:
             status = "converted" if dag.converted else "refused"
             click.echo(f"{status:9} {dag.dag_id} ({result.path}, {len(dag.workflow.tasks)} tasks)", err=True)
     click.echo(f"{s['files']} files, {s['dags']} DAGs: {s['converted']} converted, {s['refused']} refused, "
-               f"{s['errors']} errors, {s['warnings']} warnings; YAML and report in {out_dir}", err=True)
+               f"{s['errors']} errors, {s['warnings']} warnings; {where}", err=True)
 
 
 @main.command()

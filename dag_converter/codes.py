@@ -34,6 +34,8 @@ class Code:
     example: str | None = None  #: a complete DAG file that triggers the code
     example_file: str | None = None  #: or a fixture under fixtures/diagnostics/ (bytes-level input)
     aliases: tuple[str, ...] = ()
+    example_target: str = "mwaa-serverless"  #: the --target the example is converted for
+    example_dags_folder: str | None = None  #: and its --dags-folder
 
 
 REGISTRY: dict[str, Code] = {}
@@ -175,6 +177,25 @@ STORAGE_ERROR = register(Code(
     summary="An S3 request failed: no credentials, missing bucket, access denied, throttling that outlasted the retries.",
     why="The object could not be read or written; the rest of the batch still runs.",
     fix="Check the credentials, bucket name, region and IAM policy named in the message.",
+))
+# DC114 and DC115 come from comparing the converted YAML with the files on disk (`--check`,
+# `--diff`, `--fail-on-change`), never from a single source file, so they have no example.
+STALE_OUTPUT = register(Code(
+    "DC114", "stale-output", Severity.ERROR,
+    message="{target} is out of date with DAG {dag_id}",
+    hint="run dag-converter convert on this file and commit the YAML",
+    summary="A YAML file that differs from what the converter produces from its DAG file now.",
+    why="The Python DAG is the source of truth; a YAML that was not regenerated after an edit "
+        "deploys the old workflow.",
+    fix="Run `dag-converter convert` (or let the `dag-converter` pre-commit hook do it) and commit the YAML.",
+))
+MISSING_OUTPUT = register(Code(
+    "DC115", "missing-output", Severity.ERROR,
+    message="{target} does not exist for DAG {dag_id}",
+    hint="run dag-converter convert on this file and commit the YAML",
+    summary="A convertible DAG whose YAML file is not in the output folder.",
+    why="Without the YAML the DAG never reaches MWAA Serverless.",
+    fix="Run `dag-converter convert` (or let the `dag-converter` pre-commit hook do it) and commit the YAML.",
 ))
 
 # --------------------------------------------------------------------------------------------
@@ -433,6 +454,92 @@ UNRESOLVED_DEPENDENCY = register(Code(
     summary="A dependency between objects the analyzer cannot identify as tasks.",
     why="A dependency that is dropped or guessed would change the order tasks run in.",
     fix="Write dependencies between task variables, lists of them, or task groups.",
+))
+CALLABLE_IN_DAG_FILE = register(Code(
+    "DC330", "callable-in-dag-file", Severity.WARNING,
+    message="{field!r} is {function}(), defined in the DAG file; dag-factory will run {file} to load it",
+    summary="A function defined in the DAG file itself, written as `python_callable_name` + `python_callable_file` (dag-factory target).",
+    why="dag-factory loads the function by executing the whole file as a module; if the file still defines the DAG, "
+        "Airflow sees that DAG as well as the YAML one.",
+    fix="Move the function into a module of the DAG folder and import it, or remove the DAG definition from the file once the YAML replaces it.",
+    hint="keep {file} for its functions only, or move {function}() into a module and import it",
+    example='''from datetime import datetime
+
+from airflow import DAG
+from airflow.providers.standard.operators.python import PythonOperator
+
+
+def hello():
+    print("hello")
+
+
+with DAG("dc321", start_date=datetime(2025, 1, 1), schedule=None):
+    PythonOperator(task_id="hello", python_callable=hello)
+''',
+    example_target="dag-factory",
+    example_dags_folder="$AIRFLOW_HOME/dags",
+))
+DAGS_FOLDER_UNKNOWN = register(Code(
+    "DC331", "dags-folder-unknown", Severity.ERROR,
+    message="{field!r} is {function}(), defined in the DAG file, and no --dags-folder says where that file will be",
+    summary="A function defined in the DAG file when --dags-folder was not given (dag-factory target).",
+    why="dag-factory's `python_callable_file` must be an absolute path on the machine that loads the YAML; "
+        "the converter does not guess it.",
+    fix="Pass --dags-folder with the Airflow dags folder, absolute or as an environment variable "
+        "('$AIRFLOW_HOME/dags'), or move the function into a module and import it.",
+    hint="pass --dags-folder /path/to/dags or --dags-folder '$AIRFLOW_HOME/dags'",
+    example='''from datetime import datetime
+
+from airflow import DAG
+from airflow.providers.standard.operators.python import PythonOperator
+
+
+def hello():
+    print("hello")
+
+
+with DAG("dc322", start_date=datetime(2025, 1, 1), schedule=None):
+    PythonOperator(task_id="hello", python_callable=hello)
+''',
+    example_target="dag-factory",
+))
+UNSUPPORTED_TASK_GROUP = register(Code(
+    "DC332", "unsupported-task-group-shape", Severity.ERROR,
+    message="{what} has no dag-factory 1.0 form: {reason}",
+    summary="Task names or task-group uses that dag-factory 1.0 cannot build (dag-factory target).",
+    why="dag-factory names tasks and groups by their bare names in one namespace per DAG, and cannot "
+        "connect TaskFlow tasks inside task groups (KeyError in 1.0).",
+    fix="Give every task and group a name unique in the DAG, or keep TaskFlow tasks outside groups.",
+    example='''from datetime import datetime
+
+from airflow import DAG
+from airflow.providers.standard.operators.empty import EmptyOperator
+from airflow.sdk import TaskGroup
+
+with DAG("dc323", start_date=datetime(2025, 1, 1), schedule=None):
+    with TaskGroup("eu"):
+        EmptyOperator(task_id="load")
+    with TaskGroup("us"):
+        EmptyOperator(task_id="load")
+''',
+    example_target="dag-factory",
+))
+
+CALLBACK_DROPPED = register(Code(
+    "DC321", "callback-dropped", Severity.WARNING,
+    message="{field!r} ({function}) is dropped: a function defined in the DAG file cannot be referenced from YAML, and MWAA Serverless ignores callbacks",
+    summary="A callback (on_failure_callback, ...) that is a function defined in the DAG file itself.",
+    why="YAML can only name importable functions; MWAA Serverless does not run callbacks, so dropping it changes nothing there.",
+    fix="Move the function into a module shipped with the workflow if another target needs it; use CloudWatch alarms on MWAA Serverless.",
+    example=_S3_DAG_HEAD + '''
+
+def alert(context):
+    print("failed")
+
+
+with DAG("dc321", start_date=datetime(2025, 1, 1), schedule=None):
+    S3ListOperator(task_id="list", bucket="b", on_failure_callback=alert)
+''',
 ))
 
 # --------------------------------------------------------------------------------------------

@@ -26,21 +26,11 @@ from dag_converter.validate import Target, check_workflow, is_refused, make_targ
 
 DEFAULT_MAX_FILE_SIZE = 5 * 1024 * 1024
 
-# Hostile or generated sources must not crash the process: libcst's native parser recurses once
-# per nesting level and overflows the C stack (a segmentation fault, not an exception) somewhere
-# between 3,000 and 10,000 levels of `((((1))))`, `-` `-` `-1`, `a+a+a...`, `elif` chains and the like.
-# So every source is first screened with the standard library's tokenizer (linear, no recursion)
-# against limits no real DAG file reaches, and the analysis then runs on a thread with a large
-# stack as a second margin.
-MAX_BRACKET_DEPTH: Final = 200  #: CPython's own limit ("too many nested parentheses")
-MAX_INDENT_DEPTH: Final = 100  #: CPython's own limit ("too many levels of indentation")
-MAX_NESTING: Final = 1_000  #: estimated syntax tree depth (operators, brackets, blocks, elif chains)
-MAX_STATEMENT_TOKENS: Final = 250_000  #: tokens in one statement (a literal of ~100,000 elements)
+# libcst's native parser overflows the C stack on deeply nested source (a segmentation fault, not
+# an exception); analyzer/_screen.py refuses such source before it is parsed, and the analysis
+# runs on a thread with a large stack as a second margin.
 ANALYSIS_STACK_SIZE: Final = 256 * 1024 * 1024  #: bytes; virtual memory, only touched pages are used
 ANALYSIS_RECURSION_LIMIT: Final = 10_000  #: Python frames on that thread (about 25 KB of stack each)
-# Keywords that nest an expression one level deeper in the syntax tree.
-_NESTING_KEYWORDS: Final = frozenset({"not", "and", "or", "if", "else", "lambda", "await", "in", "is", "for",
-                                      "yield", "async"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,82 +62,6 @@ def decode_source(data: bytes, path: str) -> tuple[str | None, Diagnostic | None
     if text.startswith("\ufeff"):
         text = text[1:]
     return text.replace("\r\n", "\n").replace("\r", "\n"), None
-
-
-def check_nesting(text: str, path: str) -> Diagnostic | None:
-    """DC108 when the source is nested deeper, or has a longer statement, than the limits above.
-
-    The tree depth is over-estimated from tokens: every bracket and operator adds a level to the
-    comma-separated item it is in (`a+a+a` is three levels deep, `[a, a, a]` one), plus the block
-    depth and the `elif` chain, which the parser nests like the blocks themselves. A tokenizer
-    error is left to the parser, which reports it as a syntax error."""
-    levels = [0]  # per open bracket: levels added since the last comma at that bracket level
-    nested = 0  # sum(levels)
-    indent = 0
-    elif_chains: dict[int, int] = {}
-    block_depth = 0
-    statement_tokens = 0
-    line_start = True
-    too_deep = None
-    try:
-        for token in tokenize.generate_tokens(io.StringIO(text).readline):
-            kind, string = token.type, token.string
-            line = token.start[0]
-            if kind in (tokenize.NL, tokenize.COMMENT, tokenize.ENDMARKER):
-                continue
-            if kind == tokenize.INDENT:
-                indent += 1
-                if indent > MAX_INDENT_DEPTH:
-                    too_deep = f"blocks nested more than {MAX_INDENT_DEPTH} levels deep (Python's own limit)"
-                    break
-                continue
-            if kind == tokenize.DEDENT:
-                indent -= 1
-                continue
-            if kind == tokenize.NEWLINE or (kind == tokenize.OP and string == ";"):
-                levels, nested, statement_tokens, line_start = [0], 0, 0, True
-                continue
-            statement_tokens += 1
-            if statement_tokens > MAX_STATEMENT_TOKENS:
-                too_deep = f"a statement longer than {MAX_STATEMENT_TOKENS} tokens"
-                break
-            if line_start:
-                line_start = False
-                for level in [k for k in elif_chains if k > indent]:
-                    del elif_chains[level]
-                if string == "elif":
-                    elif_chains[indent] = elif_chains.get(indent, 0) + 1
-                elif string != "else":
-                    elif_chains[indent] = 0
-                block_depth = indent + sum(elif_chains.values())
-            if kind == tokenize.OP:
-                if string in "([{":
-                    levels[-1] += 1
-                    nested += 1
-                    levels.append(0)
-                    if len(levels) - 1 > MAX_BRACKET_DEPTH:
-                        too_deep = f"brackets nested more than {MAX_BRACKET_DEPTH} levels deep (Python's own limit)"
-                        break
-                elif string in ")]}":
-                    if len(levels) > 1:
-                        nested -= levels.pop()
-                elif string == ",":
-                    nested -= levels[-1]
-                    levels[-1] = 0
-                else:
-                    levels[-1] += 1
-                    nested += 1
-            elif kind == tokenize.STRING or (kind == tokenize.NAME and string in _NESTING_KEYWORDS):
-                levels[-1] += 1  # adjacent strings nest too: "a" "b" "c" is a chain of concatenations
-                nested += 1
-            if block_depth + nested > MAX_NESTING:
-                too_deep = f"an expression or block nested more than {MAX_NESTING} levels deep"
-                break
-    except (tokenize.TokenError, SyntaxError):  # IndentationError is a SyntaxError
-        return None
-    if too_deep is None:
-        return None
-    return codes.make(codes.INPUT_TOO_COMPLEX, Span(path, line, 1), detail=f"source too complex to analyse: {too_deep}")
 
 
 def _on_large_stack(function: Callable[[], FileResult]) -> FileResult:
@@ -187,11 +101,12 @@ def mentions_dag(data: bytes) -> bool:
 
 
 def convert_source(data: bytes, display: str, relative: str, options: Options,
-                   *, explicit: bool = True) -> FileResult:
+                   *, explicit: bool = True, root: Path | None = None) -> FileResult:
     """Convert one file's bytes. `explicit` is False for files found by walking a folder,
-    which are skipped quietly when they do not mention DAGs."""
+    which are skipped quietly when they do not mention DAGs. `root` is the local DAG folder
+    `relative` starts from: modules the file imports from it are read statically."""
     try:
-        return _on_large_stack(lambda: _convert_source(data, display, relative, options, explicit))
+        return _on_large_stack(lambda: _convert_source(data, display, relative, options, explicit, root))
     except RecursionError:
         return FileResult(display, "unreadable", (codes.make(codes.INPUT_TOO_COMPLEX, Span(display),
                                                              detail="input nested too deeply to analyse"),))
@@ -200,7 +115,8 @@ def convert_source(data: bytes, display: str, relative: str, options: Options,
                                                              detail=f"{type(exc).__name__}: {exc}"),))
 
 
-def _convert_source(data: bytes, display: str, relative: str, options: Options, explicit: bool) -> FileResult:
+def _convert_source(data: bytes, display: str, relative: str, options: Options, explicit: bool,
+                    root: Path | None = None) -> FileResult:
     if len(data) > options.max_file_size:
         return FileResult(display, "unreadable", (codes.make(codes.FILE_TOO_LARGE, Span(display), size=len(data),
                                                              limit=options.max_file_size),))
@@ -213,11 +129,9 @@ def _convert_source(data: bytes, display: str, relative: str, options: Options, 
     if not mentions_dag(data):
         return FileResult(display, "skipped" if not explicit else "no-dags",
                           () if not explicit else (codes.make(codes.FILE_WITHOUT_DAGS, Span(display)),))
-    too_complex = check_nesting(text, display)
-    if too_complex is not None:
-        return FileResult(display, "unreadable", (too_complex,))
     package = ".".join(relative.split("/")[:-1])
-    analysis = analyze_module(text, display, package=package, today=options.today or environment_today())
+    analysis = analyze_module(text, display, package=package, today=options.today or environment_today(),
+                              root=root)
     file_errors = [d for d in analysis.diagnostics if d.severity is Severity.ERROR]
     if any(d.code in (codes.SYNTAX_ERROR.code, codes.INPUT_TOO_COMPLEX.code) for d in file_errors) \
             and not analysis.workflows:
@@ -225,13 +139,13 @@ def _convert_source(data: bytes, display: str, relative: str, options: Options, 
     dags: list[DagResult] = []
     for workflow in analysis.workflows:
         normalised, diagnostics = check_workflow(workflow, options.target,
-                                                 today=options.today or environment_today())
+                                                 today=options.today or environment_today(), relative=relative)
         # A file-level error (an unknown condition around DAG code, ...) refuses every DAG in it.
         diagnostics = sorted({*diagnostics, *file_errors}, key=Diagnostic.sort_key)
         if is_refused(diagnostics):
             dags.append(DagResult(workflow, tuple(diagnostics), None))
         else:
-            yaml_text = render_yaml(normalised, relative)
+            yaml_text = render_yaml(normalised, relative, task_groups=not options.target.flatten_groups)
             dags.append(DagResult(workflow, tuple(diagnostics), yaml_text, f"{workflow.dag_id}.yaml"))
     file_level = tuple(d for d in analysis.diagnostics if d not in file_errors or not dags)
     if not dags:
@@ -298,7 +212,8 @@ def read_and_convert(source: SourceFile, options: Options, explicit: bool) -> Fi
         detail = exc.strerror or str(exc)
         return FileResult(source.display, "unreadable", (codes.make(codes.UNREADABLE_FILE, Span(source.display),
                                                                     detail=detail),))
-    return convert_source(data, source.display, source.relative, options, explicit=explicit)
+    return convert_source(data, source.display, source.relative, options, explicit=explicit,
+                          root=source.root)
 
 
 def write_outputs(results: list[FileResult], output: Path) -> list[FileResult]:

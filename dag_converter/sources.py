@@ -22,6 +22,11 @@ class SourceFile:
     relative: str  #: path relative to the input root, '/'-separated: names the YAML's source
     path: Path
 
+    @property
+    def root(self) -> Path:
+        """The DAG folder `relative` starts from (what Airflow puts on sys.path)."""
+        return self.path.parents[self.relative.count("/")]
+
     def read_bytes(self) -> bytes:
         """The file's bytes. Only a regular file is read: a file swapped for a FIFO or a device
         after discovery would block the run or never end, so it fails like a vanished file."""

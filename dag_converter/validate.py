@@ -103,8 +103,13 @@ class Target:
     name: str
     amazon_only: bool = True  #: refuse operators outside the Amazon provider and EmptyOperator
     service_limits: bool = True  #: MWAA Serverless retry/timeout limits and ignored keys
-    flatten_groups: bool = True
+    flatten_groups: bool = True  #: False: task groups become dag-factory `task_groups`
+    taskflow: bool = False  #: TaskFlow tasks become `decorator:` tasks
+    mapping: bool = False  #: `.partial().expand()` becomes `expand` (and `partial` for TaskFlow)
+    schedule_objects: bool = False  #: timedelta, Asset and timetable schedules as `__type__` mappings
+    python_callables: bool = False  #: python_callable as an import string or file + name
     allow_operators: tuple[str, ...] = ()  #: class paths; a trailing `*` allows a module
+    dags_folder: str | None = None  #: where DAG files live when the YAML is loaded (python_callable_file)
 
     def allows(self, *paths: str) -> bool:
         return any(fnmatch.fnmatchcase(p, pattern) or p == pattern for p in paths for pattern in self.allow_operators)
@@ -112,13 +117,21 @@ class Target:
 
 TARGETS: Final = {
     "mwaa-serverless": Target("mwaa-serverless"),
+    "dag-factory": Target("dag-factory", amazon_only=False, service_limits=False, flatten_groups=False,
+                          taskflow=True, mapping=True, schedule_objects=True, python_callables=True),
 }
 
 
-def make_target(name: str, allow_operators: Sequence[str] = ()) -> Target:
+def make_target(name: str, allow_operators: Sequence[str] = (), dags_folder: str | None = None) -> Target:
     if name not in TARGETS:
         raise ValueError(f"unknown target {name!r}; choose from {', '.join(sorted(TARGETS))}")
-    return replace(TARGETS[name], allow_operators=tuple(allow_operators))
+    if dags_folder is not None:
+        # dag-factory requires an absolute python_callable_file once it has expanded `$VAR`s.
+        if not (dags_folder.startswith(("/", "$")) or re.match(r"^[A-Za-z]:[\\/]", dags_folder)):
+            raise ValueError(f"--dags-folder must be an absolute path or start with an environment variable "
+                             f"such as $AIRFLOW_HOME, not {dags_folder!r}")
+        dags_folder = dags_folder.rstrip("/") or "/"
+    return replace(TARGETS[name], allow_operators=tuple(allow_operators), dags_folder=dags_folder)
 
 
 @dataclass
@@ -128,6 +141,7 @@ class _Check:
     target: Target
     registry: Registry
     today: date
+    relative: str | None = None  #: the DAG file's path relative to the dags folder
     found: list[Diagnostic] = field(default_factory=list)
 
     def add(self, code: codes.Code, span: Span, **fields: object) -> None:
@@ -135,9 +149,12 @@ class _Check:
 
 
 def check_workflow(workflow: Workflow, target: Target, *, registry: Registry | None = None,
-                   today: date | None = None) -> tuple[Workflow, list[Diagnostic]]:
-    """Validate one workflow for `target`; returns the normalised workflow and every finding."""
-    check = _Check(target, registry or get_registry(), today or date.today())
+                   today: date | None = None, relative: str | None = None) -> tuple[Workflow, list[Diagnostic]]:
+    """Validate one workflow for `target`; returns the normalised workflow and every finding.
+
+    `relative` is the DAG file's path relative to the dags folder, for targets that refer back to
+    functions defined in it (dag-factory's python_callable_file)."""
+    check = _Check(target, registry or get_registry(), today or date.today(), relative)
     check.found.extend(workflow.diagnostics)
     if not SAFE_DAG_ID.match(workflow.dag_id) or workflow.dag_id in (".", ".."):
         if not workflow.dag_id.startswith("<dag at line"):
@@ -148,9 +165,23 @@ def check_workflow(workflow: Workflow, target: Target, *, registry: Registry | N
     tasks = tuple(_task(task, workflow, default_args if isinstance(default_args, dict) else {}, check)
                   for task in workflow.tasks)
     _check_graph(workflow, check)
+    if not target.flatten_groups:
+        from dag_converter._dag_factory import shape_groups
+
+        normalised = shape_groups(replace(workflow, arguments=tuple(arguments), tasks=tasks, diagnostics=()), check)
+        return normalised, sorted(_unique(check.found), key=Diagnostic.sort_key)
     if target.flatten_groups:
+        parents = {g.group_id: g.parent for g in workflow.groups}
+
+        def within(group_id: str | None, ancestor: str) -> bool:
+            while group_id is not None:
+                if group_id == ancestor:
+                    return True
+                group_id = parents.get(group_id)
+            return False
+
         for group in workflow.groups:
-            members = [t.task_id for t in workflow.tasks if t.group == group.group_id]
+            members = [t.task_id for t in workflow.tasks if within(t.group, group.group_id)]
             check.add(codes.TASK_GROUP_FLATTENED, group.span, group=group.group_id,
                       example=", ".join(members[:3]) + (", ..." if len(members) > 3 else "") or "(none)")
     normalised = replace(workflow, arguments=tuple(arguments), tasks=tasks, diagnostics=())
@@ -212,6 +243,11 @@ def _dag_arguments(workflow: Workflow, check: _Check) -> list[Argument]:
                 result.append(kept)
             continue
         if name == "params":
+            if check.target.schedule_objects:
+                from dag_converter._dag_factory import params_objects
+
+                result.append(Argument(name, params_objects(value), arg.span))
+                continue
             result.append(Argument(name, _params(value, arg.span, check), arg.span))
             continue
         if name == "default_args":
@@ -220,11 +256,18 @@ def _dag_arguments(workflow: Workflow, check: _Check) -> list[Argument]:
                 continue
             result.append(Argument(name, _default_args(value, arg.span, check), arg.span))
             continue
+        if name == "timetable" and check.target.schedule_objects and "schedule" not in names:
+            # Airflow 2's timetable= is Airflow 3's schedule=.
+            converted = _schedule(value, arg.span, check)
+            if converted is not _REFUSED:
+                scheduled = converted is not None
+                result.append(Argument("schedule", converted, arg.span))
+            continue
         if name in ("timetable",):
             check.add(codes.UNSUPPORTED_SCHEDULE, arg.span, schedule="timetable=...",
                       detail="timetables are not supported")
             continue
-        if name in SERVICE_IGNORED_DAG_KEYS:
+        if name in SERVICE_IGNORED_DAG_KEYS and check.target.service_limits:
             check.add(codes.DAG_ARGUMENT_DROPPED, arg.span, field=name,
                       reason="dag-factory does not pass it to DAG() and MWAA Serverless ignores it")
             continue
@@ -276,6 +319,10 @@ def _schedule(value: object, span: Span, check: _Check) -> object:
             return text
         check.add(codes.UNSUPPORTED_SCHEDULE, span, schedule=repr(text), detail="not a 5-field cron expression")
         return _REFUSED
+    if check.target.schedule_objects and (isinstance(value, (Duration, ObjectValue)) or isinstance(value, list)):
+        from dag_converter._dag_factory import schedule_object
+
+        return schedule_object(value, span, check)
     if isinstance(value, Duration):
         cron = duration_to_cron(value.seconds)
         if cron is None:
@@ -363,8 +410,7 @@ def _callback(arg: Argument, check: _Check, dag_level: bool) -> Argument | None:
         return Argument(arg.name, arg.value.qualname, arg.span)  # type: ignore[union-attr]
     what = ", ".join(r.qualname.rsplit(".", 1)[-1] if isinstance(r, CallableRef) else type(r).__name__ for r in refs)
     if check.target.service_limits:
-        check.add(codes.DAG_ARGUMENT_DROPPED, arg.span, field=arg.name,
-                  reason=f"{what} cannot be referenced from YAML, and MWAA Serverless ignores callbacks")
+        check.add(codes.CALLBACK_DROPPED, arg.span, field=arg.name, function=what)
         return None
     check.add(codes.CALLABLE_VALUE, arg.span, field=arg.name, function=what)
     return None
@@ -381,12 +427,20 @@ def _task(task: Task, workflow: Workflow, dag_defaults: dict[object, object], ch
     short = canonical.rsplit(".", 1)[-1]
     if resolution.legacy_from is not None:
         check.add(codes.LEGACY_NAME, task.span, old=resolution.legacy_from, new=canonical)
+    if check.target.taskflow and (task.kind == "taskflow" or (task.kind == "mapped" and _is_taskflow(task))):
+        from dag_converter._dag_factory import taskflow_task
+
+        return taskflow_task(task, workflow, check)
     if task.kind == "taskflow":
         check.add(codes.TASKFLOW_TASK, task.span, task=task.task_id, function=f"{task.callable_name}()")
         return replace(task, operator=canonical)
-    if task.kind == "mapped":
+    if task.kind == "mapped" and not check.target.mapping:
         check.add(codes.MAPPED_TASK, task.span, task=task.task_id)
         return replace(task, operator=canonical)
+    if not check.target.amazon_only:
+        from dag_converter._dag_factory import operator_task
+
+        return operator_task(task, workflow, canonical, rule, resolution.legacy_from, dag_defaults, check)
     allowed_by_flag = check.target.allows(task.operator, canonical)
     is_amazon = canonical.startswith(AMAZON_PREFIX)
     if check.target.amazon_only and not allowed_by_flag and not is_amazon and canonical != EMPTY_OPERATOR_PATH:
@@ -413,6 +467,14 @@ def _task(task: Task, workflow: Workflow, dag_defaults: dict[object, object], ch
                 check.add(codes.MISSING_ARGUMENT, task.span, operator=short, argument=name)
     return replace(task, operator=canonical, arguments=tuple(arguments),
                    source_operator=resolution.legacy_from)
+
+
+def _is_taskflow(task: Task) -> bool:
+    return task.operator.startswith(TASKFLOW_OPERATOR_PREFIX)
+
+
+#: Where the analyzer files TaskFlow tasks: `<prefix><variant>` (python, bash, virtualenv, ...).
+TASKFLOW_OPERATOR_PREFIX: Final = "airflow.providers.standard.decorators.python.task."
 
 
 def _has_amazon_rules(registry: Registry) -> bool:

@@ -84,21 +84,23 @@ def format_differences(diffs: Sequence[Difference]) -> list[str]:
 
 
 def verify(
-    py_file: Path, yaml_files: Sequence[Path], *, expect_all: bool = False
+    py_file: Path, yaml_files: Sequence[Path], *, expect_all: bool = False, task_groups: bool = False
 ) -> list[Difference]:
     """Load `py_file` with Airflow and `yaml_files` with dag-factory; return how they differ.
 
     An empty list means every DAG in the YAML files builds the same DAG as the Python file. A DAG
     of the Python file without YAML counts as a difference only with `expect_all` (the caller may
     verify one converted DAG of a file that holds several); a YAML DAG without a Python DAG always
-    counts. Raises `VerifyUnavailable`, `SourceLoadError` or `YamlLoadError`.
+    counts. Raises `VerifyUnavailable`, `SourceLoadError` or `YamlLoadError`. With `task_groups`
+    (the dag-factory target keeps them; MWAA Serverless YAML flattens them on purpose) the task
+    groups are compared too: ids, nesting, tooltips and default_args.
     """
     _require_airflow()
     py_dags = _load_python(Path(py_file))
     yaml_dags: dict[str, Any] = {}
     origin: dict[str, Path] = {}
     for yaml_file in map(Path, yaml_files):
-        for dag_id, dag in _load_yaml(yaml_file).items():
+        for dag_id, dag in _load_yaml(yaml_file, Path(py_file)).items():
             if dag_id in origin:
                 raise YamlLoadError(f"{yaml_file}: dag {dag_id!r} is also in {origin[dag_id]}")
             yaml_dags[dag_id], origin[dag_id] = dag, yaml_file
@@ -112,6 +114,10 @@ def verify(
             diffs.append(Difference(dag_id, None, "dag", MISSING, PRESENT))
         else:
             diffs.extend(_compare_dags(dag_id, py_dags[dag_id], yaml_dags[dag_id]))
+            if task_groups:
+                py_groups, yaml_groups = _groups(py_dags[dag_id]), _groups(yaml_dags[dag_id])
+                if py_groups != yaml_groups:
+                    diffs.append(Difference(dag_id, None, "task_groups", _show(py_groups), _show(yaml_groups)))
     return diffs
 
 
@@ -206,7 +212,17 @@ def _cause(trace: str, py_file: Path) -> str:
     return f"{cause} (line {own[-1]})" if own else cause
 
 
-def _load_yaml(yaml_file: Path) -> dict[str, Any]:
+def _groups(dag: Any) -> dict[str, Any]:
+    """Each task group by id: its parent, tooltip and own default_args (the root group left out)."""
+    found = {}
+    for group_id, group in (getattr(dag, "task_group_dict", None) or {}).items():
+        parent = group.parent_group.group_id if group.parent_group is not None else None
+        found[group_id] = {"parent": parent, "tooltip": group.tooltip,
+                           "default_args": _norm(getattr(group, "default_args", None) or {})}
+    return found
+
+
+def _load_yaml(yaml_file: Path, py_file: Path | None = None) -> dict[str, Any]:
     from airflow.sdk.definitions.dag import DAG
     from dagfactory import load_yaml_dags
 
@@ -218,6 +234,12 @@ def _load_yaml(yaml_file: Path) -> dict[str, Any]:
         copy = Path(folder) / yaml_file.name
         shutil.copyfile(yaml_file, copy)
         namespace: dict[str, Any] = {}
+        # Airflow puts the dags folder on sys.path: `python_callable: helpers.f` imports modules
+        # beside the DAG file, as the Python side does (see _load_python).
+        beside = str(py_file.resolve().parent) if py_file is not None else None
+        added = beside is not None and beside not in sys.path
+        if added:
+            sys.path.insert(0, beside)  # type: ignore[arg-type]
         try:
             with _quiet():
                 load_yaml_dags(
@@ -231,6 +253,9 @@ def _load_yaml(yaml_file: Path) -> dict[str, Any]:
             raise YamlLoadError(
                 f"{yaml_file}: dag-factory cannot build it: {type(exc).__name__}: {detail}"
             ) from None
+        finally:
+            if added:
+                sys.path.remove(beside)  # type: ignore[arg-type]
     return {dag.dag_id: dag for dag in namespace.values() if isinstance(dag, DAG)}
 
 

@@ -14,12 +14,15 @@ import datetime as _dt
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Final
 
 import libcst as cst
 from libcst.metadata import MetadataWrapper, PositionProvider
 
 from dag_converter import codes
+from dag_converter.analyzer._folder import DagFolder, display_root_of
+from dag_converter.analyzer._screen import nesting_problem
 from dag_converter.analyzer.evaluate import (
     Budget,
     BoundMethod,
@@ -32,7 +35,7 @@ from dag_converter.analyzer.evaluate import (
     environment_today,
     first_unresolved,
 )
-from dag_converter.analyzer.imports import Symbol, import_bindings, role_of
+from dag_converter.analyzer.imports import SCHEDULE_CLASSES, Symbol, import_bindings, role_of
 from dag_converter.model import (
     Argument,
     CallableRef,
@@ -50,6 +53,7 @@ from dag_converter.model import (
 )
 from dag_converter.registry import get_registry
 
+_PARSER_PLACE: Final = re.compile(r"error at (\d+):(\d+):\s*")
 _OPERATOR_NAME: Final = re.compile(r"^[A-Z]\w*(Operator|Sensor)$")
 _TASKFLOW_OPERATOR: Final = "airflow.providers.standard.decorators.python.task"
 _NOT_TASK_ARGS: Final = frozenset({"task_id", "dag", "task_group"})
@@ -146,6 +150,16 @@ class TaskFlowFunction:
     name: str
     variant: str
     kwargs: dict[str, object]
+    imported: Symbol | None = None  #: `task(helpers.f)`: the imported function, when not in the file
+
+
+@dataclass
+class TaskGroupFunction:
+    """A `@task_group` function: each call opens a task group and runs the body inside it."""
+
+    function: UserFunction
+    kwargs: dict[str, object]
+    kwarg_nodes: Mapping[str, cst.Arg]
 
 
 @dataclass
@@ -156,6 +170,22 @@ class Decorator:
     variant: str
     kwargs: dict[str, object]
     kwarg_nodes: Mapping[str, cst.Arg]
+
+
+@dataclass(eq=False)
+class ModuleValue:
+    """A module of the DAG folder, bound by `import common` or `from common import settings`."""
+
+    name: str
+
+
+@dataclass
+class FolderImports:
+    """The DAG-folder modules one DAG file's analysis has read, shared by every interpreter in it."""
+
+    folder: DagFolder
+    scopes: dict[str, Scope] = field(default_factory=dict)  #: by module name; partial while loading
+    positions: list[tuple[str, Mapping[cst.CSTNode, object]]] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -172,8 +202,10 @@ class ModuleInterpreter(Evaluator):
     """Interprets one DAG file and collects its workflows."""
 
     def __init__(self, path: str, module: cst.Module, positions: Mapping[cst.CSTNode, object],
-                 *, module_name: str, package: str, today: _dt.date) -> None:
+                 *, module_name: str, package: str, today: _dt.date,
+                 imports: FolderImports | None = None) -> None:
         super().__init__(path, positions, today)  # type: ignore[arg-type]
+        self.imports = imports
         self.module = module
         self.module_name = module_name
         self.package = package
@@ -183,6 +215,8 @@ class ModuleInterpreter(Evaluator):
         self.group_stack: list[GroupBuilder] = []
         self.all_dags: list[DagBuilder] = []
         self.file_diagnostics: list[Diagnostic] = []
+        self.reported_calls: set[cst.CSTNode] = set()
+        self.reported_spans: set[Span] = set()
 
     # -- entry point -----------------------------------------------------------------------------
 
@@ -203,6 +237,69 @@ class ModuleInterpreter(Evaluator):
         found.sort(key=lambda d: self.all_dags.index(d))
         workflows = tuple(self.freeze_dag(d) for d in found)
         return ModuleAnalysis(self.path, workflows, tuple(self.file_diagnostics))
+
+    def span(self, node: cst.CSTNode) -> Span:
+        if node in self.positions or self.imports is None:
+            return super().span(node)
+        # A node of a DAG-folder module (a helper function defined there, called from here).
+        for display, positions in self.imports.positions:
+            pos = positions.get(node)
+            if pos is not None:
+                return Span(display, pos.start.line, pos.start.column + 1)  # type: ignore[attr-defined]
+        return super().span(node)
+
+    # -- imports of DAG-folder modules -----------------------------------------------------------
+
+    def bind_import(self, symbol: Symbol, node: cst.CSTNode) -> object:
+        """The value an import binds: a folder module's value when the name is one, else the Symbol."""
+        if self.imports is None:
+            return symbol
+        parts = symbol.qualname.split(".")
+        for end in range(len(parts), 0, -1):
+            name = ".".join(parts[:end])
+            if self.imports.folder.module_file(name) is None:
+                continue
+            value: object = ModuleValue(name)
+            for attr in parts[end:]:
+                value = self.module_attribute(value, attr, node)  # type: ignore[arg-type]
+            return value
+        return symbol
+
+    def module_scope_of(self, module: ModuleValue, node: cst.CSTNode) -> Scope | Unresolved:
+        assert self.imports is not None
+        scope = self.imports.scopes.get(module.name)
+        if scope is not None:
+            return scope  # loaded, or being loaded (a cyclic import sees the names bound so far)
+        parsed = self.imports.folder.parse(module.name)
+        if parsed is None or parsed.tree is None:
+            problem = parsed.problem if parsed is not None else "not found"
+            return self.unresolved(node, f"module {module.name} of the DAG folder: {problem}")
+        scope = Scope()
+        self.imports.scopes[module.name] = scope
+        self.imports.positions.append((parsed.display, parsed.positions))
+        reader = ModuleInterpreter(parsed.display, parsed.tree, parsed.positions,
+                                   module_name=module.name, package=parsed.package, today=self.today,
+                                   imports=self.imports)
+        reader.module_scope = scope
+        reader.depth = self.depth + 1
+        try:
+            reader.exec_block(parsed.tree.body, scope)
+        except (Return, LoopControl):
+            pass
+        self.steps += reader.steps
+        self.notes.extend(reader.notes)
+        return scope
+
+    def module_attribute(self, module: ModuleValue, name: str, node: cst.CSTNode) -> object:
+        scope = self.module_scope_of(module, node)
+        if isinstance(scope, Unresolved):
+            return scope
+        if name in scope.values:
+            return scope.values[name]
+        submodule = f"{module.name}.{name}"
+        if self.imports is not None and self.imports.folder.module_file(submodule) is not None:
+            return ModuleValue(submodule)
+        return self.unresolved(node, f"module {module.name} of the DAG folder defines no {name!r}")
 
     # -- diagnostics -----------------------------------------------------------------------------
 
@@ -258,7 +355,7 @@ class ModuleInterpreter(Evaluator):
             if bindings is None:
                 return  # `from x import *`: names stay undefined and resolve as Unresolved on use
             for local, symbol in bindings:
-                scope.assign(local, symbol)
+                scope.assign(local, self.bind_import(symbol, node))
         elif isinstance(node, cst.Expr):
             value = self.eval(node.value, scope)
             self.check_effect(value, node.value)
@@ -282,14 +379,38 @@ class ModuleInterpreter(Evaluator):
                 scope.globals_names.update(n.name.value for n in node.names)
         # pass, del, assert, raise: no effect on the DAG's shape
 
+    def opaque_call(self, func: object, node: cst.Call, result: object) -> object:
+        """A call the analyzer cannot follow (code outside the DAG folder, an unknown callable)
+        may create tasks when it runs inside a DAG: refuse the DAG at the call's line."""
+        if self.dag_stack and node not in self.reported_calls:
+            self.reported_calls.add(node)
+            if isinstance(result, Unresolved):
+                self.reported_spans.add(result.span)
+            what = f"{func.qualname}()" if isinstance(func, Symbol) else cst.Module(body=()).code_for_node(node.func) + "()"
+            reason = result.reason if isinstance(result, Unresolved) else "unknown callable"
+            if isinstance(func, Symbol):
+                reason = "code outside the DAG folder is never imported or run"
+            elif isinstance(func, Unresolved):
+                reason = func.reason
+            self.report(codes.make(
+                codes.UNSUPPORTED_CONSTRUCT, self.span(node),
+                detail=f"call to {what} cannot be followed ({reason}); it may create tasks or dependencies",
+                hint="define tasks with operator calls in the DAG folder; code outside it is never imported or run",
+            ))
+        return result
+
     def check_effect(self, value: object, node: cst.CSTNode) -> None:
         """An expression statement whose effect is unknown may create tasks: refuse inside a DAG."""
+        if isinstance(node, cst.Call) and node in self.reported_calls:
+            return
+        if isinstance(value, Unresolved) and value.span in self.reported_spans:
+            return  # the call the value comes from is already refused at its own line
         if isinstance(value, (Unresolved, RuntimeRead)) and self.dag_stack:
             reason = value.reason if isinstance(value, Unresolved) else f"reads {value.source}"
             self.report(codes.make(
                 codes.UNSUPPORTED_CONSTRUCT, self.span(node),
                 detail=f"statement inside the DAG cannot be analysed ({reason}); it may create tasks or dependencies",
-                hint="define tasks with operator calls in this file; helpers imported from other modules are not followed",
+                hint="define tasks with operator calls in the DAG folder; code outside it is never imported or run",
             ))
 
     def exec_augassign(self, node: cst.AugAssign, scope: Scope) -> None:
@@ -332,12 +453,14 @@ class ModuleInterpreter(Evaluator):
             if role_of(parent) == "task_decorator":
                 return TaskFlowFunction(value, value.name, decorator.qualname.rsplit(".", 1)[1], {})
             if role == "task_group_decorator":
-                return self.unresolved(node, "@task_group functions are not analysed")
+                return TaskGroupFunction(value, {}, {})
         if isinstance(decorator, Decorator):
             if decorator.role == "dag":
                 return DagFunction(value, decorator.kwargs, decorator.kwarg_nodes)
             if decorator.role == "task":
                 return TaskFlowFunction(value, value.name, decorator.variant, decorator.kwargs)
+            if decorator.role == "task_group":
+                return TaskGroupFunction(value, decorator.kwargs, decorator.kwarg_nodes)
         if isinstance(decorator, Symbol) and decorator.qualname in ("functools.wraps", "functools.cache",
                                                                     "functools.lru_cache", "staticmethod"):
             return value
@@ -358,6 +481,8 @@ class ModuleInterpreter(Evaluator):
                     detail=f"condition cannot be evaluated statically ({reason}); the branches define different DAG content",
                     hint="make the condition depend on literals or module constants only",
                 ))
+                return
+            self.exec_both_branches(node, test, scope)
             return
         if test:
             self.exec_block(node.body, scope)
@@ -365,6 +490,50 @@ class ModuleInterpreter(Evaluator):
             self.exec_If(node.orelse, scope)
         elif isinstance(node.orelse, cst.Else):
             self.exec_block(node.orelse.body, scope)
+
+    def exec_both_branches(self, node: cst.If, test: object, scope: Scope) -> None:
+        """An unknown condition around branches that only bind names (imports, constants):
+        run each branch apart and keep the names both bind to the same value. The Airflow-version
+        switch `if AIRFLOW_V_3_0_PLUS: from airflow.sdk import DAG else: from airflow.models.dag
+        import DAG` binds one DAG class either way; a name that differs becomes Unresolved."""
+        reason = test.reason if isinstance(test, Unresolved) else f"reads {test.source}"  # type: ignore[attr-defined]
+        outcomes: list[dict[str, object]] = []
+        for branch in (node.body, node.orelse):
+            child = Scope(parent=scope)
+            if isinstance(branch, cst.If):
+                self.exec_If(branch, child)
+            elif isinstance(branch, cst.Else):
+                self.exec_block(branch.body, child)
+            elif branch is not None:
+                self.exec_block(branch, child)
+            outcomes.append(child.values)
+        for name in dict.fromkeys([*outcomes[0], *outcomes[1]]):
+            values = [o[name] if name in o else scope.lookup(name)[1] if scope.lookup(name)[0] else _MISSING
+                      for o in outcomes]
+            if self.same_binding(values[0], values[1]):
+                scope.assign(name, values[0])
+            else:
+                scope.assign(name, Unresolved(f"{name!r} depends on a condition that cannot be evaluated "
+                                              f"statically ({reason})", self.span(node.test)))
+
+    def same_binding(self, left: object, right: object) -> bool:
+        if left is right:
+            return left is not _MISSING
+        if isinstance(left, Symbol) and isinstance(right, Symbol):
+            if left.qualname == right.qualname:
+                return True
+            role = role_of(left.qualname)
+            if role is not None:
+                return role == role_of(right.qualname)
+            # Two spellings of one operator class (an Airflow 2 path and its current path).
+            first, second = self.registry.resolve(left.qualname).rule, self.registry.resolve(right.qualname).rule
+            return first is not None and first is second
+        if type(left) is not type(right) or isinstance(left, (Unresolved, RuntimeRead)):
+            return False
+        try:
+            return bool(left == right)
+        except Exception:  # pragma: no cover - values are plain data; equality should not raise
+            return False
 
     def exec_For(self, node: cst.For, scope: Scope) -> None:
         items = self.iterate(self.eval(node.iter, scope), node.iter)
@@ -483,6 +652,11 @@ class ModuleInterpreter(Evaluator):
         task.arguments[name] = Argument(name, self.freeze(value, name, node, task.dag), self.span(node))
         self.add_xcom_edges(task, name, value)
 
+    def subscript_hook(self, base: object, key: object, node: cst.CSTNode) -> object:
+        if isinstance(base, TaskOutput) and isinstance(key, str):
+            return TaskOutput(base.task, key)  # XComArg["key"]: the same task's XCom under that key
+        return super().subscript_hook(base, key, node)
+
     # -- builtins that need the module -----------------------------------------------------------
 
     def eval_Name(self, node: cst.Name, scope: Scope) -> object:
@@ -504,7 +678,14 @@ class ModuleInterpreter(Evaluator):
             return self.call_dag_function(func, args, kwargs, node)
         if isinstance(func, TaskFlowFunction):
             return self.call_taskflow(func, args, kwargs, node)
+        if isinstance(func, TaskGroupFunction):
+            return self.call_task_group(func, args, kwargs, node)
         if isinstance(func, Decorator):
+            if func.role == "task" and len(args) == 1 and not kwargs and isinstance(args[0], Symbol) \
+                    and not args[0].local:
+                # `task(retries=2)(helpers.f)`: an imported function made a TaskFlow task.
+                return TaskFlowFunction(None, args[0].qualname.rsplit(".", 1)[-1], func.variant,
+                                        dict(func.kwargs), args[0])
             return self.unresolved(node, "decorator applied to a non-function")
         if isinstance(func, TaskMethod):
             return self.call_task_method(func, args, kwargs, node)
@@ -546,12 +727,26 @@ class ModuleInterpreter(Evaluator):
                 return bad
             return ObjectValue("airflow.sdk.Param", tuple(self.freeze(a, "Param", node, None) for a in args),
                                tuple((k, self.freeze(v, k, node, None)) for k, v in kwargs.items()), self.span(node))
+        if role == "schedule_object":
+            bad = first_unresolved([*args, *kwargs.values()])
+            if bad is not None:
+                return bad
+            return ObjectValue(SCHEDULE_CLASSES[qual], tuple(self.freeze(a, "schedule", node, None) for a in args),
+                               tuple((k, self.freeze(v, k, node, None)) for k, v in kwargs.items()), self.span(node))
         if role == "dag_decorator":
             return Decorator("dag", "", kwargs, kwarg_nodes)
         if role == "task_decorator":
             if len(args) == 1 and isinstance(args[0], UserFunction) and not kwargs:
                 return TaskFlowFunction(args[0], args[0].name, "python", {})
+            if len(args) == 1 and isinstance(args[0], Symbol) and not args[0].local and not kwargs:
+                return TaskFlowFunction(None, args[0].qualname.rsplit(".", 1)[-1], "python", {}, args[0])
             return Decorator("task", "python", kwargs, kwarg_nodes)
+        if role == "task_group_decorator":
+            if len(args) == 1 and isinstance(args[0], UserFunction) and not kwargs:
+                return TaskGroupFunction(args[0], {}, {})
+            return Decorator("task_group", "", kwargs, kwarg_nodes)
+        if qual == "typing.cast" and len(args) == 2:
+            return args[1]  # typing.cast returns its value unchanged
         parent = qual.rsplit(".", 1)[0]
         if role_of(parent) == "task_decorator":
             return Decorator("task", qual.rsplit(".", 1)[1], kwargs, kwarg_nodes)
@@ -561,7 +756,7 @@ class ModuleInterpreter(Evaluator):
             return PartialOperator(parent, kwargs, kwarg_nodes)
         if self.looks_like_operator(qual, kwargs):
             return self.make_task(qual, args, kwargs, node, kwarg_nodes)
-        return super().call_symbol(func, args, kwargs, node, kwarg_nodes)
+        return self.opaque_call(func, node, super().call_symbol(func, args, kwargs, node, kwarg_nodes))
 
     def looks_like_operator(self, qual: str, kwargs: Mapping[str, object]) -> bool:
         if "task_id" in kwargs:
@@ -663,6 +858,30 @@ class ModuleInterpreter(Evaluator):
             group.arguments[name] = Argument(name, self.freeze(value, name, arg_node, dag), self.span(arg_node))
         dag.groups.append(group)
         return group
+
+    def call_task_group(self, func: TaskGroupFunction, args: list[object], kwargs: dict[str, object],
+                        node: cst.Call) -> object:
+        """Airflow's _TaskGroupFactory: a group named after the function (suffixed `__1`, `__2`
+        when the id is taken), the body run inside it; returns what the body returns, else the group."""
+        group_kwargs = {"group_id": func.function.name, **func.kwargs}
+        group = self.make_group([], group_kwargs, node, func.kwarg_nodes)
+        if not isinstance(group, GroupBuilder):
+            return group
+        taken = {g.group_id for g in group.dag.groups if g is not group}
+        if group.group_id in taken:
+            base = re.split(r"__\d+$", group.group_id)[0]
+            suffix = 1
+            while f"{base}__{suffix}" in taken:
+                suffix += 1
+            group.group_id = f"{base}__{suffix}"
+        self.group_stack.append(group)
+        self.dag_stack.append(group.dag)
+        try:
+            result = self.call_function(func.function, args, kwargs, node)
+        finally:
+            self.group_stack.pop()
+            self.dag_stack.pop()
+        return group if result is None else result
 
     # -- tasks ----------------------------------------------------------------------------------------
 
@@ -772,12 +991,54 @@ class ModuleInterpreter(Evaluator):
                 call_kwargs[key] = value
         for index, value in enumerate(args):
             call_kwargs[f"arg{index}"] = value
+        names = _parameter_names(func.function) if func.function is not None else None
+        passed = [f"arg{index}" for index in range(len(args))]
+        if names is not None:
+            # Positional arguments bind to the function's parameters, as Python binds them.
+            for index, name in enumerate(names[: len(args)]):
+                call_kwargs[name] = call_kwargs.pop(f"arg{index}")
+                passed[index] = name
         call_kwargs.update(kwargs)
+        passed.extend(k for k in kwargs if k not in passed)
         task = self.make_task(f"{_TASKFLOW_OPERATOR}.{func.variant}", [], call_kwargs, node, {},
                               kind="taskflow", callable_name=func.name)
         if isinstance(task, TaskBuilder):
+            # What the dag-factory target needs to write a `decorator:` task: the function as an
+            # importable reference and its parameter names (call arguments vs decorator options).
+            span = self.span(node)
+            task.arguments["__callable__"] = Argument("__callable__", self.taskflow_callable(func, node), span)
+            if names is not None:
+                task.arguments["__params__"] = Argument("__params__", list(names), span)
+            task.arguments["__call_args__"] = Argument("__call_args__", passed, span)
             return TaskOutput(task)
         return task
+
+    def taskflow_callable(self, func: TaskFlowFunction, node: cst.CSTNode) -> object:
+        """The undecorated function of a TaskFlow task as a CallableRef, or why YAML cannot name it."""
+        if func.imported is not None:
+            return CallableRef(func.imported.qualname, False, self.span(node))
+        if func.function is None:
+            return Unresolved(f"the function of TaskFlow task {func.name}() is not known", self.span(node))
+        ref = self.function_ref(func.function, node)
+        if ".<locals>." in ref.qualname:
+            # `@task def f` binds f to the decorated task: a module attribute named f exists, but
+            # dag-factory would load the task object, not the function it wraps.
+            return Unresolved(f"{func.name}() is decorated with @task where it is defined, so no module "
+                              "attribute holds the plain function", self.span(node))
+        return ref
+
+    def function_ref(self, function: UserFunction, node: cst.CSTNode | None) -> CallableRef:
+        """A function as YAML can name it: `module.name` when a module attribute holds exactly this
+        function, else `module.<locals>.name` (nested, lambda, or rebound by a decorator)."""
+        span = self._span_or_file(node)
+        if isinstance(function.node, cst.FunctionDef):
+            if function.scope is self.module_scope and self.module_scope.values.get(function.name) is function:
+                return CallableRef(f"{self.module_name}.{function.name}", True, span)
+            folder = getattr(self, "imports", None)  # DAG-folder modules the analyzer read, if any
+            for module, scope in (getattr(folder, "scopes", None) or {}).items():
+                if function.scope is scope and scope.values.get(function.name) is function:
+                    return CallableRef(f"{module}.{function.name}", False, span)
+        return CallableRef(f"{self.module_name}.<locals>.{function.name}", True, span)
 
     # -- attributes and methods of DAG objects -----------------------------------------------------
 
@@ -805,6 +1066,12 @@ class ModuleInterpreter(Evaluator):
         if isinstance(base, DagBuilder):
             if name == "dag_id":
                 return base.dag_id
+            if name == "tasks":
+                return list(base.tasks.values())  # the tasks defined so far, as in Airflow
+            if name == "task_ids":
+                return list(base.tasks)
+            if name == "task_dict":
+                return dict(base.tasks)
             if name in base.arguments:
                 return base.arguments[name].value
         if isinstance(base, PartialOperator) and name in ("expand", "expand_kwargs"):
@@ -813,6 +1080,8 @@ class ModuleInterpreter(Evaluator):
             return TaskMethod(base, name)
         if isinstance(base, Opaque):
             return Opaque(base.what)
+        if isinstance(base, ModuleValue):
+            return self.module_attribute(base, name, node)
         return super().attribute_hook(base, name, node)
 
     def call_task_method(self, method: "TaskMethod", args: list[object], kwargs: dict[str, object],
@@ -838,15 +1107,21 @@ class ModuleInterpreter(Evaluator):
             task = self.make_task(target.operator, [], merged, node, {**target.kwarg_nodes}, kind="mapped")
             if isinstance(task, TaskBuilder):
                 task.arguments["__expand__"] = Argument("__expand__", sorted(kwargs), self.span(node))
+                for value in args:  # expand_kwargs(xcom): the mapped task runs after the XCom's task
+                    self.add_xcom_edges(task, name, value, every_field=True)
             return task
         if isinstance(target, TaskFlowFunction):
             if name == "override":
-                return TaskFlowFunction(target.function, target.name, target.variant, {**target.kwargs, **kwargs})
+                return TaskFlowFunction(target.function, target.name, target.variant, {**target.kwargs, **kwargs},
+                                        target.imported)
             if name == "partial":
-                return TaskFlowFunction(target.function, target.name, target.variant, {**target.kwargs, **kwargs})
+                return TaskFlowFunction(target.function, target.name, target.variant, {**target.kwargs, **kwargs},
+                                        target.imported)
             result = self.call_taskflow(target, [], {**kwargs}, node)
             if isinstance(result, TaskOutput):
                 result.task.kind = "mapped"
+                if name == "expand":
+                    result.task.arguments["__expand__"] = Argument("__expand__", sorted(kwargs), self.span(node))
             return result
         return self.unresolved(node, f"{name}()")
 
@@ -906,7 +1181,8 @@ class ModuleInterpreter(Evaluator):
                     what = f"a value read at run time ({item.source})"
                 self.report(codes.make(codes.UNRESOLVED_DEPENDENCY, self.span(node), side=side,
                                        operator=operator, reason=what))
-                return None
+                # The DAG is refused; the edges between known tasks are still recorded so the
+                # report's map of the DAG holds every edge that is certain.
         return tasks
 
     def make_chain(self, role: str, args: list[object], node: cst.CSTNode) -> None:
@@ -968,7 +1244,7 @@ class ModuleInterpreter(Evaluator):
         if isinstance(value, TaskOutput):
             return XComRef(value.task.task_id, value.key, self._span_or_file(node))
         if isinstance(value, UserFunction):
-            return CallableRef(f"{self.module_name}.{value.name}", True, self._span_or_file(node))
+            return self.function_ref(value, node)
         if isinstance(value, TaskFlowFunction):
             return CallableRef(f"{self.module_name}.{value.name}", True, self._span_or_file(node))
         if isinstance(value, Symbol):
@@ -1011,6 +1287,9 @@ class _Globals:
     pass
 
 
+_MISSING: Final = object()
+
+
 _GLOBALS: Final = _Globals()
 
 
@@ -1023,6 +1302,13 @@ def _task_outputs(value: object) -> Iterable[TaskOutput]:
     elif isinstance(value, dict):
         for item in value.values():
             yield from _task_outputs(item)
+
+
+def _parameter_names(function: UserFunction) -> list[str] | None:
+    if not isinstance(function.node, cst.FunctionDef):
+        return None
+    params = function.node.params
+    return [p.name.value for p in (*params.posonly_params, *params.params, *params.kwonly_params)]
 
 
 def _downstream_map(dag: DagBuilder) -> dict[str, set[str]]:
@@ -1063,13 +1349,27 @@ def module_name_for(path: str) -> str:
     return stem[:-3] if stem.endswith(".py") else stem
 
 
-def analyze_module(source: str, path: str, *, package: str = "", today: _dt.date | None = None) -> ModuleAnalysis:
-    """Find the workflows of one DAG file's source text. Never imports or runs it."""
+def analyze_module(source: str, path: str, *, package: str = "", today: _dt.date | None = None,
+                   root: Path | None = None) -> ModuleAnalysis:
+    """Find the workflows of one DAG file's source text. Never imports or runs it.
+
+    `package` is the file's folder relative to the DAG folder, dotted; `root` is the DAG folder
+    itself: modules the file imports from it are read and interpreted (never imported).
+    """
+    too_complex = nesting_problem(source)
+    if too_complex is not None:
+        return ModuleAnalysis(path, (), (codes.make(codes.INPUT_TOO_COMPLEX, Span(path, too_complex[0], 1),
+                                                    detail=too_complex[1]),))
     try:
         module = cst.parse_module(source)
     except cst.ParserSyntaxError as exc:
         detail = str(exc.message).splitlines()[0] if exc.message else "invalid syntax"
-        span = Span(path, exc.raw_line, exc.raw_column + 1)
+        # libcst's native parser puts the precise place in the message ("error at 2:20: ...",
+        # 0-based column); its raw_line can point past it.
+        where = _PARSER_PLACE.search(detail)
+        line, column = (int(where.group(1)), int(where.group(2)) + 1) if where else (exc.raw_line, exc.raw_column + 1)
+        detail = _PARSER_PLACE.sub("", detail).replace("parser error: ", "").strip() or "invalid syntax"
+        span = Span(path, line, column)
         return ModuleAnalysis(path, (), (codes.make(codes.SYNTAX_ERROR, span, detail=detail),))
     except RecursionError:
         return ModuleAnalysis(path, (), (codes.make(codes.INPUT_TOO_COMPLEX, Span(path),
@@ -1077,8 +1377,13 @@ def analyze_module(source: str, path: str, *, package: str = "", today: _dt.date
     try:
         wrapper = MetadataWrapper(module, unsafe_skip_copy=True)
         positions = wrapper.resolve(PositionProvider)
-        interpreter = ModuleInterpreter(path, module, positions, module_name=module_name_for(path),
-                                        package=package, today=today or environment_today())
+        name = module_name_for(path)
+        imports = FolderImports(DagFolder(root, display_root_of(path, package))) if root is not None else None
+        interpreter = ModuleInterpreter(path, module, positions, module_name=name,
+                                        package=package, today=today or environment_today(), imports=imports)
+        if imports is not None:
+            # A helper module importing this file back sees the names bound so far, as in Python.
+            imports.scopes[f"{package}.{name}" if package else name] = interpreter.module_scope
         return interpreter.run()
     except RecursionError:
         return ModuleAnalysis(path, (), (codes.make(codes.INPUT_TOO_COMPLEX, Span(path),

@@ -734,7 +734,7 @@ class Evaluator:
         if isinstance(func, RuntimeRead):
             return func
         if _is_unresolved(func):
-            return func
+            return self.opaque_call(func, node, func)
         if isinstance(func, BoundMethod):
             return self.call_method(func, args, kwargs, node)
         if isinstance(func, UserFunction):
@@ -751,6 +751,10 @@ class Evaluator:
     def call_hook(self, func: object, args: list[object], kwargs: dict[str, object], node: cst.Call,
                   kwarg_nodes: Mapping[str, cst.Arg]) -> object:
         return self.unresolved(node, f"calling a {type(func).__name__}")
+
+    def opaque_call(self, func: object, node: cst.Call, result: object) -> object:
+        """Called with every call the evaluator cannot follow; returns the call's value."""
+        return result
 
     def call_symbol(self, func: Symbol, args: list[object], kwargs: dict[str, object], node: cst.Call,
                     kwarg_nodes: Mapping[str, cst.Arg]) -> object:

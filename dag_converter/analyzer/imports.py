@@ -101,6 +101,24 @@ ROLES: Final[dict[str, frozenset[str]]] = {
     ),
     "os_environ": _names("os.environ", "os.getenv", "os.environ.get"),
     "duration_timetable": _names(),
+    # Schedules dag-factory builds from `__type__` mappings (TARGET.md §2.5); the analyzer keeps
+    # them as ObjectValues at their canonical path (SCHEDULE_CLASSES).
+    "schedule_object": _names(
+        "airflow.sdk.Asset", "airflow.sdk.definitions.asset.Asset", "airflow.assets.Asset",
+        "airflow.datasets.Dataset", "airflow.Dataset", "airflow.providers.common.compat.assets.Asset",
+        "airflow.providers.common.compat.sdk.Asset",
+        "airflow.timetables.trigger.CronTriggerTimetable", "airflow.timetables.trigger.DeltaTriggerTimetable",
+        "airflow.timetables.trigger.MultipleCronTriggerTimetable",
+        "airflow.timetables.interval.CronDataIntervalTimetable",
+        "airflow.timetables.interval.DeltaDataIntervalTimetable",
+    ),
+}
+
+#: The path a schedule object is written with: Assets and Airflow 2 Datasets are one class on
+#: Airflow 3 (`airflow.sdk.Asset`), timetables keep their module.
+SCHEDULE_CLASSES: Final[dict[str, str]] = {
+    path: ("airflow.sdk.Asset" if path.rsplit(".", 1)[1] in ("Asset", "Dataset") else path)
+    for path in ROLES["schedule_object"]
 }
 
 # Qualified-name prefixes whose calls read the outside world at run time.

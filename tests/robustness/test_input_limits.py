@@ -232,3 +232,19 @@ def test_wrong_declared_encoding_is_one_diagnostic() -> None:
     result = convert_source(data, "bad.py", "bad.py", OPTIONS)
 
     assert [(d.code, d.span.line) for d in result.all_diagnostics()] == [("DC102", 9)]
+
+
+def test_deeply_nested_helper_module_imported_by_a_dag(tmp_path: Path) -> None:
+    """Helper modules of the DAG folder are parsed too; they pass the same screen (no segfault)."""
+    dags = tmp_path / "dags"
+    dags.mkdir()
+    (dags / "settings.py").write_text("BUCKET = " + "(" * 5000 + "'b'" + ")" * 5000 + "\n", encoding="utf-8")
+    (dags / "uses_settings.py").write_text(
+        dag_source("uses_settings").replace("from airflow import DAG", "from airflow import DAG\nfrom settings import BUCKET"),
+        encoding="utf-8")
+
+    result = run_cli("convert", dags, "--output", tmp_path / "out", timeout=120)
+
+    assert result.returncode in (0, 1), result.stderr
+    assert "Traceback" not in result.stderr
+    assert (tmp_path / "out" / "uses_settings.yaml").is_file()

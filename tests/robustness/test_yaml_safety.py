@@ -4,7 +4,6 @@ yaml.FullLoader, as exactly the data it was given; no tag is ever emitted."""
 from __future__ import annotations
 
 import math
-import re
 
 import pytest
 import yaml
@@ -73,16 +72,11 @@ def test_emitted_yaml_reads_back_as_the_same_data(dag_args: dict[str, object], t
     text = render_yaml(workflow, "t.py")
     expected = _plain(workflow_document(workflow))
 
-    body = _yaml_body(text)
-    assert "!!" not in body and "!<" not in body and not re.search(r"(^|[\s\[{,:])[&*!]\w", body), text
+    tokens = {type(token) for token in yaml.scan(text)}
+    assert not tokens & {yaml.TagToken, yaml.AnchorToken, yaml.AliasToken, yaml.DirectiveToken}, text
     text.encode("utf-8")  # written as UTF-8: no lone surrogate may reach the file
     for loader in (yaml.SafeLoader, yaml.FullLoader):
         assert _same(yaml.load(text, Loader=loader), expected), text
-
-
-def _yaml_body(text: str) -> str:
-    """The YAML without its quoted scalars (where `&`, `*` and `!` are only text)."""
-    return re.sub(r"'(?:[^']|'')*'|\"(?:[^\"\\\\]|\\\\.)*\"", "''", text)
 
 
 @pytest.mark.parametrize("value", TRICKY)

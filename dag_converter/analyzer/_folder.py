@@ -1,0 +1,123 @@
+"""Modules of the DAG folder, read (never imported) when a DAG file imports them.
+
+Airflow puts the DAG folder on sys.path (MWAA: /usr/local/airflow/dags), so a DAG file may import
+`dag_settings.py` or `common/settings.py` beside it. The analyzer follows such imports by parsing
+the module and interpreting its statements like the DAG file's own; anything else a DAG file imports
+stays a name (`Symbol`), and calling it is a call into code outside the DAG folder.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Final
+
+import libcst as cst
+from libcst.metadata import CodeRange, MetadataWrapper, PositionProvider
+
+from dag_converter.analyzer._screen import nesting_problem
+
+# Airflow appends the DAG folder to sys.path: the standard library and installed packages come
+# first, so a folder module named like one of them is never the one imported.
+_INSTALLED: Final = frozenset(sys.stdlib_module_names) | {
+    "airflow", "pendulum", "boto3", "botocore", "dagfactory", "dateutil", "jinja2", "yaml", "tests_common",
+}
+_MAX_SOURCE: Final = 5 * 1024 * 1024  #: same limit as DAG files (pipeline.DEFAULT_MAX_FILE_SIZE)
+
+
+@dataclass(frozen=True, slots=True)
+class ParsedModule:
+    """A folder module's syntax tree and node positions."""
+
+    name: str  #: dotted module name relative to the folder, e.g. "common.settings"
+    display: str  #: its path for diagnostics, beside the DAG file's display path
+    package: str  #: the package its relative imports start from
+    tree: cst.Module | None  #: None when the file cannot be read or parsed
+    positions: Mapping[cst.CSTNode, CodeRange] = field(default_factory=dict)
+    problem: str = ""  #: why `tree` is None
+
+
+# Parsed modules by (real path, mtime, size): a run reads each helper module once, however many
+# DAG files import it. Interpretation is redone per DAG file, so no state is shared between files.
+_PARSED: dict[tuple[str, int, int], tuple[cst.Module | None, Mapping[cst.CSTNode, CodeRange], str]] = {}
+_PARSED_LIMIT: Final = 512
+
+
+@dataclass
+class DagFolder:
+    """The folder a DAG file was found in, as sys.path sees it."""
+
+    root: Path
+    display_root: str  #: the folder as the user spelled it, for diagnostics
+
+    def module_file(self, name: str) -> Path | None:
+        """`a/b.py` or `a/b/__init__.py` for module `a.b`; a folder alone is a namespace package."""
+        parts = name.split(".")
+        if not name or parts[0] in _INSTALLED or not all(p.isidentifier() for p in parts):
+            return None
+        base = self.root.joinpath(*parts)
+        for candidate in (base.with_name(base.name + ".py"), base / "__init__.py"):
+            if candidate.is_file():
+                return candidate
+        return base if base.is_dir() else None
+
+    def parse(self, name: str) -> ParsedModule | None:
+        found = self.module_file(name)
+        if found is None:
+            return None
+        relative = found.relative_to(self.root).as_posix()
+        display = os.path.join(self.display_root, *relative.split("/")) if self.display_root else relative
+        is_package = found.is_dir() or found.name == "__init__.py"
+        package = name if is_package else name.rpartition(".")[0]
+        if found.is_dir():
+            return ParsedModule(name, display, package, cst.Module(body=()))
+        tree, positions, problem = _parse_file(found)
+        return ParsedModule(name, display, package, tree, positions, problem)
+
+
+def _parse_file(path: Path) -> tuple[cst.Module | None, Mapping[cst.CSTNode, CodeRange], str]:
+    try:
+        stat = path.stat()
+        key = (os.path.realpath(path), stat.st_mtime_ns, stat.st_size)
+    except OSError as exc:
+        return None, {}, exc.strerror or str(exc)
+    cached = _PARSED.get(key)
+    if cached is not None:
+        return cached
+    result: tuple[cst.Module | None, Mapping[cst.CSTNode, CodeRange], str]
+    if stat.st_size > _MAX_SOURCE:
+        result = (None, {}, "file too large to analyse")
+    else:
+        try:
+            text = path.read_bytes().decode("utf-8-sig")
+            too_complex = nesting_problem(text)
+            if too_complex is not None:
+                result = (None, {}, f"{too_complex[1]} (line {too_complex[0]})")
+            else:
+                tree = cst.parse_module(text)
+                wrapper = MetadataWrapper(tree, unsafe_skip_copy=True)
+                result = (tree, wrapper.resolve(PositionProvider), "")
+        except (OSError, UnicodeDecodeError) as exc:
+            result = (None, {}, f"cannot be read ({exc})")
+        except cst.ParserSyntaxError as exc:
+            result = (None, {}, f"syntax error at line {exc.raw_line}")
+        except RecursionError:
+            result = (None, {}, "nested too deeply to parse")
+    if len(_PARSED) >= _PARSED_LIMIT:
+        _PARSED.clear()
+    _PARSED[key] = result
+    return result
+
+
+def display_root_of(path: str, package: str) -> str:
+    """The DAG folder as the user spelled it: `path` without its package folders and file name."""
+    head = path
+    for _ in range((package.count(".") + 1 if package else 0) + 1):
+        head = os.path.dirname(head)
+    return head
+
+
+__all__ = ["DagFolder", "ParsedModule", "display_root_of"]

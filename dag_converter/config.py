@@ -1,0 +1,189 @@
+"""Settings from `[tool.dag-converter]` in pyproject.toml, so a pre-commit hook needs no arguments.
+
+The nearest pyproject.toml with such a table is used, searching from the working directory up,
+then from the first input path up (STYLE.md 13). Command-line flags override every key. Relative
+paths in the file (`output`, `exclude`) are relative to the folder holding pyproject.toml, as in
+ruff and black, so the hook behaves the same from any subfolder.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import os
+import sys
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Final
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - exercised on Python 3.10 only
+    import tomli as tomllib
+
+from dag_converter.sources import SourceFile
+
+TABLE: Final = "dag-converter"
+REPORT_FORMATS: Final = ("json", "md", "html", "sarif")
+DEFAULT_REPORT_FORMATS: Final = ("json", "md")
+#: keys of [tool.dag-converter]; kebab-case like the flags, underscores accepted as in black
+KEYS: Final = ("output", "target", "allow-operators", "exclude", "report-format", "max-file-size")
+
+
+class ConfigError(Exception):
+    """pyproject.toml cannot be read, or [tool.dag-converter] holds a wrong key or value."""
+
+
+@dataclass(frozen=True, slots=True)
+class Config:
+    """[tool.dag-converter] as typed values; None or () where the file does not set a key."""
+
+    path: Path | None = None  #: the pyproject.toml read, None when there is none
+    output: str | None = None  #: a local folder joined with the config's folder (shown relative to the cwd), or s3://
+    target: str | None = None
+    allow_operators: tuple[str, ...] = ()
+    exclude: tuple[str, ...] = ()  #: glob patterns, relative to `base`
+    report_formats: tuple[str, ...] | None = None
+    max_file_size: int | None = None
+
+    @property
+    def base(self) -> Path:
+        """The folder relative paths and exclude patterns are relative to."""
+        return self.path.parent if self.path is not None else Path.cwd()
+
+
+def find_config(start_points: Iterable[Path]) -> Path | None:
+    """The nearest pyproject.toml with a [tool.dag-converter] table above any start point, in order."""
+    for start in start_points:
+        folder = start.resolve()
+        if not folder.is_dir():
+            folder = folder.parent
+        for candidate in (folder, *folder.parents):
+            pyproject = candidate / "pyproject.toml"
+            if pyproject.is_file() and _has_table(pyproject):
+                return pyproject
+    return None
+
+
+def _has_table(pyproject: Path) -> bool:
+    try:
+        data = tomllib.loads(pyproject.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        # A broken pyproject.toml that is not ours must not stop the search; an explicit
+        # --config still reports the problem through load_config.
+        return False
+    tool = data.get("tool")
+    return isinstance(tool, dict) and TABLE in tool
+
+
+def load_config(pyproject: Path) -> Config:
+    """Read and check [tool.dag-converter]; every problem is a ConfigError naming the file and key."""
+    try:
+        data = tomllib.loads(pyproject.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"cannot read {pyproject}: {exc}") from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{pyproject}: invalid TOML: {exc}") from exc
+    tool = data.get("tool", {})
+    table = tool.get(TABLE, {}) if isinstance(tool, dict) else {}
+    if not isinstance(table, dict):
+        raise ConfigError(f"{pyproject}: [tool.{TABLE}] must be a table")
+    return parse_table(table, pyproject)
+
+
+def parse_table(table: Mapping[str, object], pyproject: Path) -> Config:
+    values = {key.replace("_", "-"): value for key, value in table.items()}
+    unknown = sorted(set(values) - set(KEYS))
+    if unknown:
+        raise ConfigError(f"{pyproject}: unknown key(s) in [tool.{TABLE}]: {', '.join(unknown)} "
+                          f"(known: {', '.join(KEYS)})")
+    base = pyproject.parent
+    output = values.get("output")
+    if output is not None and not isinstance(output, str):
+        raise ConfigError(f"{pyproject}: [tool.{TABLE}] output must be a string")
+    target = values.get("target")
+    if target is not None and not isinstance(target, str):
+        raise ConfigError(f"{pyproject}: [tool.{TABLE}] target must be a string")
+    size = values.get("max-file-size")
+    # bool is an int subclass; `max-file-size = true` is a mistake, not 1 byte.
+    if size is not None and (not isinstance(size, int) or isinstance(size, bool) or size <= 0):
+        raise ConfigError(f"{pyproject}: [tool.{TABLE}] max-file-size must be a positive integer")
+    formats = values.get("report-format")
+    return Config(
+        path=pyproject,
+        output=None if output is None else _local_or_uri(output, base),
+        target=target,
+        allow_operators=_strings(values.get("allow-operators", []), "allow-operators", pyproject),
+        exclude=_strings(values.get("exclude", []), "exclude", pyproject),
+        report_formats=None if formats is None else parse_report_formats(
+            formats if isinstance(formats, str) else _strings(formats, "report-format", pyproject), str(pyproject)),
+        max_file_size=size,
+    )
+
+
+def _local_or_uri(output: str, base: Path) -> str:
+    if "://" in output or os.path.isabs(output):
+        return output
+    joined = base / output
+    try:
+        relative = os.path.relpath(joined)
+    except ValueError:  # pragma: no cover - another drive on Windows
+        return str(joined)
+    return str(joined) if relative.startswith("..") else relative
+
+
+def _strings(value: object, key: str, pyproject: Path) -> tuple[str, ...]:
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise ConfigError(f"{pyproject}: [tool.{TABLE}] {key} must be a list of strings")
+    return tuple(value)
+
+
+def parse_report_formats(value: str | Sequence[str], where: str = "--report-format") -> tuple[str, ...]:
+    """`json,md,html` or a list of names -> a de-duplicated tuple; `none` (alone) means no report."""
+    names = [n.strip().lower() for n in (value.split(",") if isinstance(value, str) else value)]
+    names = [n for n in names if n]
+    if names == ["none"]:
+        return ()
+    unknown = [n for n in names if n not in REPORT_FORMATS]
+    if unknown:
+        raise ConfigError(f"{where}: unknown report format(s) {', '.join(unknown)} "
+                          f"(choose from {', '.join(REPORT_FORMATS)}, or none)")
+    return tuple(dict.fromkeys(names))
+
+
+def is_excluded(path: Path, patterns: Sequence[str], base: Path) -> bool:
+    """True when `path`, relative to `base`, matches a glob pattern or lies in a matching folder.
+
+    `dags/legacy` and `dags/legacy/*` both exclude everything below dags/legacy; `*_test.py`
+    matches a file name in any folder, as in .gitignore.
+    """
+    if not patterns:
+        return False
+    try:
+        relative = Path(os.path.relpath(path.resolve(), base.resolve())).as_posix()
+    except ValueError:  # pragma: no cover - another drive on Windows: never below base
+        return False
+    parts = relative.split("/")
+    prefixes = ["/".join(parts[:i]) for i in range(1, len(parts) + 1)]
+    for pattern in patterns:
+        pattern = pattern.strip("/")
+        if "/" not in pattern:
+            if any(fnmatch.fnmatchcase(part, pattern) for part in parts):
+                return True
+        elif any(fnmatch.fnmatchcase(prefix, pattern) for prefix in prefixes):
+            return True
+    return False
+
+
+def drop_excluded(files: Sequence[SourceFile], patterns: Sequence[str], base: Path) -> tuple[list[SourceFile],
+                                                                                             list[SourceFile]]:
+    """Split the files into (kept, excluded)."""
+    kept: list[SourceFile] = []
+    excluded: list[SourceFile] = []
+    for source in files:
+        (excluded if is_excluded(source.path, patterns, base) else kept).append(source)
+    return kept, excluded
+
+
+__all__ = ["Config", "ConfigError", "DEFAULT_REPORT_FORMATS", "REPORT_FORMATS", "drop_excluded", "find_config",
+           "is_excluded", "load_config", "parse_report_formats"]

@@ -1,0 +1,91 @@
+"""The static evaluator: values computed exactly, or Unresolved with a reason (never a guess)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import libcst as cst
+from libcst.metadata import MetadataWrapper, PositionProvider
+import pytest
+
+from dag_converter.analyzer.dags import ModuleInterpreter
+from dag_converter.analyzer.evaluate import RuntimeRead, Scope
+from dag_converter.model import DateTime, Duration, Unresolved
+
+
+def evaluate(expression: str, setup: str = "") -> object:
+    module = cst.parse_module(f"{setup}\n__value__ = {expression}\n")
+    positions = MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider)
+    interpreter = ModuleInterpreter("t.py", module, positions, module_name="t", package="",
+                                    today=dt.date(2030, 1, 10))
+    interpreter.run()
+    return interpreter.module_scope.values["__value__"]
+
+
+@pytest.mark.parametrize(("expression", "setup", "expected"), [
+    ('"%s-%d" % ("a", 2)', "", "a-2"),
+    ('"{}/{k}".format("x", k="y")', "", "x/y"),
+    ('{**BASE, "b": 3}', "BASE = {'a': 1, 'b': 2}", {"a": 1, "b": 3}),
+    ("dict(a=1, **{'b': 2})", "", {"a": 1, "b": 2}),
+    ("C", "B = {'a': 1}\nC = B.copy()\nC.update(b=2)", {"a": 1, "b": 2}),
+    ("B", "B = {'a': 1}\nC = B.copy()\nC.update(b=2)", {"a": 1}),
+    ("[x * 2 for x in range(3) if x]", "", [2, 4]),
+    ("{k: v for k, v in zip('ab', [1, 2])}", "", {"a": 1, "b": 2}),
+    ("sorted({'b', 'a'})", "", ["a", "b"]),
+    ("list(enumerate(['x'], start=1))", "", [(1, "x")]),
+    ("len('abc') + len([1])", "", 4),
+    ("'abcdef'[1:4:2]", "", "bd"),
+    ("' A,b '.strip().lower().split(',')", "", ["a", "b"]),
+    ("'-'.join(['a', 'b']).replace('-', '_').upper()", "", "A_B"),
+    ("f'{N:03d}'", "N = 7", "007"),
+    ("timedelta(minutes=5) * 2 + timedelta(seconds=1)", "from datetime import timedelta", Duration(601)),
+    ("pendulum.duration(hours=1)", "import pendulum", Duration(3600)),
+    ("datetime(2030, 1, 1) + timedelta(days=1)", "from datetime import datetime, timedelta",
+     DateTime(dt.datetime(2030, 1, 2))),
+    ("days_ago(2)", "from airflow.utils.dates import days_ago", DateTime(dt.datetime(2030, 1, 8))),
+    ("cast(str, 'v')", "from typing import cast", "v"),
+])
+def test_values_are_computed_exactly(expression: str, setup: str, expected: object) -> None:
+    assert evaluate(expression, setup) == expected
+
+
+@pytest.mark.parametrize(("expression", "setup"), [
+    ("Variable.get('x')", "from airflow.models import Variable"),
+    ("os.environ['X']", "import os"),
+    ("os.getenv('X')", "import os"),
+])
+def test_run_time_reads_are_marked(expression: str, setup: str) -> None:
+    assert isinstance(evaluate(expression, setup), RuntimeRead)
+
+
+@pytest.mark.parametrize(("expression", "setup", "reason"), [
+    ("lib.value()", "import lib", "lib.value"),
+    ("datetime.now()", "from datetime import datetime", "parsed"),
+    ("undefined_name", "", "not defined"),
+    ("pendulum.duration(months=1)", "import pendulum", "months"),
+])
+def test_unknown_values_are_unresolved_with_a_reason(expression: str, setup: str, reason: str) -> None:
+    value = evaluate(expression, setup)
+    assert isinstance(value, Unresolved)
+    assert reason in value.reason
+    assert value.span.line > 0
+
+
+def test_unknown_condition_keeps_names_both_branches_agree_on() -> None:
+    setup = (
+        "from lib import V3\n"
+        "if V3:\n    from airflow.sdk import DAG\n    X = 1\n"
+        "else:\n    from airflow.models.dag import DAG\n    X = 2\n"
+    )
+    assert evaluate("DAG", setup).qualname == "airflow.sdk.DAG"  # type: ignore[attr-defined]
+    assert isinstance(evaluate("X", setup), Unresolved)
+
+
+def test_function_arguments_defaults_and_keywords_are_bound() -> None:
+    setup = "def f(a, b=2, *, c=3, **rest):\n    return [a, b, c, rest]\n"
+    assert evaluate("f(1, c=4, d=5)", setup) == [1, 2, 4, {"d": 5}]
+
+
+def test_scope_lookup_walks_parents() -> None:
+    outer = Scope({"a": 1})
+    assert Scope(parent=outer).lookup("a") == (True, 1)

@@ -1,0 +1,54 @@
+"""Converting the fixture DAG files the way the CLI does, with paths relative to the repository."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+from dag_converter.model import Diagnostic, FileResult
+from dag_converter.pipeline import Options, read_and_convert
+from dag_converter.sources import SourceFile
+from dag_converter.validate import make_target
+
+ROOT = Path(__file__).resolve().parent.parent
+DAGS = ROOT / "fixtures" / "dags"
+TODAY = dt.date(2026, 11, 24)
+
+
+def fixture_files() -> list[Path]:
+    return sorted(p for p in DAGS.rglob("*.py") if "__pycache__" not in p.parts)
+
+
+def case_id(path: Path) -> str:
+    return path.relative_to(DAGS).with_suffix("").as_posix().replace("/", "__")
+
+
+#: Fixtures under fixtures/dags/dag_factory/ are converted for the dag-factory target, with the
+#: dags folder given as Airflow's own environment variable (set to fixtures/dags when verifying).
+DAG_FACTORY = DAGS / "dag_factory"
+DAG_FACTORY_DAGS_FOLDER = "$AIRFLOW__CORE__DAGS_FOLDER"
+
+
+def is_dag_factory_case(path: Path) -> bool:
+    return DAG_FACTORY in path.parents
+
+
+def fixture_options(path: Path) -> Options:
+    if is_dag_factory_case(path):
+        return Options(target=make_target("dag-factory", dags_folder=DAG_FACTORY_DAGS_FOLDER), today=TODAY)
+    return Options(today=TODAY)
+
+
+def convert_fixture(path: Path, options: Options | None = None) -> FileResult:
+    display = path.relative_to(ROOT).as_posix()
+    relative = path.relative_to(DAGS).as_posix()
+    return read_and_convert(SourceFile(display, relative, path), options or fixture_options(path), True)
+
+
+def render_concise(diagnostics: list[Diagnostic]) -> str:
+    lines = []
+    for d in sorted(diagnostics, key=Diagnostic.sort_key):
+        lines.append(f"{d.span.path}:{d.span.line}:{d.span.column}: {d.code} [{d.severity.value}] {d.message}")
+        if d.hint:
+            lines.append(f"    hint: {d.hint}")
+    return "\n".join(lines) + "\n"
