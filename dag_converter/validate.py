@@ -44,6 +44,8 @@ SERVICE_PRESETS: Final = frozenset({"@hourly", "@daily", "@weekly", "@monthly", 
 SERVICE_TEMPLATE_VARIABLES: Final = frozenset(
     {"macros", "task_instance", "ti", "params", "ds", "ds_nodash", "ts", "ts_nodash"}
 )
+# Filters Airflow adds to Jinja's own (airflow/templates.py FILTERS).
+_AIRFLOW_FILTERS: Final = frozenset({"ds", "ds_nodash", "ts", "ts_nodash", "ts_nodash_with_tz"})
 # Names Jinja itself or a template defines; never worth a warning.
 _JINJA_BUILTINS: Final = frozenset({"range", "loop", "dict", "lipsum", "cycler", "joiner", "namespace", "true", "false", "none", "True", "False", "None"})
 
@@ -606,14 +608,19 @@ def _check_template(text: str, field_name: str, span: Span, check: _Check, templ
     from jinja2 import Environment, meta
     from jinja2.exceptions import TemplateSyntaxError
 
+    environment = Environment()
+    environment.filters.update(dict.fromkeys(_AIRFLOW_FILTERS, str))
     try:
-        parsed = Environment().parse(text)
+        parsed = environment.parse(text)
+        # Compiling checks that every filter and test exists (TemplateAssertionError otherwise),
+        # which Airflow would only find when it renders the field.
+        undeclared = meta.find_undeclared_variables(parsed)
     except TemplateSyntaxError as exc:
         check.add(codes.TEMPLATE_SYNTAX, span, field=field_name, detail=exc.message or "syntax error")
         return
     if not check.target.service_limits:
         return
-    for variable in sorted(meta.find_undeclared_variables(parsed)):
+    for variable in sorted(undeclared):
         if variable not in SERVICE_TEMPLATE_VARIABLES and variable not in _JINJA_BUILTINS:
             check.add(codes.TEMPLATE_VARIABLE, span, field=field_name, variable=variable)
 

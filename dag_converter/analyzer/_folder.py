@@ -104,6 +104,8 @@ def _parse_file(path: Path) -> tuple[cst.Module | None, Mapping[cst.CSTNode, Cod
             result = (None, {}, f"cannot be read ({exc})")
         except cst.ParserSyntaxError as exc:
             result = (None, {}, f"syntax error at line {exc.raw_line}")
+        except cst.CSTValidationError as exc:
+            result = (None, {}, f"syntax error: {exc}")
         except RecursionError:
             result = (None, {}, "nested too deeply to parse")
     if len(_PARSED) >= _PARSED_LIMIT:

@@ -1371,6 +1371,10 @@ def analyze_module(source: str, path: str, *, package: str = "", today: _dt.date
         detail = _PARSER_PLACE.sub("", detail).replace("parser error: ", "").strip() or "invalid syntax"
         span = Span(path, line, column)
         return ModuleAnalysis(path, (), (codes.make(codes.SYNTAX_ERROR, span, detail=detail),))
+    except cst.CSTValidationError as exc:
+        # The parser accepted a token its node classes then reject, e.g. an identifier in a
+        # script newer than this Python's Unicode database (found by tests/robustness/test_fuzz.py).
+        return ModuleAnalysis(path, (), (codes.make(codes.SYNTAX_ERROR, Span(path), detail=str(exc)),))
     except RecursionError:
         return ModuleAnalysis(path, (), (codes.make(codes.INPUT_TOO_COMPLEX, Span(path),
                                                     detail="source nested too deeply to parse"),))

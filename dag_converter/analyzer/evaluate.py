@@ -199,7 +199,10 @@ class Evaluator:
         prefix = node.prefix.lower()
         if "b" in prefix:
             return self.unresolved(node, "bytes literals have no YAML form")
-        return node.evaluated_value
+        try:
+            return node.evaluated_value
+        except (SyntaxError, ValueError) as exc:  # "\ucket": an escape Python itself rejects
+            return self.unresolved(node, f"string literal Python rejects: {getattr(exc, 'msg', exc)}")
 
     def eval_ConcatenatedString(self, node: cst.ConcatenatedString, scope: Scope) -> object:
         left = self.eval(node.left, scope)
@@ -248,7 +251,7 @@ class Evaluator:
                 return self.unresolved(node, f"format spec wider than {MAX_FORMAT_WIDTH}")
             try:
                 return format(value, spec)
-            except (ValueError, TypeError) as exc:
+            except (ValueError, TypeError, OverflowError) as exc:
                 return self.unresolved(node, f"format spec {spec!r}: {exc}")
         if isinstance(value, DateTime) and not spec:
             return str(value.value) if value.tz in (None, "UTC") else self.unresolved(node, "formatting a zoned datetime")
@@ -333,7 +336,7 @@ class Evaluator:
                 return self.unresolved(node, f"slicing a {type(base).__name__}")
             try:
                 return base[slice(*parts)]  # type: ignore[misc]
-            except (TypeError, ValueError) as exc:
+            except (TypeError, ValueError, OverflowError) as exc:
                 return self.unresolved(node, f"slice: {exc}")
         key = self.eval(element.value, scope)  # type: ignore[union-attr]
         return self.subscript(base, key, node)
@@ -530,7 +533,7 @@ class Evaluator:
                 return self.unresolved(node, f"% format wider than {MAX_FORMAT_WIDTH}")
             try:
                 return left % right  # type: ignore[operator]
-            except (TypeError, ValueError, KeyError) as exc:
+            except (TypeError, ValueError, KeyError, OverflowError) as exc:
                 return self.unresolved(node, f"% formatting: {exc}")
         if op == "BitOr" and isinstance(left, dict) and isinstance(right, dict):
             return {**left, **right}
@@ -851,7 +854,7 @@ class Evaluator:
                     raise Budget("replace() builds a string too large to analyse", self.span(node))
                 try:
                     return getattr(target, name)(*args, **kwargs)
-                except (TypeError, ValueError) as exc:
+                except (TypeError, ValueError, OverflowError) as exc:
                     return self.unresolved(node, f"str.{name}(): {exc}")
         if isinstance(target, dict):
             if name == "copy" and not args:
@@ -977,7 +980,7 @@ class Evaluator:
                         return str(args[0].value)
                     return self.unresolved(node, f"{name}() of a non-literal value")
                 return {"str": str, "int": int, "float": float, "bool": bool, "abs": abs, "round": round}[name](*args)
-        except (TypeError, ValueError, IndexError) as exc:
+        except (TypeError, ValueError, IndexError, OverflowError) as exc:
             return self.unresolved(node, f"{name}(): {exc}")
         return self.unresolved(node, f"builtin {name}()")
 
@@ -1068,7 +1071,7 @@ class Evaluator:
             return self.unresolved(node, "datetime fields must be integers")
         try:
             moment = _dt.datetime(**values)  # type: ignore[arg-type]
-        except (TypeError, ValueError) as exc:
+        except (TypeError, ValueError, OverflowError) as exc:
             return self.unresolved(node, f"datetime: {exc}")
         if isinstance(tz, str) and tz not in ("UTC", "utc", "Etc/UTC"):
             try:

@@ -140,7 +140,7 @@ operations = st.lists(st.tuples(st.integers(0, 5), st.integers(0, 10**6), st.int
                                 st.integers(0, 10**6)), min_size=1, max_size=8)
 
 
-@settings(max_examples=EXAMPLES, deadline=None, derandomize="DAG_CONVERTER_FUZZ_SEED" not in os.environ,
+@settings(max_examples=EXAMPLES, deadline=None, derandomize="DAG_CONVERTER_FUZZ_RANDOM" not in os.environ,
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
 @given(seed=st.sampled_from(sorted(SEEDS)), ops=operations)
 def test_mutated_sources_never_crash_or_hang(worker: Worker, seed: str, ops: list[tuple[int, int, int, int]]) -> None:

@@ -248,3 +248,46 @@ def test_deeply_nested_helper_module_imported_by_a_dag(tmp_path: Path) -> None:
     assert result.returncode in (0, 1), result.stderr
     assert "Traceback" not in result.stderr
     assert (tmp_path / "out" / "uses_settings.yaml").is_file()
+
+
+def test_identifier_newer_than_pythons_unicode_database_is_a_syntax_error() -> None:
+    """Found by the fuzz test: libcst parsed U+31350 as a name, then its Name node rejected it."""
+    result = convert_source(b"from airflow import DAG\n\xf0\xb1\x8d\x90\n", "u.py", "u.py", OPTIONS)
+
+    assert [d.code for d in result.all_diagnostics()] == ["DC101"]
+
+
+@pytest.mark.parametrize(("template", "codes"), [
+    ("{{ params.x | no_such_filter }}", ["DC306"]),  # found by atheris: TemplateAssertionError escaped
+    ("{{ ds | ds_nodash }}", []),  # Airflow's own filters are known
+])
+def test_unknown_template_filter_is_a_template_error(template: str, codes: list[str]) -> None:
+    source = dag_source("filters").replace("bucket='amzn-s3-demo-bucket'", f"bucket='b', prefix={template!r}")
+
+    result = convert_source(source.encode(), "f.py", "f.py", OPTIONS)
+
+    assert [d.code for d in result.all_diagnostics() if d.severity.value == "error"] == codes
+
+
+def test_string_with_an_escape_python_rejects_is_a_diagnostic() -> None:
+    """Found by atheris: libcst parses "\\ucket", then evaluating it raised SyntaxError."""
+    source = dag_source("escape").replace("bucket='amzn-s3-demo-bucket'", "bucket='raw-\\ucket'")
+
+    result = convert_source(source.encode(), "e.py", "e.py", OPTIONS)
+
+    assert [d.code for d in result.all_diagnostics()] == ["DC201"]
+    assert "truncated \\uXXXX escape" in result.all_diagnostics()[0].message
+
+
+@pytest.mark.parametrize("value", [
+    "datetime(2030, 1, 10 ** 40)",  # found by atheris: OverflowError escaped
+    "int(float('inf'))", "round(float('inf'))", "timedelta(days=10 ** 40)", "'%d' % float('inf')",
+])
+def test_overflowing_values_are_diagnostics(value: str) -> None:
+    source = dag_source("overflow").replace("bucket='amzn-s3-demo-bucket'", f"bucket='b', prefix=str({value})")
+    source = source.replace("from airflow import DAG", "from datetime import timedelta\nfrom airflow import DAG")
+
+    result = convert_source(source.encode(), "o.py", "o.py", OPTIONS)
+
+    assert "DC901" not in [d.code for d in result.all_diagnostics()]
+    assert result.status == "refused", result.all_diagnostics()
