@@ -9,14 +9,19 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Final
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Final, NoReturn
 
 import click
 
 from dag_converter import __version__
 
 if TYPE_CHECKING:
-    from dag_converter.model import Diagnostic
+    from collections.abc import Callable
+
+    from dag_converter.model import Diagnostic, FileResult
+    from dag_converter.runner import SourceRef
+    from dag_converter.pipeline import Options
     from dag_converter.report import RunReport
 
 EXIT_OK: Final = 0  #: all DAGs converted; with --check: every YAML already current
@@ -50,7 +55,8 @@ def main() -> None:
 @main.command()
 @click.argument("paths", nargs=-1, required=True)
 @click.option("--output", "-o", default=None,
-              help=f"Folder for the YAML files and reports.  [default: {DEFAULT_OUTPUT}]")
+              help=f"Folder for the YAML files, reports and manifest: a local path or s3://bucket/prefix/.  "
+                   f"[default: {DEFAULT_OUTPUT}]")
 @click.option("--target", type=click.Choice(["mwaa-serverless", "dag-factory"]), default=None,
               help="What the YAML must run on.  [default: mwaa-serverless]")
 @click.option("--dags-folder", metavar="PATH", default=None,
@@ -69,6 +75,17 @@ def main() -> None:
 @click.option("--diff", is_flag=True, help="Write nothing; print a unified diff of the YAML that would change.")
 @click.option("--fail-on-change", is_flag=True,
               help="Convert, but exit 1 if a YAML was created or changed (for the pre-commit hook).")
+@click.option("--jobs", "-j", type=click.IntRange(min=1), default=None,
+              help="Parallel reads, conversions and uploads.  [default: the CPU count]")
+@click.option("--force", is_flag=True, help="Convert and write everything, even what the manifest says is current.")
+@click.option("--verify", "verify_sources", is_flag=True,
+              help="Prove each converted DAG equivalent before writing it: LOADS AND RUNS the Python DAG files "
+                   "with Airflow (use only on code you trust; needs the verify extra). Local paths only.")
+@click.option("--bucket", default=None, metavar="NAME", help="Also upload each YAML to s3://NAME/<dag_id>.yaml.")
+@click.option("--report-dir", default=None, type=click.Path(file_okay=False),
+              help="Also write the reports to this local folder.")
+@click.option("--endpoint-url", default=None, metavar="URL",
+              help="S3 endpoint.  [default: AWS_ENDPOINT_URL, else AWS's own]")
 @click.option("--config", "config_file", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Read [tool.dag-converter] from this pyproject.toml instead of searching for one.")
 @click.option("--quiet", "-q", is_flag=True, help="Print only diagnostics (errors and warnings), no summary.")
@@ -77,11 +94,14 @@ def main() -> None:
 def convert(paths: tuple[str, ...], output: str | None, target: str | None, dags_folder: str | None,
             allow_operators: tuple[str, ...],
             excludes: tuple[str, ...], max_file_size: int | None, report_format: str | None, check: bool,
-            diff: bool, fail_on_change: bool, config_file: Path | None, quiet: bool, verbose: bool,
+            diff: bool, fail_on_change: bool, jobs: int | None, force: bool, verify_sources: bool,
+            bucket: str | None, report_dir: str | None, endpoint_url: str | None, config_file: Path | None, quiet: bool, verbose: bool,
             color: bool | None) -> None:
-    """Convert DAG files or folders (searched recursively) into one YAML file per DAG.
+    """Convert DAG files or folders (searched recursively; local or s3://) into one YAML file per DAG.
 
-    Settings not given as flags come from [tool.dag-converter] in the nearest pyproject.toml.
+    Settings not given as flags come from [tool.dag-converter] in the nearest pyproject.toml. A
+    conversion-manifest.json in the output records what was converted from which bytes, so a rerun
+    converts and writes only what changed (--force redoes everything).
     """
     from dag_converter.check import find_changes
     from dag_converter.config import (DEFAULT_REPORT_FORMATS, Config, ConfigError, drop_excluded, find_config,
@@ -125,6 +145,13 @@ def convert(paths: tuple[str, ...], output: str | None, target: str | None, dags
         click.echo(f"error: {exc}", err=True)
         sys.exit(EXIT_USAGE)
     options = Options(target=chosen, max_file_size=max_file_size)
+    if not (dry_run or fail_on_change):
+        _convert_run(paths, output, target, options, excludes, config.base, formats, jobs=jobs, force=force,
+                     verify_sources=verify_sources, bucket=bucket, report_dir=report_dir, endpoint_url=endpoint_url, quiet=quiet,
+                     verbose=verbose, color=color)
+    if any(p.startswith("s3://") for p in (*paths, output)):
+        click.echo("error: --check, --diff and --fail-on-change work on local paths only", err=True)
+        sys.exit(EXIT_USAGE)
     files, problems = discover_local(paths)
     files, excluded = drop_excluded(files, excludes, config.base)
     if verbose:
@@ -182,6 +209,91 @@ def convert(paths: tuple[str, ...], output: str | None, target: str | None, dags
     sys.exit(EXIT_OK)
 
 
+def _convert_run(paths: tuple[str, ...], output: str, target: str, options: "Options", excludes: Sequence[str],
+                 base: Path | None, formats: Sequence[str], *, jobs: int | None, force: bool,
+                 verify_sources: bool = False, bucket: str | None,
+                 report_dir: str | None, endpoint_url: str | None, quiet: bool, verbose: bool,
+                 color: bool | None) -> NoReturn:
+    """A converting run (local or S3) through the runner: parallel, resumable, progress on stderr."""
+    from dag_converter._progress import make_progress
+    from dag_converter.model import Severity
+    from dag_converter.report import REPORT_FILES, build_report, render_report
+    from dag_converter.runner import default_jobs, open_locations, run_conversion, write_reports
+    from dag_converter.sources_s3 import S3Unavailable
+
+    jobs = jobs or default_jobs()
+    check = None
+    if verify_sources:
+        check = _verify_check(paths, output, target)
+        force = True  # sources the manifest skips would go unverified
+    try:
+        where = open_locations(paths, output, bucket=bucket, report_dir=report_dir, endpoint_url=endpoint_url,
+                               jobs=jobs, excludes=excludes, base=base)
+    except (S3Unavailable, ValueError) as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(EXIT_USAGE)
+    if verbose:
+        for excluded in where.excluded:
+            click.echo(f"excluded {excluded}", err=True)
+    progress = make_progress(sys.stderr.isatty(), _use_color(color), quiet) if where.refs else None
+    try:
+        if progress is None:
+            run = run_conversion(where.refs, options, where.output, where.extra, jobs=jobs, force=force,
+                                 check=check)
+        else:
+            with progress:
+                run = run_conversion(where.refs, options, where.output, where.extra, jobs=jobs, force=force,
+                                     progress=progress, check=check)
+    except KeyboardInterrupt:
+        click.echo(f"interrupted: every YAML written is complete and {where.output} holds the manifest; "
+                   "run the same command again to continue", err=True)
+        sys.exit(EXIT_USAGE)
+    problems = list(where.problems)
+    report = build_report(target, run.results, problems)
+    report_problems = list(run.problems)
+    if run.results or not problems:
+        report_problems += write_reports({REPORT_FILES[name]: render_report(report, name) for name in formats},
+                                         where.report_sinks)
+    shown_severities = {Severity.ERROR, Severity.WARNING} | ({Severity.INFO} if verbose else set())
+    for diagnostic in sorted(report.all_diagnostics(), key=lambda d: d.sort_key()):
+        if diagnostic.severity in shown_severities:
+            click.echo(format_diagnostic(diagnostic), err=True)
+    for line in report_problems:
+        click.echo(line, err=True)
+    if not quiet:
+        _print_summary(report, where.output, _use_color(color), with_report=bool(formats))
+        if run.skipped or run.written or run.current:
+            click.echo(f"{run.skipped} sources unchanged since the last run; {run.written} YAML files written, "
+                       f"{run.current} already current", err=True)
+    summary = report.summary()
+    if summary["dags"] == 0:
+        if not problems and not any(f.all_diagnostics() for f in run.results):
+            click.echo(f"error: no DAGs found in {', '.join(paths)}", err=True)
+        sys.exit(EXIT_USAGE)
+    if report_problems:
+        sys.exit(EXIT_USAGE)
+    sys.exit(EXIT_OK if summary["refused"] == 0 else EXIT_REFUSED)
+
+
+def _verify_check(paths: Sequence[str], output: str, target: str) -> "Callable[[SourceRef, FileResult], FileResult]":
+    """The per-file check of `convert --verify`, or exit 2 when it cannot run here."""
+    from dag_converter.verify import VerifyUnavailable, require_verify_extra, verify_result
+
+    if any(p.startswith("s3://") for p in paths):
+        click.echo("error: --verify needs local DAG files (Airflow loads them from disk)", err=True)
+        sys.exit(EXIT_USAGE)
+    try:
+        require_verify_extra()
+    except VerifyUnavailable as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(EXIT_USAGE)
+
+    def check(ref: "SourceRef", result: "FileResult") -> "FileResult":
+        return verify_result(Path(ref.display), result, task_groups=target == "dag-factory")
+
+    return check
+
+
 def _print_check_summary(report: "RunReport", stale: int) -> None:
     s = report.summary()
     current = s["converted"] - stale
@@ -190,7 +302,7 @@ def _print_check_summary(report: "RunReport", stale: int) -> None:
     click.echo(", ".join(parts) + ".", err=True)
 
 
-def _print_summary(report: "RunReport", out_dir: Path, color: bool, *, with_report: bool = True) -> None:
+def _print_summary(report: "RunReport", out_dir: object, color: bool, *, with_report: bool = True) -> None:
     s = report.summary()
     where = f"YAML and report in {out_dir}" if with_report else f"YAML in {out_dir}"
     if color:

@@ -678,3 +678,17 @@ INTERNAL_ERROR = register(Code(
     why="The file is reported as failed and the rest of the run goes on.",
     fix="Report it with the file (or a reduced copy) and the message.",
 ))
+VERIFY_DIFFERENCE = register(Code(
+    "DC902", "verification-difference", Severity.ERROR,
+    message="round trip differs: {detail}",
+    summary="With --verify: the YAML, loaded by dag-factory, builds a DAG that differs from the Python file loaded by Airflow.",
+    why="The converter must never write YAML that runs differently; a difference is a converter bug, so the DAG is refused and nothing is written.",
+    fix="Report it with the DAG file; keep this DAG in Python until it is fixed.",
+))
+VERIFY_SKIPPED = register(Code(
+    "DC903", "verification-skipped", Severity.WARNING,
+    message="not verified: {detail}",
+    summary="With --verify: the Python file or the YAML could not be loaded for the comparison (e.g. an Airflow 2-only import).",
+    why="Verification needs Airflow 3 to import the source; the conversion itself is static and still written.",
+    fix="Update the source's imports for Airflow 3 to verify it, or review the YAML by hand.",
+))

@@ -121,6 +121,8 @@ def _convert_source(data: bytes, display: str, relative: str, options: Options, 
         return FileResult(display, "unreadable", (codes.make(codes.FILE_TOO_LARGE, Span(display), size=len(data),
                                                              limit=options.max_file_size),))
     if not data.strip():
+        if relative.rsplit("/", 1)[-1] == "__init__.py":
+            return FileResult(display, "skipped")  # an empty package marker is normal, not a lost file
         return FileResult(display, "no-dags", (codes.make(codes.EMPTY_FILE, Span(display)),))
     text, problem = decode_source(data, display)
     if problem is not None:

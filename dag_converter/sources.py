@@ -40,13 +40,10 @@ class SourceFile:
         return self.path.stat().st_size
 
 
-def _ignore_patterns(folder: Path) -> list[re.Pattern[str]]:
-    """Regex lines of a folder's .airflowignore (Airflow 2's default syntax, what MWAA folders use)."""
-    ignore = folder / ".airflowignore"
-    try:
-        text = ignore.read_text(encoding="utf-8", errors="replace")
-    except OSError:
-        return []
+def parse_airflowignore(text: str) -> list[re.Pattern[str]]:
+    """Regex lines of an .airflowignore (Airflow 2's default syntax, what MWAA folders use).
+
+    Shared by the local walk and the S3 listing, so both skip exactly the same files."""
     patterns = []
     for line in text.splitlines():
         line = line.split("#", 1)[0].strip()
@@ -59,10 +56,42 @@ def _ignore_patterns(folder: Path) -> list[re.Pattern[str]]:
     return patterns
 
 
+#: (folder relative to the input root, '' for the root itself; a pattern of that folder's .airflowignore)
+IgnoreRules = list[tuple[str, re.Pattern[str]]]
+
+
+def is_ignored(relative: str, rules: IgnoreRules) -> bool:
+    """Whether a file or folder (relative to the input root, '/'-separated) matches a rule of its
+    own folder or of a folder above it; each pattern sees the path relative to its .airflowignore."""
+    for base, pattern in rules:
+        if not base:
+            below = relative
+        elif relative.startswith(base + "/"):
+            below = relative[len(base) + 1:]
+        else:
+            continue
+        if pattern.search(below):
+            return True
+    return False
+
+
+def is_skipped_folder(name: str) -> bool:
+    """Folders never searched: hidden ones and Python caches."""
+    return name.startswith(".") or name == "__pycache__"
+
+
+def _ignore_patterns(folder: Path) -> list[re.Pattern[str]]:
+    try:
+        text = (folder / ".airflowignore").read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return []
+    return parse_airflowignore(text)
+
+
 def _walk(root: Path) -> Iterator[Path]:
     """Every *.py file below root, sorted, following symlinks once (a symlink loop is not followed twice)."""
     seen: set[str] = set()
-    stack: list[tuple[Path, list[tuple[Path, re.Pattern[str]]]]] = [(root, [])]
+    stack: list[tuple[Path, IgnoreRules]] = [(root, [])]
     while stack:
         folder, inherited = stack.pop()
         try:
@@ -72,7 +101,9 @@ def _walk(root: Path) -> Iterator[Path]:
         if real in seen:
             continue
         seen.add(real)
-        rules = inherited + [(folder, p) for p in _ignore_patterns(folder)]
+        base = folder.relative_to(root).as_posix()
+        base = "" if base == "." else base
+        rules = inherited + [(base, p) for p in _ignore_patterns(folder)]
         try:
             entries = sorted(os.scandir(folder), key=lambda e: e.name)
         except OSError:
@@ -80,7 +111,7 @@ def _walk(root: Path) -> Iterator[Path]:
         subfolders = []
         for entry in entries:
             path = Path(entry.path)
-            if _ignored(path, rules):
+            if is_ignored(f"{base}/{entry.name}" if base else entry.name, rules):
                 continue
             try:
                 is_dir = entry.is_dir()
@@ -88,20 +119,12 @@ def _walk(root: Path) -> Iterator[Path]:
             except OSError:
                 continue
             if is_dir:
-                if entry.name.startswith(".") or entry.name == "__pycache__":
+                if is_skipped_folder(entry.name):
                     continue
                 subfolders.append((path, rules))
             elif is_file and entry.name.endswith(".py"):
                 yield path
         stack.extend(reversed(subfolders))
-
-
-def _ignored(path: Path, rules: list[tuple[Path, re.Pattern[str]]]) -> bool:
-    for base, pattern in rules:
-        relative = path.relative_to(base).as_posix()
-        if pattern.search(relative):
-            return True
-    return False
 
 
 def discover_local(paths: Sequence[str]) -> tuple[list[SourceFile], list[Diagnostic]]:
@@ -138,4 +161,4 @@ def discover_local(paths: Sequence[str]) -> tuple[list[SourceFile], list[Diagnos
     return found, problems
 
 
-__all__ = ["SourceFile", "discover_local"]
+__all__ = ["IgnoreRules", "SourceFile", "discover_local", "is_ignored", "is_skipped_folder", "parse_airflowignore"]

@@ -27,7 +27,10 @@ import warnings
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from dag_converter.model import FileResult
 
 __all__ = [
     "Difference",
@@ -135,6 +138,11 @@ _ENV_DEFAULTS = {
     # anyway so no code path can call out to the network.
     "AIRFLOW__DAG_FACTORY__ENABLE_TELEMETRY": "False",
 }
+
+
+def require_verify_extra() -> None:
+    """Raise VerifyUnavailable, naming what to install, when Airflow or dag-factory is missing."""
+    _require_airflow()
 
 
 def _require_airflow() -> None:
@@ -668,3 +676,53 @@ def _class_path(cls: type) -> str:
 
 def _show(value: Any) -> str:
     return repr(value)
+
+
+def verify_result(py_file: Path, result: "FileResult", *, task_groups: bool = False) -> "FileResult":
+    """`convert --verify`: prove each converted DAG of one file before its YAML is written.
+
+    A difference refuses that DAG (DC902): the YAML is not written. A source or YAML that cannot
+    be loaded leaves the conversion as it is, with a warning (DC903). Raises VerifyUnavailable.
+    """
+    import tempfile
+    from dataclasses import replace as _replace
+
+    from dag_converter import codes
+    from dag_converter.model import DagResult, Diagnostic
+    from dag_converter.pipeline import file_status
+
+    converted = [d for d in result.dags if d.yaml_text is not None and d.output_name is not None]
+    if not converted:
+        return result
+    with tempfile.TemporaryDirectory(prefix="dag-converter-verify-") as folder:
+        paths = []
+        for dag in converted:
+            path = Path(folder) / str(dag.output_name)
+            path.write_text(str(dag.yaml_text), encoding="utf-8")
+            paths.append(path)
+        try:
+            differences = verify(py_file, paths, task_groups=task_groups)
+            skipped: str | None = None
+        except (SourceLoadError, YamlLoadError) as exc:
+            differences, skipped = [], str(exc)
+    by_dag: dict[str, list[Difference]] = {}
+    for difference in differences:
+        by_dag.setdefault(difference.dag_id, []).append(difference)
+    new_dags: list[DagResult] = []
+    for dag in result.dags:
+        if dag.yaml_text is None:
+            new_dags.append(dag)
+            continue
+        found: list[Diagnostic] = []
+        if skipped is not None:
+            found.append(codes.make(codes.VERIFY_SKIPPED, dag.workflow.span, detail=skipped))
+        for difference in by_dag.get(dag.dag_id, []):
+            found.append(codes.make(codes.VERIFY_DIFFERENCE, dag.workflow.span, detail=difference.message))
+        if not found:
+            new_dags.append(dag)
+            continue
+        refused = any(d.code == codes.VERIFY_DIFFERENCE.code for d in found)
+        diagnostics = tuple(sorted((*dag.diagnostics, *found), key=Diagnostic.sort_key))
+        new_dags.append(_replace(dag, diagnostics=diagnostics, yaml_text=None if refused else dag.yaml_text,
+                                 output_name=None if refused else dag.output_name))
+    return _replace(result, dags=tuple(new_dags), status=file_status(new_dags))

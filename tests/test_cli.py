@@ -134,3 +134,13 @@ def test_duplicate_dag_ids_refuse_both(tmp_path: Path) -> None:
 def test_version() -> None:
     result = run("--version")
     assert result.exit_code == 0 and "dag-converter" in result.output
+
+
+def test_empty_package_init_is_not_a_warning(tmp_path: Path) -> None:
+    dags = tmp_path / "dags"
+    (dags / "pkg").mkdir(parents=True)
+    (dags / "pkg" / "__init__.py").write_bytes(b"")
+    (dags / "good.py").write_text(GOOD, encoding="utf-8")
+    result = run("convert", str(dags), "-o", str(tmp_path / "out"))
+    assert result.exit_code == EXIT_OK
+    assert "DC103" not in result.output

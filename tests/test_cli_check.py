@@ -109,13 +109,15 @@ def test_pyproject_settings_apply_and_flags_win(project: Path) -> None:
     result = _run("dags")
     assert result.exit_code == EXIT_OK, result.output
     written = sorted(p.name for p in (project / "generated").iterdir())
-    assert written == ["conversion-report.html", "conversion-report.json", "conversion-report.sarif", "etl.yaml"]
+    assert written == ["conversion-manifest.json", "conversion-report.html", "conversion-report.json",
+                       "conversion-report.sarif", "etl.yaml"]
     report = json.loads((project / "generated" / "conversion-report.json").read_text(encoding="utf-8"))
     assert [f["path"] for f in report["files"]] == [str(Path("dags") / "etl.py")]
 
     result = _run("dags", "--output", "elsewhere", "--report-format", "md")
     assert result.exit_code == EXIT_OK, result.output
-    assert sorted(p.name for p in (project / "elsewhere").iterdir()) == ["conversion-report.md", "etl.yaml"]
+    assert sorted(p.name for p in (project / "elsewhere").iterdir()) == ["conversion-manifest.json", "conversion-report.md",
+                                                                   "etl.yaml"]
 
 
 def test_bad_config_exits_with_usage(project: Path) -> None:

@@ -56,33 +56,35 @@ def diagnostic_dict(diagnostic: Diagnostic) -> dict[str, object]:
     }
 
 
-def report_dict(report: RunReport) -> dict[str, object]:
-    files = []
-    for result in report.files:
-        dags = []
-        for dag in result.dags:
-            dags.append({
-                "dag_id": dag.dag_id,
-                "status": "converted" if dag.converted else "refused",
-                "output": dag.output_name,
-                "line": dag.workflow.span.line,
-                "tasks": [
-                    {"task_id": t.task_id, "operator": t.operator, "line": t.span.line, "upstream": list(t.upstream)}
-                    for t in dag.workflow.tasks
-                ],
-                "diagnostics": [diagnostic_dict(d) for d in dag.diagnostics],
-            })
-        files.append({
-            "path": result.path,
-            "status": result.status,
-            "diagnostics": [diagnostic_dict(d) for d in result.diagnostics],
-            "dags": dags,
+def file_dict(result: FileResult) -> dict[str, object]:
+    """One entry of the report's `files` list (also what the manifest keeps for a skipped source)."""
+    dags = []
+    for dag in result.dags:
+        dags.append({
+            "dag_id": dag.dag_id,
+            "status": "converted" if dag.converted else "refused",
+            "output": dag.output_name,
+            "line": dag.workflow.span.line,
+            "tasks": [
+                {"task_id": t.task_id, "operator": t.operator, "line": t.span.line, "upstream": list(t.upstream)}
+                for t in dag.workflow.tasks
+            ],
+            "diagnostics": [diagnostic_dict(d) for d in dag.diagnostics],
         })
+    return {
+        "path": result.path,
+        "status": result.status,
+        "diagnostics": [diagnostic_dict(d) for d in result.diagnostics],
+        "dags": dags,
+    }
+
+
+def report_dict(report: RunReport) -> dict[str, object]:
     return {
         "schema_version": SCHEMA_VERSION,
         "tool": {"name": "dag-converter", "version": __version__},
         "target": report.target,
         "summary": report.summary(),
         "run_diagnostics": [diagnostic_dict(d) for d in report.run_diagnostics],
-        "files": files,
+        "files": [file_dict(result) for result in report.files],
     }

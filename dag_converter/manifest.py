@@ -1,0 +1,125 @@
+"""conversion-manifest.json: what a previous run converted, so a rerun can skip it.
+
+For each source (keyed by its path as the user gave it, which is also its path in the report) the manifest keeps the source's
+fingerprint (S3: ETag and size from the listing; local: size and mtime), the checksum of every
+YAML written from it, and its entry in the report, so the report of a rerun is complete without
+reading the source again. An entry is added only once all of its YAML is written; a run that
+stops halfway leaves a manifest that names exactly the finished sources.
+
+The text is deterministic (sorted keys, no timestamps): an unchanged rerun produces the same
+bytes, and the writer skips the write.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Final
+
+from dag_converter import __version__
+from dag_converter.model import DagResult, Diagnostic, FileResult, Severity, Span, Task, Workflow
+from dag_converter.report._model import file_dict
+
+MANIFEST_NAME: Final = "conversion-manifest.json"
+MANIFEST_VERSION: Final = 1
+#: yaml_text of a DAG restored from the manifest: its YAML is already in place (output_name,
+#: with the checksum the manifest records) and is never rewritten from here.
+RESTORED_YAML: Final = ""
+
+
+def sha256_text(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+@dataclass(frozen=True, slots=True)
+class SourceEntry:
+    fingerprint: str
+    outputs: tuple[tuple[str, str], ...]  #: (YAML name, sha256 of its text), in DAG order
+    result: Mapping[str, object]  #: the report's entry for this source (report._model.file_dict)
+
+
+@dataclass
+class Manifest:
+    """The one mutable record of a run at the edge (like the run counter): updated as sources
+    finish, saved by the runner."""
+
+    settings: str  #: the tool version and options; a change invalidates every entry
+    sources: dict[str, SourceEntry] = field(default_factory=dict)
+
+    def lookup(self, source: str, fingerprint: str) -> SourceEntry | None:
+        entry = self.sources.get(source)
+        if entry is None or entry.fingerprint != fingerprint:
+            return None
+        return entry
+
+    def record(self, source: str, fingerprint: str, result: FileResult) -> None:
+        outputs = tuple((d.output_name, sha256_text(d.yaml_text)) for d in result.dags
+                        if d.output_name is not None and d.yaml_text is not None)
+        self.sources[source] = SourceEntry(fingerprint, outputs, file_dict(result))
+
+    def keep(self, source: str, entry: SourceEntry) -> None:
+        self.sources[source] = entry
+
+    def forget(self, source: str) -> None:
+        self.sources.pop(source, None)
+
+    def output_checksums(self) -> dict[str, str]:
+        return {name: digest for entry in self.sources.values() for name, digest in entry.outputs}
+
+    def dumps(self) -> str:
+        document = {
+            "manifest_version": MANIFEST_VERSION,
+            "tool": {"name": "dag-converter", "version": __version__},
+            "settings": self.settings,
+            "sources": {
+                source: {"fingerprint": e.fingerprint, "outputs": dict(e.outputs), "result": e.result}
+                for source, e in sorted(self.sources.items())
+            },
+        }
+        return json.dumps(document, indent=1, ensure_ascii=False, sort_keys=False) + "\n"
+
+
+def load_manifest(text: str | None, settings: str) -> Manifest:
+    """The manifest of a previous run; empty when missing, unreadable, or written with other settings."""
+    manifest = Manifest(settings)
+    if not text:
+        return manifest
+    try:
+        document = json.loads(text)
+        if document.get("manifest_version") != MANIFEST_VERSION or document.get("settings") != settings:
+            return manifest
+        for source, raw in document["sources"].items():
+            outputs = tuple((str(name), str(digest)) for name, digest in raw["outputs"].items())
+            manifest.sources[str(source)] = SourceEntry(str(raw["fingerprint"]), outputs, raw["result"])
+    except (ValueError, KeyError, TypeError, AttributeError):
+        return Manifest(settings)  # a damaged manifest means a full run, never a crash
+    return manifest
+
+
+def restore_result(entry: SourceEntry) -> FileResult:
+    """The FileResult a source produced last time, rebuilt from its report entry: enough for the
+    report and summary (ids, lines, operators, dependencies, diagnostics), no argument values."""
+    raw = entry.result
+    path = str(raw["path"])
+    dags = []
+    for dag in raw["dags"]:  # type: ignore[attr-defined]
+        tasks = tuple(Task(str(t["task_id"]), str(t["operator"]), Span(path, int(t["line"])),
+                           upstream=tuple(t["upstream"])) for t in dag["tasks"])
+        workflow = Workflow(str(dag["dag_id"]), Span(path, int(dag["line"])), tasks=tasks)
+        converted = dag["status"] == "converted"
+        dags.append(DagResult(workflow, tuple(_diagnostic(d) for d in dag["diagnostics"]),
+                              RESTORED_YAML if converted else None, dag["output"] if converted else None))
+    return FileResult(path, str(raw["status"]), tuple(_diagnostic(d) for d in raw["diagnostics"]),  # type: ignore[attr-defined]
+                      tuple(dags))
+
+
+def _diagnostic(raw: Mapping[str, object]) -> Diagnostic:
+    return Diagnostic(str(raw["code"]), Severity(raw["severity"]), str(raw["message"]),
+                      Span(str(raw["path"]), int(raw["line"]), int(raw["column"])),  # type: ignore[call-overload]
+                      raw["hint"] if isinstance(raw["hint"], str) else None)
+
+
+__all__ = ["MANIFEST_NAME", "Manifest", "RESTORED_YAML", "SourceEntry", "load_manifest", "restore_result",
+           "sha256_text"]

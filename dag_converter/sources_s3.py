@@ -1,0 +1,243 @@
+"""s3:// locations: listing DAG objects, reading them, and writing YAML next to them (boto3).
+
+boto3 is an optional dependency (the `s3` extra) and is imported only when an s3:// location is
+used. Every S3 failure becomes a one-line description (`describe_error`) that the runner turns
+into a diagnostic for the object concerned; nothing here prints.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Final
+
+from dag_converter import codes
+from dag_converter.model import Diagnostic, Span
+from dag_converter.sources import IgnoreRules, is_ignored, is_skipped_folder, parse_airflowignore
+
+if TYPE_CHECKING:
+    from botocore.client import BaseClient
+
+S3_SCHEME: Final = "s3://"
+INSTALL_HINT: Final = 'reading or writing s3:// locations needs boto3: pip install "dag-converter[s3]"'
+#: botocore's standard retry mode: exponential backoff with jitter on throttling and 5xx errors.
+RETRY_ATTEMPTS: Final = 8
+
+
+class S3Unavailable(RuntimeError):
+    """boto3 is not installed."""
+
+
+class S3Failure(Exception):
+    """An S3 request failed. `reason` says why in one line; `str()` adds what and where."""
+
+    def __init__(self, operation: str, url: str, reason: str) -> None:
+        super().__init__(f"cannot {operation} {url}: {reason}")
+        self.reason = reason
+
+
+def is_s3_url(text: str) -> bool:
+    return text.startswith(S3_SCHEME)
+
+
+@dataclass(frozen=True, slots=True)
+class S3Location:
+    """A bucket and a key prefix ('' or ending in '/'): an S3 "folder"."""
+
+    bucket: str
+    prefix: str
+
+    @classmethod
+    def parse(cls, url: str) -> "S3Location":
+        """`s3://bucket/some/prefix` -> S3Location("bucket", "some/prefix/"). A URL names a folder
+        here, so a trailing slash is implied."""
+        if not is_s3_url(url):
+            raise ValueError(f"not an s3:// URL: {url}")
+        bucket, _, prefix = url[len(S3_SCHEME):].partition("/")
+        if not bucket:
+            raise ValueError(f"no bucket in {url}")
+        prefix = prefix.strip("/")
+        return cls(bucket, prefix + "/" if prefix else "")
+
+    def url(self, key: str = "") -> str:
+        """The s3:// URL of a key below this location, or of the location itself."""
+        return f"{S3_SCHEME}{self.bucket}/{self.prefix}{key}"
+
+
+def make_client(endpoint_url: str | None = None, *, max_connections: int = 10) -> "BaseClient":
+    """An S3 client from the standard credential chain, region and endpoint settings
+    (AWS_ENDPOINT_URL is honoured by botocore itself; `endpoint_url` overrides it)."""
+    try:
+        import boto3
+        from botocore.config import Config
+    except ImportError as exc:
+        raise S3Unavailable(INSTALL_HINT) from exc
+    config = Config(retries={"mode": "standard", "max_attempts": RETRY_ATTEMPTS},
+                    max_pool_connections=max(10, max_connections))
+    session = boto3.session.Session()
+    return session.client("s3", endpoint_url=endpoint_url or None, config=config)
+
+
+def describe_error(exc: BaseException, operation: str, bucket: str) -> str:
+    """Why a request failed, in one line a person can act on."""
+    from botocore import exceptions as bex
+
+    if isinstance(exc, bex.NoCredentialsError):
+        return ("no AWS credentials found (set AWS_PROFILE, or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, "
+                "or run with an IAM role)")
+    if isinstance(exc, bex.ClientError):
+        error = exc.response.get("Error", {})
+        status = str(exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", ""))
+        code = str(error.get("Code", "")) or status
+        message = str(error.get("Message", "")) or _STATUS_MEANING.get(code, "")
+        if code == "NoSuchBucket" or (code == "404" and operation == "list"):
+            return f"bucket {bucket!r} does not exist ({code})"
+        if code in ("AccessDenied", "403", "AllAccessDisabled", "InvalidAccessKeyId", "SignatureDoesNotMatch"):
+            return f"access denied ({code}: {message}); the credentials need s3:{_ACTIONS[operation]} here"
+        if code in ("SlowDown", "Throttling", "ThrottlingException", "RequestLimitExceeded", "503"):
+            return f"throttled by S3 after {RETRY_ATTEMPTS} attempts ({code}); run again later or lower --jobs"
+        return f"{code}: {message}" if message else code
+    return str(exc) if isinstance(exc, bex.BotoCoreError) else f"{type(exc).__name__}: {exc}"
+
+
+_STATUS_MEANING: Final = {"403": "Forbidden", "404": "Not Found", "503": "Slow Down"}
+_ACTIONS: Final = {"list": "ListBucket", "read": "GetObject", "write": "PutObject"}
+
+
+def _errors() -> tuple[type[BaseException], ...]:
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    return (BotoCoreError, ClientError)
+
+
+@dataclass(frozen=True, slots=True)
+class S3Object:
+    key: str
+    etag: str  #: without quotes
+    size: int
+
+
+def list_objects(client: "BaseClient", location: S3Location, *, top_level_only: bool = False) -> list[S3Object]:
+    """Every object below the location, paginated; raises S3Failure."""
+    found: list[S3Object] = []
+    kwargs: dict[str, Any] = {"Bucket": location.bucket, "Prefix": location.prefix}
+    if top_level_only:
+        kwargs["Delimiter"] = "/"
+    try:
+        for page in client.get_paginator("list_objects_v2").paginate(**kwargs):
+            for item in page.get("Contents", ()):
+                found.append(S3Object(item["Key"], str(item.get("ETag", "")).strip('"'), int(item.get("Size", 0))))
+    except _errors() as exc:
+        raise S3Failure("list", location.url(), describe_error(exc, "list", location.bucket)) from exc
+    return found
+
+
+def read_object(client: "BaseClient", bucket: str, key: str) -> bytes:
+    """An object's bytes; raises S3Failure. A body shorter than its Content-Length (a dropped
+    connection) is an error, never a truncated file."""
+    url = f"{S3_SCHEME}{bucket}/{key}"
+    try:
+        response = client.get_object(Bucket=bucket, Key=key)
+        data = response["Body"].read()
+    except _errors() as exc:
+        raise S3Failure("read", url, describe_error(exc, "read", bucket)) from exc
+    expected = response.get("ContentLength")
+    if expected is not None and len(data) != int(expected):
+        raise S3Failure("read", url, f"got {len(data)} of {expected} bytes (connection dropped)")
+    return data
+
+
+def write_object(client: "BaseClient", bucket: str, key: str, data: bytes, content_type: str) -> str:
+    """PutObject (atomic in S3: readers see the old object or the new one); returns the ETag."""
+    url = f"{S3_SCHEME}{bucket}/{key}"
+    try:
+        response = client.put_object(Bucket=bucket, Key=key, Body=data, ContentType=content_type,
+                                     ContentMD5=_content_md5(data))
+    except _errors() as exc:
+        raise S3Failure("write", url, describe_error(exc, "write", bucket)) from exc
+    return str(response.get("ETag", "")).strip('"')
+
+
+def _content_md5(data: bytes) -> str:
+    import base64
+
+    return base64.b64encode(hashlib.md5(data, usedforsecurity=False).digest()).decode("ascii")
+
+
+@dataclass(frozen=True, slots=True)
+class S3Source:
+    """A *.py object to convert, with the listing's ETag and size (its fingerprint in the manifest)."""
+
+    display: str  #: s3://bucket/key
+    relative: str  #: key relative to the listed prefix
+    bucket: str
+    key: str
+    etag: str
+    size: int
+    explicit: bool = False  #: named by the user, not found by listing a folder
+
+    @property
+    def fingerprint(self) -> str:
+        return f"etag={self.etag};size={self.size}"
+
+
+def discover_s3(client: "BaseClient", url: str) -> tuple[list[S3Source], list[Diagnostic]]:
+    """The *.py objects below an s3:// folder, .airflowignore files honoured as in a local folder
+    walk (same rules, sources.is_ignored), in a stable order. A URL ending in .py names one object."""
+    single = url.endswith(".py")
+    location = S3Location.parse(url.rsplit("/", 1)[0] if single else url)
+    try:
+        objects = list_objects(client, location)
+    except S3Failure as exc:
+        return [], [codes.make(codes.STORAGE_ERROR, Span(url), detail=str(exc))]
+    problems: list[Diagnostic] = []
+    rules: IgnoreRules = []
+    for obj in objects:
+        relative = obj.key[len(location.prefix):]
+        folder, _, name = relative.rpartition("/")
+        if name != ".airflowignore":
+            continue
+        try:
+            text = read_object(client, location.bucket, obj.key).decode("utf-8", errors="replace")
+        except S3Failure as exc:
+            problems.append(codes.make(codes.STORAGE_ERROR, Span(location.url(relative)), detail=str(exc)))
+            continue
+        rules.extend((folder, pattern) for pattern in parse_airflowignore(text))
+    found = []
+    for obj in objects:
+        relative = obj.key[len(location.prefix):]
+        if single:
+            if location.url(relative) == url:
+                found.append(S3Source(url, relative, location.bucket, obj.key, obj.etag, obj.size, explicit=True))
+            continue
+        if not relative.endswith(".py") or _excluded(relative, rules):
+            continue
+        found.append(S3Source(location.url(relative), relative, location.bucket, obj.key, obj.etag, obj.size))
+    found.sort(key=lambda s: s.relative.split("/"))
+    if not found and not problems:
+        detail = f"no such object: {url}" if single else f"no Python files in {location.url()}"
+        problems.append(codes.make(codes.NO_INPUT, Span(url), detail=detail))
+    return found, problems
+
+
+def _excluded(relative: str, rules: IgnoreRules) -> bool:
+    """What the local walk would skip: a hidden or cache folder on the way, or an ignore rule
+    matching the file or any folder above it (the walk never enters an ignored folder)."""
+    parts = relative.split("/")
+    if any(is_skipped_folder(part) for part in parts[:-1]) or not parts[-1]:
+        return True
+    return any(is_ignored("/".join(parts[:i]), rules) for i in range(1, len(parts) + 1))
+
+
+def reader(client: "BaseClient", source: S3Source) -> Callable[[], bytes]:
+    return lambda: read_object(client, source.bucket, source.key)
+
+
+def md5_hex(data: bytes) -> str:
+    """S3's ETag of a single-part upload without SSE-KMS: lets a rerun see an object is current."""
+    return hashlib.md5(data, usedforsecurity=False).hexdigest()
+
+
+__all__ = ["INSTALL_HINT", "S3Failure", "S3Location", "S3Object", "S3Source", "S3Unavailable", "describe_error",
+           "discover_s3", "is_s3_url", "list_objects", "make_client", "md5_hex", "read_object", "write_object"]
