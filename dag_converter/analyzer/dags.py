@@ -1168,6 +1168,7 @@ class ModuleInterpreter(Evaluator):
             if isinstance(item, TaskBuilder):
                 tasks.append(item)
             elif isinstance(item, GroupBuilder):
+                self.tick(node, cost=2 * len(item.dag.tasks) + 1)  # all_tasks and _downstream_map below
                 members = item.all_tasks(self)
                 ids = {t.task_id for t in members}
                 if leaves:

@@ -157,8 +157,10 @@ class Evaluator:
     def unresolved(self, node: cst.CSTNode, reason: str) -> Unresolved:
         return Unresolved(reason, self.span(node))
 
-    def tick(self, node: cst.CSTNode) -> None:
-        self.steps += 1
+    def tick(self, node: cst.CSTNode, cost: int = 1) -> None:
+        """Count `cost` steps of work against MAX_STEPS; work that grows with the DAG (a task
+        group's members, say) charges its size, so the budget bounds time, not only statements."""
+        self.steps += cost
         if self.steps > MAX_STEPS:
             raise Budget(f"analysis stopped after {MAX_STEPS} steps (an endless or very long loop?)", self.span(node))
 

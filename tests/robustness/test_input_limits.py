@@ -291,3 +291,33 @@ def test_overflowing_values_are_diagnostics(value: str) -> None:
 
     assert "DC901" not in [d.code for d in result.all_diagnostics()]
     assert result.status == "refused", result.all_diagnostics()
+
+
+def test_recursive_task_group_function_stops_at_the_budget(tmp_path: Path) -> None:
+    """Found by the fuzz test: a @task_group function calling itself twice built groups whose cost
+    grew with the DAG; 37,000 steps took minutes. Group work now counts against the step budget.
+    Run through the CLI with a timeout, so a regression fails instead of hanging the suite."""
+    dag = tmp_path / "groups.py"
+    dag.write_text('''from datetime import datetime
+
+from airflow.providers.amazon.aws.operators.s3 import S3ListOperator
+from airflow.providers.standard.operators.empty import EmptyOperator
+from airflow.sdk import DAG, task_group
+
+
+@task_group
+def scan(bucket):
+    first = S3ListOperator(task_id="list", bucket=bucket)
+    first >> EmptyOperator(task_id="done")
+    start >> scan("depth-a") >> scan("depth-b")
+
+
+with DAG("recursive_groups", schedule="0 21 * * *", start_date=datetime(2030, 1, 1)):
+    start = EmptyOperator(task_id="start")
+    start >> scan("depth-a") >> scan("depth-b")
+''', encoding="utf-8")
+
+    result = run_cli("convert", dag, "--output", tmp_path / "out", timeout=120)
+
+    assert result.returncode == 1, result.stderr
+    assert " DC108 " in result.stderr and "Traceback" not in result.stderr

@@ -38,7 +38,7 @@ def test_unsafe_dag_ids_never_write_outside_the_output_folder(tmp_path: Path) ->
 
     assert result.returncode == 1, result.stderr
     assert _tree(tmp_path) - before == {"work/out", "work/out/fine.yaml", "work/out/conversion-report.json",
-                                        "work/out/conversion-report.md"}
+                                        "work/out/conversion-report.md", "work/out/conversion-manifest.json"}
     assert not Path("/tmp/absolute_escape.yaml").exists()
     report = json.loads((out / "conversion-report.json").read_text(encoding="utf-8"))
     refused = {d["dag_id"]: [x["code"] for x in d["diagnostics"]] for f in report["files"] for d in f["dags"]
@@ -77,13 +77,13 @@ def test_writes_leave_no_temporary_files(tmp_path: Path) -> None:
     second = run_cli("convert", dags, "--output", out)
 
     assert (first.returncode, second.returncode) == (0, 0), second.stderr
-    assert sorted(p.name for p in out.iterdir()) == ["a.yaml", "b.yaml", "c.yaml", "conversion-report.json",
-                                                     "conversion-report.md"]
+    assert sorted(p.name for p in out.iterdir()) == ["a.yaml", "b.yaml", "c.yaml", "conversion-manifest.json",
+                                                     "conversion-report.json", "conversion-report.md"]
     assert "changed" in (out / "b.yaml").read_text(encoding="utf-8")
 
 
 def test_output_path_through_a_file_fails_with_one_line(tmp_path: Path) -> None:
-    """--output below a regular file (ENOTDIR, also as root): one error per DAG and for the report."""
+    """--output below a regular file (ENOTDIR, also as root): one line per DAG, manifest and report."""
     dag = tmp_path / "etl.py"
     dag.write_text(dag_source("etl"), encoding="utf-8")
     blocker = tmp_path / "blocker"
@@ -96,7 +96,8 @@ def test_output_path_through_a_file_fails_with_one_line(tmp_path: Path) -> None:
     errors = [line for line in result.stderr.splitlines() if "[error]" in line or line.startswith("error:")]
     assert errors == [
         f"{dag}:6:6: DC112 [error] cannot write {blocker / 'out' / 'etl.yaml'}: Not a directory",
-        f"error: cannot write the report in {blocker / 'out'}: Not a directory",
+        f"error: cannot write {blocker / 'out' / 'conversion-manifest.json'}: Not a directory",
+        f"error: cannot write the report {blocker / 'out' / 'conversion-report.json'}: Not a directory",
     ]
     assert blocker.read_text(encoding="utf-8") == "not a folder"
 
@@ -114,8 +115,8 @@ def test_one_failed_write_keeps_the_others(tmp_path: Path) -> None:
     assert result.returncode == 1, result.stderr
     assert [line.split(": DC112")[0] for line in result.stderr.splitlines() if "DC112" in line] == \
         [f"{dags / 'b.py'}:6:6"]
-    assert sorted(p.name for p in out.iterdir()) == ["a.yaml", "b.yaml", "c.yaml", "conversion-report.json",
-                                                     "conversion-report.md"]
+    assert sorted(p.name for p in out.iterdir()) == ["a.yaml", "b.yaml", "c.yaml", "conversion-manifest.json",
+                                                     "conversion-report.json", "conversion-report.md"]
     assert (out / "b.yaml").is_dir() and not list((out / "b.yaml").iterdir())
 
 
@@ -154,7 +155,8 @@ def test_full_disk_fails_with_one_line_and_keeps_earlier_files(tmp_path: Path) -
     assert "Traceback" not in stderr
     assert [line for line in stderr.splitlines() if "[error]" in line or line.startswith("error:")] == [
         f"{dag}:6:6: DC112 [error] cannot write {out / 'etl.yaml'}: No space left on device",
-        f"error: cannot write the report in {out}: No space left on device",
+        f"error: cannot write {out / 'conversion-manifest.json'}: No space left on device",
+        f"error: cannot write the report {out / 'conversion-report.json'}: No space left on device",
     ]
     assert (tmp_path / "kept").read_text(encoding="utf-8") == "earlier: etl\nearlier: report\n"
     assert (tmp_path / "listing").read_text(encoding="utf-8").split() == ["conversion-report.json", "etl.yaml"]
