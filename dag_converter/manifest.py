@@ -47,6 +47,7 @@ class Manifest:
 
     settings: str  #: the tool version and options; a change invalidates every entry
     sources: dict[str, SourceEntry] = field(default_factory=dict)
+    _fragments: dict[str, tuple[SourceEntry, str]] = field(default_factory=dict, repr=False, compare=False)
 
     def lookup(self, source: str, fingerprint: str) -> SourceEntry | None:
         entry = self.sources.get(source)
@@ -69,16 +70,30 @@ class Manifest:
         return {name: digest for entry in self.sources.values() for name, digest in entry.outputs}
 
     def dumps(self) -> str:
-        document = {
+        """The manifest's text: `json.dumps(document, indent=1, ensure_ascii=False)` of the whole
+        document, built from one encoded fragment per source (cached: the runner saves the
+        manifest every few sources, and re-encoding every entry each time made a run quadratic)."""
+        head = json.dumps({
             "manifest_version": MANIFEST_VERSION,
             "tool": {"name": "dag-converter", "version": __version__},
             "settings": self.settings,
-            "sources": {
-                source: {"fingerprint": e.fingerprint, "outputs": dict(e.outputs), "result": e.result}
-                for source, e in sorted(self.sources.items())
-            },
-        }
-        return json.dumps(document, indent=1, ensure_ascii=False, sort_keys=False) + "\n"
+            "sources": {},
+        }, indent=1, ensure_ascii=False)
+        if not self.sources:
+            return head + "\n"
+        items = ",\n".join(f"  {json.dumps(source, ensure_ascii=False)}: {self._encoded(source, entry)}"
+                           for source, entry in sorted(self.sources.items()))
+        return head[:-len("{}\n}")] + "{\n" + items + "\n }\n}\n"
+
+    def _encoded(self, source: str, entry: SourceEntry) -> str:
+        cached = self._fragments.get(source)
+        if cached is not None and cached[0] is entry:
+            return cached[1]
+        value = {"fingerprint": entry.fingerprint, "outputs": dict(entry.outputs), "result": entry.result}
+        # Nested two levels deep; JSON strings never hold a raw newline, so every "\n" is layout.
+        text = json.dumps(value, indent=1, ensure_ascii=False).replace("\n", "\n  ")
+        self._fragments[source] = (entry, text)
+        return text
 
 
 def load_manifest(text: str | None, settings: str) -> Manifest:

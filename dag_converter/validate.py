@@ -14,7 +14,8 @@ import re
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
-from typing import Final
+from functools import lru_cache
+from typing import TYPE_CHECKING, Final
 
 from dag_converter import codes
 from dag_converter.model import (
@@ -33,6 +34,9 @@ from dag_converter.model import (
     find_unresolved,
 )
 from dag_converter.registry import AMAZON_PREFIX, EMPTY_OPERATOR_PATH, Registry, get_registry
+
+if TYPE_CHECKING:
+    from jinja2 import Environment
 
 SAFE_DAG_ID: Final = re.compile(r"^[A-Za-z0-9_.-]+$")
 _ENV_VAR: Final = re.compile(r"\$(\{[A-Za-z_][A-Za-z0-9_]*\}|[A-Za-z_][A-Za-z0-9_]*)")
@@ -605,24 +609,40 @@ def _check_template(text: str, field_name: str, span: Span, check: _Check, templ
     if templated is False:
         check.add(codes.UNTEMPLATED_TEMPLATE, span, field=field_name, operator=operator)
         return
-    from jinja2 import Environment, meta
-    from jinja2.exceptions import TemplateSyntaxError
-
-    environment = Environment()
-    environment.filters.update(dict.fromkeys(_AIRFLOW_FILTERS, str))
-    try:
-        parsed = environment.parse(text)
-        # Compiling checks that every filter and test exists (TemplateAssertionError otherwise),
-        # which Airflow would only find when it renders the field.
-        undeclared = meta.find_undeclared_variables(parsed)
-    except TemplateSyntaxError as exc:
-        check.add(codes.TEMPLATE_SYNTAX, span, field=field_name, detail=exc.message or "syntax error")
+    error, variables = _template_facts(text)
+    if error is not None:
+        check.add(codes.TEMPLATE_SYNTAX, span, field=field_name, detail=error)
         return
     if not check.target.service_limits:
         return
-    for variable in sorted(undeclared):
+    for variable in variables:
         if variable not in SERVICE_TEMPLATE_VARIABLES and variable not in _JINJA_BUILTINS:
             check.add(codes.TEMPLATE_VARIABLE, span, field=field_name, variable=variable)
+
+
+@lru_cache(maxsize=4096)
+def _template_facts(text: str) -> tuple[str | None, tuple[str, ...]]:
+    """(syntax error message or None, the template's undeclared variables, sorted): parsed once
+    per distinct template text, with one jinja2 Environment (jinja2 is imported on first use)."""
+    from jinja2 import meta
+    from jinja2.exceptions import TemplateSyntaxError
+
+    try:
+        parsed = _jinja_environment().parse(text)
+        # Compiling checks that every filter and test exists (TemplateAssertionError, a
+        # TemplateSyntaxError), which Airflow would only find when it renders the field.
+        return None, tuple(sorted(meta.find_undeclared_variables(parsed)))
+    except TemplateSyntaxError as exc:
+        return exc.message or "syntax error", ()
+
+
+@lru_cache(maxsize=1)
+def _jinja_environment() -> "Environment":
+    from jinja2 import Environment
+
+    environment = Environment()
+    environment.filters.update(dict.fromkeys(_AIRFLOW_FILTERS, str))
+    return environment
 
 
 # ---------------------------------------------------------------------------------------------

@@ -10,15 +10,14 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Final
 
 import libcst as cst
-from libcst.metadata import CodeRange, MetadataWrapper, PositionProvider
 
 from dag_converter.analyzer._screen import nesting_problem
+from dag_converter.analyzer.positions import StartPositions
 
 # Airflow appends the DAG folder to sys.path: the standard library and installed packages come
 # first, so a folder module named like one of them is never the one imported.
@@ -36,14 +35,15 @@ class ParsedModule:
     display: str  #: its path for diagnostics, beside the DAG file's display path
     package: str  #: the package its relative imports start from
     tree: cst.Module | None  #: None when the file cannot be read or parsed
-    positions: Mapping[cst.CSTNode, CodeRange] = field(default_factory=dict)
+    positions: StartPositions = field(default_factory=lambda: StartPositions(cst.Module(body=())))
     problem: str = ""  #: why `tree` is None
 
 
 # Parsed modules by (real path, mtime, size): a run reads each helper module once, however many
 # DAG files import it. Interpretation is redone per DAG file, so no state is shared between files.
-_PARSED: dict[tuple[str, int, int], tuple[cst.Module | None, Mapping[cst.CSTNode, CodeRange], str]] = {}
+_PARSED: dict[tuple[str, int, int], tuple[cst.Module | None, StartPositions, str]] = {}
 _PARSED_LIMIT: Final = 512
+_NO_POSITIONS: Final = StartPositions(cst.Module(body=()))
 
 
 @dataclass
@@ -78,36 +78,35 @@ class DagFolder:
         return ParsedModule(name, display, package, tree, positions, problem)
 
 
-def _parse_file(path: Path) -> tuple[cst.Module | None, Mapping[cst.CSTNode, CodeRange], str]:
+def _parse_file(path: Path) -> tuple[cst.Module | None, StartPositions, str]:
     try:
         stat = path.stat()
         key = (os.path.realpath(path), stat.st_mtime_ns, stat.st_size)
     except OSError as exc:
-        return None, {}, exc.strerror or str(exc)
+        return None, _NO_POSITIONS, exc.strerror or str(exc)
     cached = _PARSED.get(key)
     if cached is not None:
         return cached
-    result: tuple[cst.Module | None, Mapping[cst.CSTNode, CodeRange], str]
+    result: tuple[cst.Module | None, StartPositions, str]
     if stat.st_size > _MAX_SOURCE:
-        result = (None, {}, "file too large to analyse")
+        result = (None, _NO_POSITIONS, "file too large to analyse")
     else:
         try:
             text = path.read_bytes().decode("utf-8-sig")
             too_complex = nesting_problem(text)
             if too_complex is not None:
-                result = (None, {}, f"{too_complex[1]} (line {too_complex[0]})")
+                result = (None, _NO_POSITIONS, f"{too_complex[1]} (line {too_complex[0]})")
             else:
                 tree = cst.parse_module(text)
-                wrapper = MetadataWrapper(tree, unsafe_skip_copy=True)
-                result = (tree, wrapper.resolve(PositionProvider), "")
+                result = (tree, StartPositions(tree), "")
         except (OSError, UnicodeDecodeError) as exc:
-            result = (None, {}, f"cannot be read ({exc})")
+            result = (None, _NO_POSITIONS, f"cannot be read ({exc})")
         except cst.ParserSyntaxError as exc:
-            result = (None, {}, f"syntax error at line {exc.raw_line}")
+            result = (None, _NO_POSITIONS, f"syntax error at line {exc.raw_line}")
         except cst.CSTValidationError as exc:
-            result = (None, {}, f"syntax error: {exc}")
+            result = (None, _NO_POSITIONS, f"syntax error: {exc}")
         except RecursionError:
-            result = (None, {}, "nested too deeply to parse")
+            result = (None, _NO_POSITIONS, "nested too deeply to parse")
     if len(_PARSED) >= _PARSED_LIMIT:
         _PARSED.clear()
     _PARSED[key] = result

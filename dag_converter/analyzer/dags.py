@@ -10,6 +10,7 @@ module-level name at the end of the file are found there.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as _dt
 import re
 from collections.abc import Iterable, Mapping, Sequence
@@ -18,7 +19,6 @@ from pathlib import Path
 from typing import Final
 
 import libcst as cst
-from libcst.metadata import MetadataWrapper, PositionProvider
 
 from dag_converter import codes
 from dag_converter.analyzer._folder import DagFolder, display_root_of
@@ -36,6 +36,7 @@ from dag_converter.analyzer.evaluate import (
     first_unresolved,
 )
 from dag_converter.analyzer.imports import SCHEDULE_CLASSES, Symbol, import_bindings, role_of
+from dag_converter.analyzer.positions import StartPositions
 from dag_converter.model import (
     Argument,
     CallableRef,
@@ -185,7 +186,7 @@ class FolderImports:
 
     folder: DagFolder
     scopes: dict[str, Scope] = field(default_factory=dict)  #: by module name; partial while loading
-    positions: list[tuple[str, Mapping[cst.CSTNode, object]]] = field(default_factory=list)
+    positions: list[tuple[str, StartPositions]] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -201,10 +202,10 @@ class Opaque:
 class ModuleInterpreter(Evaluator):
     """Interprets one DAG file and collects its workflows."""
 
-    def __init__(self, path: str, module: cst.Module, positions: Mapping[cst.CSTNode, object],
+    def __init__(self, path: str, module: cst.Module, positions: StartPositions,
                  *, module_name: str, package: str, today: _dt.date,
                  imports: FolderImports | None = None) -> None:
-        super().__init__(path, positions, today)  # type: ignore[arg-type]
+        super().__init__(path, positions, today)
         self.imports = imports
         self.module = module
         self.module_name = module_name
@@ -243,9 +244,9 @@ class ModuleInterpreter(Evaluator):
             return super().span(node)
         # A node of a DAG-folder module (a helper function defined there, called from here).
         for display, positions in self.imports.positions:
-            pos = positions.get(node)
-            if pos is not None:
-                return Span(display, pos.start.line, pos.start.column + 1)  # type: ignore[attr-defined]
+            start = positions.start(node)
+            if start is not None:
+                return Span(display, start[0], start[1] + 1)
         return super().span(node)
 
     # -- imports of DAG-folder modules -----------------------------------------------------------
@@ -1320,29 +1321,43 @@ def _downstream_map(dag: DagBuilder) -> dict[str, set[str]]:
     return result
 
 
+#: Node fields that hold only whitespace, parentheses, commas or comments: never a call.
+_LAYOUT_FIELDS: Final = frozenset({
+    "lpar", "rpar", "leading_lines", "lines_after_decorators", "header", "footer", "comma", "semicolon",
+    "newline", "trailing_whitespace", "equal", "colon", "dot", "star", "lbracket", "rbracket", "lbrace", "rbrace",
+})
+_CHILD_FIELDS: dict[type, tuple[str, ...]] = {}
+
+
+def _child_fields(kind: type) -> tuple[str, ...]:
+    names = _CHILD_FIELDS.get(kind)
+    if names is None:
+        names = _CHILD_FIELDS[kind] = tuple(
+            f.name for f in dataclasses.fields(kind)
+            if f.name not in _LAYOUT_FIELDS and not f.name.startswith("whitespace")
+        )
+    return names
+
+
 def _creates_objects(node: cst.CSTNode) -> bool:
-    """Whether a statement contains calls, `with` blocks or shifts (anything that may add tasks)."""
-    found = False
+    """Whether a statement contains calls, `with` blocks or shifts (anything that may add tasks).
 
-    class _Finder(cst.CSTVisitor):
-        def visit_Call(self, _: cst.Call) -> bool:
-            nonlocal found
-            found = True
-            return False
-
-        def visit_With(self, _: cst.With) -> bool:
-            nonlocal found
-            found = True
-            return False
-
-        def visit_BinaryOperation(self, op: cst.BinaryOperation) -> bool:
-            nonlocal found
-            if isinstance(op.operator, (cst.RightShift, cst.LeftShift)):
-                found = True
+    A direct walk over the nodes' fields that stops at the first find: libcst's visitor machinery
+    rebuilds every node it passes and cost several milliseconds per statement."""
+    stack: list[object] = [node]
+    while stack:
+        current = stack.pop()
+        if isinstance(current, (cst.Call, cst.With)):
             return True
-
-    node.visit(_Finder())
-    return found
+        if isinstance(current, cst.BinaryOperation) and isinstance(current.operator, (cst.RightShift, cst.LeftShift)):
+            return True
+        for name in _child_fields(type(current)):
+            value = getattr(current, name)
+            if isinstance(value, cst.CSTNode):
+                stack.append(value)
+            elif isinstance(value, (tuple, list)):
+                stack.extend(item for item in value if isinstance(item, cst.CSTNode))
+    return False
 
 
 def module_name_for(path: str) -> str:
@@ -1380,8 +1395,7 @@ def analyze_module(source: str, path: str, *, package: str = "", today: _dt.date
         return ModuleAnalysis(path, (), (codes.make(codes.INPUT_TOO_COMPLEX, Span(path),
                                                     detail="source nested too deeply to parse"),))
     try:
-        wrapper = MetadataWrapper(module, unsafe_skip_copy=True)
-        positions = wrapper.resolve(PositionProvider)
+        positions = StartPositions(module)
         name = module_name_for(path)
         imports = FolderImports(DagFolder(root, display_root_of(path, package))) if root is not None else None
         interpreter = ModuleInterpreter(path, module, positions, module_name=name,

@@ -21,9 +21,8 @@ from dataclasses import dataclass, field
 from typing import Final
 
 import libcst as cst
-from libcst.metadata import CodeRange
-
 from dag_converter.analyzer.imports import RUNTIME_PREFIXES, Symbol, role_of
+from dag_converter.analyzer.positions import StartPositions
 from dag_converter.model import CallableRef, DateTime, Duration, ObjectValue, Span, Unresolved, XComRef
 
 MAX_SEQUENCE: Final = 100_000  #: longest list/range the evaluator will build
@@ -138,7 +137,7 @@ _SAFE_BUILTINS: Final = {
 class Evaluator:
     """Evaluates libcst expressions in a scope."""
 
-    def __init__(self, path: str, positions: Mapping[cst.CSTNode, CodeRange], today: _dt.date) -> None:
+    def __init__(self, path: str, positions: StartPositions, today: _dt.date) -> None:
         self.path = path
         self.positions = positions
         self.today = today
@@ -149,10 +148,10 @@ class Evaluator:
     # -- positions -----------------------------------------------------------------------------
 
     def span(self, node: cst.CSTNode) -> Span:
-        pos = self.positions.get(node)
-        if pos is None:
+        start = self.positions.start(node)
+        if start is None:
             return Span(self.path)
-        return Span(self.path, pos.start.line, pos.start.column + 1)  # model columns are 1-based
+        return Span(self.path, start[0], start[1] + 1)  # model columns are 1-based
 
     def unresolved(self, node: cst.CSTNode, reason: str) -> Unresolved:
         return Unresolved(reason, self.span(node))

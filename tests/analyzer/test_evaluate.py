@@ -5,17 +5,17 @@ from __future__ import annotations
 import datetime as dt
 
 import libcst as cst
-from libcst.metadata import MetadataWrapper, PositionProvider
 import pytest
 
 from dag_converter.analyzer.dags import ModuleInterpreter
 from dag_converter.analyzer.evaluate import RuntimeRead, Scope
+from dag_converter.analyzer.positions import StartPositions
 from dag_converter.model import DateTime, Duration, Unresolved
 
 
 def evaluate(expression: str, setup: str = "") -> object:
     module = cst.parse_module(f"{setup}\n__value__ = {expression}\n")
-    positions = MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider)
+    positions = StartPositions(module)
     interpreter = ModuleInterpreter("t.py", module, positions, module_name="t", package="",
                                     today=dt.date(2030, 1, 10))
     interpreter.run()

@@ -1,0 +1,41 @@
+"""Manifest.dumps builds its text from cached per-source fragments: the bytes must be exactly
+`json.dumps(document, indent=1, ensure_ascii=False)`, as before the cache (issue 9)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from dag_converter import __version__
+from dag_converter.manifest import MANIFEST_VERSION, Manifest
+from dag_converter.pipeline import Options, convert_source
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _reference(manifest: Manifest) -> str:
+    document = {
+        "manifest_version": MANIFEST_VERSION,
+        "tool": {"name": "dag-converter", "version": __version__},
+        "settings": manifest.settings,
+        "sources": {
+            source: {"fingerprint": e.fingerprint, "outputs": dict(e.outputs), "result": e.result}
+            for source, e in sorted(manifest.sources.items())
+        },
+    }
+    return json.dumps(document, indent=1, ensure_ascii=False, sort_keys=False) + "\n"
+
+
+def test_dumps_matches_json_dumps_as_entries_change() -> None:
+    manifest = Manifest('settings "ü"')
+    assert manifest.dumps() == _reference(manifest)
+    files = sorted((ROOT / "fixtures" / "dags").glob("*.py")) + sorted((ROOT / "tests" / "verify_cases").glob("*.py"))
+    assert files
+    for n, path in enumerate(files):
+        relative = path.relative_to(ROOT).as_posix()
+        manifest.record(relative, f"size-{n}", convert_source(path.read_bytes(), relative, path.name, Options()))
+        if n % 7 == 0:
+            assert manifest.dumps() == _reference(manifest)
+    manifest.record(files[0].relative_to(ROOT).as_posix(), "changed", convert_source(b"x = 1\n", "a.py", "a.py", Options()))
+    manifest.forget(files[1].relative_to(ROOT).as_posix())
+    assert manifest.dumps() == _reference(manifest)

@@ -1,0 +1,48 @@
+"""`dag-converter --version` and `--help` start without importing anything heavy (issue 9).
+
+A behaviour test, not a timed one: it checks which modules a fresh interpreter has loaded."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+#: Top-level packages (and our own modules) that the quick commands must not import.
+HEAVY = ("libcst", "jinja2", "rich", "boto3", "botocore", "yaml", "airflow",
+         "dag_converter.analyzer", "dag_converter.registry", "dag_converter.validate", "dag_converter.pipeline",
+         "dag_converter.emit", "dag_converter.report", "dag_converter.sources", "dag_converter.verify")
+
+_PROBE = """
+import json, runpy, sys
+sys.argv = ["dag-converter", *json.loads(sys.argv[1])]
+try:
+    runpy.run_module("dag_converter", run_name="__main__")
+except SystemExit as exc:
+    code = exc.code
+else:
+    code = 0
+print(json.dumps({"code": code, "modules": sorted(sys.modules)}))
+"""
+
+
+def _loaded_after(args: list[str]) -> tuple[int, list[str]]:
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
+    result = subprocess.run([sys.executable, "-c", _PROBE, json.dumps(args)], env=env, capture_output=True,
+                            text=True, check=True, cwd=ROOT)
+    data = json.loads(result.stdout.strip().splitlines()[-1])
+    return data["code"], data["modules"]
+
+
+@pytest.mark.parametrize("args", [["--version"], ["--help"], ["convert", "--help"]], ids=" ".join)
+def test_quick_commands_import_nothing_heavy(args: list[str]) -> None:
+    code, modules = _loaded_after(args)
+    assert code in (0, None)
+    heavy = [m for m in modules if any(m == h or m.startswith(h + ".") for h in HEAVY)]
+    assert heavy == []
