@@ -8,6 +8,7 @@ order, each task's `operator` first, arguments in source order, `dependencies` l
 from __future__ import annotations
 
 import os
+import re
 import tempfile
 from datetime import datetime
 from pathlib import Path
@@ -27,7 +28,16 @@ class _Dumper(yaml.SafeDumper):
         return True  # the same dict used twice is written twice, never as an anchor/alias
 
 
+# Characters a YAML reader treats as line breaks (NEL, LS, PS) or that YAML cannot hold raw (the
+# BOM, C0/C1 controls, lone surrogates). PyYAML writes some of them unescaped in plain or single-
+# quoted scalars, where they read back as something else ('\x85' as a space), so any string holding
+# one is written double-quoted, the one style that escapes them.
+_NEEDS_ESCAPES: Final = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u2028\u2029\ufeff\ud800-\udfff\ufffe\uffff]")
+
+
 def _represent_str(dumper: yaml.SafeDumper, value: str) -> yaml.Node:
+    if _NEEDS_ESCAPES.search(value) or "\r" in value:
+        return dumper.represent_scalar("tag:yaml.org,2002:str", value, style='"')
     if "\n" in value and not any(line != line.rstrip() for line in value.split("\n")):
         return dumper.represent_scalar("tag:yaml.org,2002:str", value, style="|")
     return dumper.represent_scalar("tag:yaml.org,2002:str", value)

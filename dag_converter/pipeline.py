@@ -7,11 +7,14 @@ file never stops a batch (LibCST's TransformFailure, STYLE.md 8).
 from __future__ import annotations
 
 import io
+import sys
+import threading
 import tokenize
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
+from typing import Final
 
 from dag_converter import codes
 from dag_converter.analyzer import analyze_module
@@ -22,6 +25,12 @@ from dag_converter.sources import SourceFile
 from dag_converter.validate import Target, check_workflow, is_refused, make_target
 
 DEFAULT_MAX_FILE_SIZE = 5 * 1024 * 1024
+
+# libcst's native parser overflows the C stack on deeply nested source (a segmentation fault, not
+# an exception); analyzer/_screen.py refuses such source before it is parsed, and the analysis
+# runs on a thread with a large stack as a second margin.
+ANALYSIS_STACK_SIZE: Final = 256 * 1024 * 1024  #: bytes; virtual memory, only touched pages are used
+ANALYSIS_RECURSION_LIMIT: Final = 10_000  #: Python frames on that thread (about 25 KB of stack each)
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,6 +64,37 @@ def decode_source(data: bytes, path: str) -> tuple[str | None, Diagnostic | None
     return text.replace("\r\n", "\n").replace("\r", "\n"), None
 
 
+def _on_large_stack(function: Callable[[], FileResult]) -> FileResult:
+    """Run `function` on a thread with ANALYSIS_STACK_SIZE bytes of stack and a recursion limit
+    to match; exceptions propagate to the caller."""
+    outcome: list[FileResult | BaseException] = []
+
+    def run() -> None:
+        try:
+            outcome.append(function())
+        except BaseException as exc:  # handed to the caller's thread below
+            outcome.append(exc)
+
+    worker = threading.Thread(target=run, name="dag-converter-analysis", daemon=True)
+    previous_stack, previous_limit = threading.stack_size(), sys.getrecursionlimit()
+    try:
+        threading.stack_size(ANALYSIS_STACK_SIZE)  # applies to threads started from now on
+    except (ValueError, RuntimeError):  # pragma: no cover - a platform without settable stacks
+        return function()
+    try:
+        # The limit is per interpreter, not per thread; this thread only waits meanwhile.
+        sys.setrecursionlimit(max(previous_limit, ANALYSIS_RECURSION_LIMIT))
+        worker.start()
+        worker.join()
+    finally:
+        threading.stack_size(previous_stack)
+        sys.setrecursionlimit(previous_limit)
+    result = outcome[0]
+    if isinstance(result, BaseException):
+        raise result
+    return result
+
+
 def mentions_dag(data: bytes) -> bool:
     """Airflow's own safe-mode heuristic, narrowed to the issue's rule: files naming DAG or dag."""
     return b"dag" in data or b"DAG" in data
@@ -66,7 +106,7 @@ def convert_source(data: bytes, display: str, relative: str, options: Options,
     which are skipped quietly when they do not mention DAGs. `root` is the local DAG folder
     `relative` starts from: modules the file imports from it are read statically."""
     try:
-        return _convert_source(data, display, relative, options, explicit, root)
+        return _on_large_stack(lambda: _convert_source(data, display, relative, options, explicit, root))
     except RecursionError:
         return FileResult(display, "unreadable", (codes.make(codes.INPUT_TOO_COMPLEX, Span(display),
                                                              detail="input nested too deeply to analyse"),))

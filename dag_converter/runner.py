@@ -311,7 +311,8 @@ def run_conversion(refs: Sequence[SourceRef], options: Options, output: Sink, ex
 
 
 def write_reports(files: dict[str, str], sinks: Sequence[Sink]) -> list[str]:
-    """Write each report file to each sink unless it already holds the same bytes."""
+    """Write each report file to each sink unless it already holds the same bytes. A sink that
+    fails once (full disk, no such folder) is not tried again: one line says so, not one per file."""
     problems = []
     for sink in sinks:
         for name, text in files.items():
@@ -321,6 +322,7 @@ def write_reports(files: dict[str, str], sinks: Sequence[Sink]) -> list[str]:
                 sink.write_text(name, text)
             except SinkError as exc:
                 problems.append(f"error: cannot write the report {sink.url(name)}: {exc}")
+                break
     return problems
 
 

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import errno
 import os
 import re
+import stat
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,7 +28,13 @@ class SourceFile:
         return self.path.parents[self.relative.count("/")]
 
     def read_bytes(self) -> bytes:
-        return self.path.read_bytes()
+        """The file's bytes. Only a regular file is read: a file swapped for a FIFO or a device
+        after discovery would block the run or never end, so it fails like a vanished file."""
+        fd = os.open(self.path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+        with os.fdopen(fd, "rb") as handle:
+            if not stat.S_ISREG(os.fstat(fd).st_mode):
+                raise OSError(errno.EINVAL, "not a regular file", str(self.path))
+            return handle.read()
 
     def size(self) -> int:
         return self.path.stat().st_size
@@ -126,6 +134,9 @@ def discover_local(paths: Sequence[str]) -> tuple[list[SourceFile], list[Diagnos
     seen: set[Path] = set()
     for given in paths:
         root = Path(given)
+        if root.exists() and not root.is_file() and not root.is_dir():
+            problems.append(codes.make(codes.NO_INPUT, Span(given), detail=f"not a regular file or folder: {given}"))
+            continue
         if root.is_file():
             resolved = root.resolve()
             if resolved not in seen:

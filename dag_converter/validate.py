@@ -48,6 +48,8 @@ SERVICE_PRESETS: Final = frozenset({"@hourly", "@daily", "@weekly", "@monthly", 
 SERVICE_TEMPLATE_VARIABLES: Final = frozenset(
     {"macros", "task_instance", "ti", "params", "ds", "ds_nodash", "ts", "ts_nodash"}
 )
+# Filters Airflow adds to Jinja's own (airflow/templates.py FILTERS).
+_AIRFLOW_FILTERS: Final = frozenset({"ds", "ds_nodash", "ts", "ts_nodash", "ts_nodash_with_tz"})
 # Names Jinja itself or a template defines; never worth a warning.
 _JINJA_BUILTINS: Final = frozenset({"range", "loop", "dict", "lipsum", "cycler", "joiner", "namespace", "true", "false", "none", "True", "False", "None"})
 
@@ -627,16 +629,20 @@ def _template_facts(text: str) -> tuple[str | None, tuple[str, ...]]:
 
     try:
         parsed = _jinja_environment().parse(text)
+        # Compiling checks that every filter and test exists (TemplateAssertionError, a
+        # TemplateSyntaxError), which Airflow would only find when it renders the field.
+        return None, tuple(sorted(meta.find_undeclared_variables(parsed)))
     except TemplateSyntaxError as exc:
         return exc.message or "syntax error", ()
-    return None, tuple(sorted(meta.find_undeclared_variables(parsed)))
 
 
 @lru_cache(maxsize=1)
 def _jinja_environment() -> "Environment":
     from jinja2 import Environment
 
-    return Environment()
+    environment = Environment()
+    environment.filters.update(dict.fromkeys(_AIRFLOW_FILTERS, str))
+    return environment
 
 
 # ---------------------------------------------------------------------------------------------
@@ -657,29 +663,28 @@ def _check_graph(workflow: Workflow, check: _Check) -> None:
 
 
 def find_cycle(upstream: dict[str, list[str]]) -> list[str] | None:
-    """One cycle in the graph (as a path that returns to its start), or None."""
-    state: dict[str, int] = {}
-    stack: list[str] = []
+    """One cycle in the graph (as a path that returns to its start), or None.
 
-    def visit(node: str) -> list[str] | None:
-        state[node] = 1
-        stack.append(node)
-        for parent in sorted(upstream.get(node, [])):
+    Iterative depth-first search: a chain of thousands of tasks must not exhaust Python's stack."""
+    state: dict[str, int] = {}  # 1: on the current path, 2: done
+    for start in upstream:
+        if start in state:
+            continue
+        path: list[str] = [start]
+        pending: list[Iterator[str]] = [iter(sorted(upstream.get(start, [])))]
+        state[start] = 1
+        while pending:
+            parent = next(pending[-1], None)
+            if parent is None:
+                state[path.pop()] = 2
+                pending.pop()
+                continue
             if state.get(parent) == 1:
-                return stack[stack.index(parent):] + [parent]
+                return list(reversed(path[path.index(parent):] + [parent]))
             if parent not in state:
-                found = visit(parent)
-                if found:
-                    return found
-        stack.pop()
-        state[node] = 2
-        return None
-
-    for node in upstream:
-        if node not in state:
-            found = visit(node)
-            if found:
-                return list(reversed(found))
+                state[parent] = 1
+                path.append(parent)
+                pending.append(iter(sorted(upstream.get(parent, []))))
     return None
 
 

@@ -16,6 +16,7 @@ from typing import Final
 
 import libcst as cst
 
+from dag_converter.analyzer._screen import nesting_problem
 from dag_converter.analyzer.positions import StartPositions
 
 # Airflow appends the DAG folder to sys.path: the standard library and installed packages come
@@ -92,12 +93,18 @@ def _parse_file(path: Path) -> tuple[cst.Module | None, StartPositions, str]:
     else:
         try:
             text = path.read_bytes().decode("utf-8-sig")
-            tree = cst.parse_module(text)
-            result = (tree, StartPositions(tree), "")
+            too_complex = nesting_problem(text)
+            if too_complex is not None:
+                result = (None, _NO_POSITIONS, f"{too_complex[1]} (line {too_complex[0]})")
+            else:
+                tree = cst.parse_module(text)
+                result = (tree, StartPositions(tree), "")
         except (OSError, UnicodeDecodeError) as exc:
             result = (None, _NO_POSITIONS, f"cannot be read ({exc})")
         except cst.ParserSyntaxError as exc:
             result = (None, _NO_POSITIONS, f"syntax error at line {exc.raw_line}")
+        except cst.CSTValidationError as exc:
+            result = (None, _NO_POSITIONS, f"syntax error: {exc}")
         except RecursionError:
             result = (None, _NO_POSITIONS, "nested too deeply to parse")
     if len(_PARSED) >= _PARSED_LIMIT:

@@ -22,6 +22,7 @@ import libcst as cst
 
 from dag_converter import codes
 from dag_converter.analyzer._folder import DagFolder, display_root_of
+from dag_converter.analyzer._screen import nesting_problem
 from dag_converter.analyzer.evaluate import (
     Budget,
     BoundMethod,
@@ -1168,6 +1169,7 @@ class ModuleInterpreter(Evaluator):
             if isinstance(item, TaskBuilder):
                 tasks.append(item)
             elif isinstance(item, GroupBuilder):
+                self.tick(node, cost=2 * len(item.dag.tasks) + 1)  # all_tasks and _downstream_map below
                 members = item.all_tasks(self)
                 ids = {t.task_id for t in members}
                 if leaves:
@@ -1370,6 +1372,10 @@ def analyze_module(source: str, path: str, *, package: str = "", today: _dt.date
     `package` is the file's folder relative to the DAG folder, dotted; `root` is the DAG folder
     itself: modules the file imports from it are read and interpreted (never imported).
     """
+    too_complex = nesting_problem(source)
+    if too_complex is not None:
+        return ModuleAnalysis(path, (), (codes.make(codes.INPUT_TOO_COMPLEX, Span(path, too_complex[0], 1),
+                                                    detail=too_complex[1]),))
     try:
         module = cst.parse_module(source)
     except cst.ParserSyntaxError as exc:
@@ -1381,6 +1387,10 @@ def analyze_module(source: str, path: str, *, package: str = "", today: _dt.date
         detail = _PARSER_PLACE.sub("", detail).replace("parser error: ", "").strip() or "invalid syntax"
         span = Span(path, line, column)
         return ModuleAnalysis(path, (), (codes.make(codes.SYNTAX_ERROR, span, detail=detail),))
+    except cst.CSTValidationError as exc:
+        # The parser accepted a token its node classes then reject, e.g. an identifier in a
+        # script newer than this Python's Unicode database (found by tests/robustness/test_fuzz.py).
+        return ModuleAnalysis(path, (), (codes.make(codes.SYNTAX_ERROR, Span(path), detail=str(exc)),))
     except RecursionError:
         return ModuleAnalysis(path, (), (codes.make(codes.INPUT_TOO_COMPLEX, Span(path),
                                                     detail="source nested too deeply to parse"),))

@@ -15,6 +15,7 @@ from __future__ import annotations
 import datetime as _dt
 import os
 import re
+import string
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Final
@@ -27,6 +28,13 @@ from dag_converter.model import CallableRef, DateTime, Duration, ObjectValue, Sp
 MAX_SEQUENCE: Final = 100_000  #: longest list/range the evaluator will build
 MAX_STEPS: Final = 2_000_000  #: evaluation steps per file before giving up (endless loops)
 MAX_CALL_DEPTH: Final = 40  #: nested calls of functions defined in the file
+# Values are bounded so that no single operation on them can take much memory or time:
+# `x = x + x` in a loop, `'%0999999999d' % 1` or `'a'.ljust(10**9)` stop with a diagnostic.
+MAX_STRING: Final = 1_000_000  #: characters in a string value
+MAX_INT_BITS: Final = 100_000  #: bits in an integer value
+MAX_FORMAT_WIDTH: Final = 10_000  #: width or precision in a format spec, fill width of str methods
+_SPEC_NUMBER: Final = re.compile(r"\d+")
+_PERCENT_SPEC: Final = re.compile(r"%(?:\([^)]*\))?[#0 +-]*(\*|\d+)?(?:\.(\*|\d+))?")
 
 
 class Budget(Exception):
@@ -148,8 +156,10 @@ class Evaluator:
     def unresolved(self, node: cst.CSTNode, reason: str) -> Unresolved:
         return Unresolved(reason, self.span(node))
 
-    def tick(self, node: cst.CSTNode) -> None:
-        self.steps += 1
+    def tick(self, node: cst.CSTNode, cost: int = 1) -> None:
+        """Count `cost` steps of work against MAX_STEPS; work that grows with the DAG (a task
+        group's members, say) charges its size, so the budget bounds time, not only statements."""
+        self.steps += cost
         if self.steps > MAX_STEPS:
             raise Budget(f"analysis stopped after {MAX_STEPS} steps (an endless or very long loop?)", self.span(node))
 
@@ -160,10 +170,28 @@ class Evaluator:
         method = getattr(self, f"eval_{type(node).__name__}", None)
         if method is None:
             return self.unresolved(node, f"{type(node).__name__} expressions are not evaluated statically")
-        return method(node, scope)
+        return self.bounded(method(node, scope), node)
+
+    def bounded(self, value: object, node: cst.CSTNode) -> object:
+        """`value`, or Budget when it is larger than the evaluator lets a value grow."""
+        if isinstance(value, str):
+            too_large = len(value) > MAX_STRING
+        elif isinstance(value, (list, tuple, dict, set, frozenset)):
+            too_large = len(value) > MAX_SEQUENCE
+        elif isinstance(value, int):
+            too_large = value.bit_length() > MAX_INT_BITS
+        else:
+            return value
+        if too_large:
+            raise Budget(f"value too large to analyse (a {type(value).__name__} over the evaluator's limit)",
+                         self.span(node))
+        return value
 
     def eval_Integer(self, node: cst.Integer, scope: Scope) -> object:
-        return int(node.value.replace("_", ""), 0)
+        try:
+            return int(node.value.replace("_", ""), 0)
+        except ValueError as exc:  # over sys.get_int_max_str_digits() digits, or `0777`
+            return self.unresolved(node, f"integer literal: {exc}")
 
     def eval_Float(self, node: cst.Float, scope: Scope) -> object:
         return float(node.value.replace("_", ""))
@@ -172,7 +200,10 @@ class Evaluator:
         prefix = node.prefix.lower()
         if "b" in prefix:
             return self.unresolved(node, "bytes literals have no YAML form")
-        return node.evaluated_value
+        try:
+            return node.evaluated_value
+        except (SyntaxError, ValueError) as exc:  # "\ucket": an escape Python itself rejects
+            return self.unresolved(node, f"string literal Python rejects: {getattr(exc, 'msg', exc)}")
 
     def eval_ConcatenatedString(self, node: cst.ConcatenatedString, scope: Scope) -> object:
         left = self.eval(node.left, scope)
@@ -217,9 +248,11 @@ class Evaluator:
 
     def _format(self, value: object, spec: str, node: cst.CSTNode) -> object:
         if isinstance(value, (str, int, float, bool)) or value is None:
+            if not _narrow_spec(spec):
+                return self.unresolved(node, f"format spec wider than {MAX_FORMAT_WIDTH}")
             try:
                 return format(value, spec)
-            except (ValueError, TypeError) as exc:
+            except (ValueError, TypeError, OverflowError) as exc:
                 return self.unresolved(node, f"format spec {spec!r}: {exc}")
         if isinstance(value, DateTime) and not spec:
             return str(value.value) if value.tz in (None, "UTC") else self.unresolved(node, "formatting a zoned datetime")
@@ -304,7 +337,7 @@ class Evaluator:
                 return self.unresolved(node, f"slicing a {type(base).__name__}")
             try:
                 return base[slice(*parts)]  # type: ignore[misc]
-            except (TypeError, ValueError) as exc:
+            except (TypeError, ValueError, OverflowError) as exc:
                 return self.unresolved(node, f"slice: {exc}")
         key = self.eval(element.value, scope)  # type: ignore[union-attr]
         return self.subscript(base, key, node)
@@ -495,9 +528,13 @@ class Evaluator:
         if op == "Modulo" and isinstance(left, str):
             if isinstance(right, list) or not (_plain(right)):
                 return self.unresolved(node, "% formatting with non-literal values")
+            specs = [n for m in _PERCENT_SPEC.finditer(left) for n in m.groups() if n]
+            values = right if isinstance(right, tuple) else (right,)
+            if not _narrow_spec(" ".join(specs), values if "*" in specs else ()):
+                return self.unresolved(node, f"% format wider than {MAX_FORMAT_WIDTH}")
             try:
                 return left % right  # type: ignore[operator]
-            except (TypeError, ValueError, KeyError) as exc:
+            except (TypeError, ValueError, KeyError, OverflowError) as exc:
                 return self.unresolved(node, f"% formatting: {exc}")
         if op == "BitOr" and isinstance(left, dict) and isinstance(right, dict):
             return {**left, **right}
@@ -511,8 +548,11 @@ class Evaluator:
                 raise Budget("repetition builds a value too large to analyse", self.span(node))
         if op == "Power" and isinstance(right, int) and right > 1024:
             return self.unresolved(node, "exponent too large")
+        if op == "Power" and isinstance(left, int) and isinstance(right, int) \
+                and left.bit_length() * right > MAX_INT_BITS:
+            return self.unresolved(node, "power too large")
         try:
-            return func(left, right)
+            return self.bounded(func(left, right), node)
         except (TypeError, ValueError, ZeroDivisionError, OverflowError) as exc:
             return self.unresolved(node, f"{op}: {exc}")
 
@@ -784,6 +824,12 @@ class Evaluator:
                 if not all(_plain(v) for v in [*args, *kwargs.values()]):
                     return self.unresolved(node, ".format() with non-literal values")
                 try:
+                    specs = [spec or "" for _, _, spec, _ in string.Formatter().parse(target)]
+                except ValueError as exc:
+                    return self.unresolved(node, f".format(): {exc}")
+                if not _narrow_spec(" ".join(specs), [*args, *kwargs.values()] if "{" in "".join(specs) else ()):
+                    return self.unresolved(node, f".format() wider than {MAX_FORMAT_WIDTH}")
+                try:
                     return target.format(*args, **kwargs)
                 except (IndexError, KeyError, ValueError) as exc:
                     return self.unresolved(node, f".format(): {exc}")
@@ -796,12 +842,20 @@ class Evaluator:
                         return items
                     if not all(isinstance(i, str) for i in items):  # type: ignore[union-attr]
                         return self.unresolved(node, "join() of non-strings")
+                    size = sum(map(len, items)) + len(target) * len(items)  # type: ignore[arg-type]
+                    if size > MAX_STRING:
+                        raise Budget("join() builds a string too large to analyse", self.span(node))
                     return target.join(items)  # type: ignore[arg-type]
                 if not all(_plain(v) for v in [*args, *kwargs.values()]):
                     return self.unresolved(node, f"str.{name}() with non-literal arguments")
+                if name in ("zfill", "center", "ljust", "rjust") and not _narrow_spec("", args):
+                    return self.unresolved(node, f"str.{name}() wider than {MAX_FORMAT_WIDTH}")
+                if name == "replace" and len(args) >= 2 and isinstance(args[0], str) and isinstance(args[1], str) \
+                        and (target.count(args[0]) + 1) * len(args[1]) + len(target) > MAX_STRING:
+                    raise Budget("replace() builds a string too large to analyse", self.span(node))
                 try:
                     return getattr(target, name)(*args, **kwargs)
-                except (TypeError, ValueError) as exc:
+                except (TypeError, ValueError, OverflowError) as exc:
                     return self.unresolved(node, f"str.{name}(): {exc}")
         if isinstance(target, dict):
             if name == "copy" and not args:
@@ -836,6 +890,7 @@ class Evaluator:
                     target.append(items)
                     return None
                 target.extend(items)  # type: ignore[arg-type]
+                self.bounded(target, node)
                 return None
             if name == "insert" and len(args) == 2 and isinstance(args[0], int):
                 target.insert(args[0], args[1])
@@ -926,7 +981,7 @@ class Evaluator:
                         return str(args[0].value)
                     return self.unresolved(node, f"{name}() of a non-literal value")
                 return {"str": str, "int": int, "float": float, "bool": bool, "abs": abs, "round": round}[name](*args)
-        except (TypeError, ValueError, IndexError) as exc:
+        except (TypeError, ValueError, IndexError, OverflowError) as exc:
             return self.unresolved(node, f"{name}(): {exc}")
         return self.unresolved(node, f"builtin {name}()")
 
@@ -1017,7 +1072,7 @@ class Evaluator:
             return self.unresolved(node, "datetime fields must be integers")
         try:
             moment = _dt.datetime(**values)  # type: ignore[arg-type]
-        except (TypeError, ValueError) as exc:
+        except (TypeError, ValueError, OverflowError) as exc:
             return self.unresolved(node, f"datetime: {exc}")
         if isinstance(tz, str) and tz not in ("UTC", "utc", "Etc/UTC"):
             try:
@@ -1071,6 +1126,13 @@ _STR_METHODS: Final = {
     "endswith", "title", "capitalize", "zfill", "removeprefix", "removesuffix", "splitlines", "casefold",
     "swapcase", "center", "ljust", "rjust", "find", "rfind", "count", "isdigit", "isalpha", "isalnum",
 }
+
+
+def _narrow_spec(spec: str, widths: Sequence[object] = ()) -> bool:
+    """True when no number in a format spec, and no int given as a width, exceeds MAX_FORMAT_WIDTH."""
+    numbers = [int(n) for n in _SPEC_NUMBER.findall(spec)]
+    numbers += [w for w in widths if isinstance(w, int)]
+    return all(n <= MAX_FORMAT_WIDTH for n in numbers)
 
 
 def _plain(value: object) -> bool:
