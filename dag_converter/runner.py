@@ -15,6 +15,7 @@ import os
 import signal
 import sys
 import threading
+import time
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Executor, ProcessPoolExecutor, ThreadPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
@@ -35,7 +36,11 @@ if TYPE_CHECKING:
 
 #: Save the manifest after this many finished sources, so an interrupted run loses little work
 #: and a big run does not rewrite the manifest once per file.
-MANIFEST_SAVE_EVERY: Final = 25
+MANIFEST_SAVE_EVERY: Final = 25  #: finished sources between manifest saves, at the least...
+# ...and at most one save per this many seconds: each save rewrites the whole manifest, so saving
+# by count alone costs time quadratic in the number of sources. What a save misses is redone by
+# the next run, whose writes find the YAML already current.
+MANIFEST_SAVE_SECONDS: Final = 2.0
 #: Codes of failures that may pass (network, permissions): such a source is not recorded as done.
 _TRANSIENT: Final = frozenset({codes.UNREADABLE_FILE.code, codes.STORAGE_ERROR.code, codes.WRITE_FAILED.code,
                                codes.INTERNAL_ERROR.code})
@@ -138,6 +143,7 @@ class _Run:
         self.manifest = Manifest(settings_key(options))
         self._saved_text: str | None = None
         self._unsaved = 0
+        self._saved_at = time.monotonic()
         self._count_lock = threading.Lock()  #: written/current are counted from writer threads
 
     # -- manifest ----------------------------------------------------------------------------
@@ -155,11 +161,12 @@ class _Run:
         else:
             self.manifest.record(ref.display, ref.fingerprint, result)
         self._unsaved += 1
-        if self._unsaved >= MANIFEST_SAVE_EVERY:
+        if self._unsaved >= MANIFEST_SAVE_EVERY and time.monotonic() - self._saved_at >= MANIFEST_SAVE_SECONDS:
             self.save()
 
     def save(self) -> None:
         self._unsaved = 0
+        self._saved_at = time.monotonic()
         text = self.manifest.dumps()
         if text == self._saved_text:
             return  # an unchanged rerun writes nothing at all
