@@ -19,6 +19,8 @@ from pathlib import Path
 
 import pytest
 
+from provider_corpus import corpus_dir
+
 from dag_converter import codes
 from dag_converter.model import FileResult, Severity
 from dag_converter.pipeline import Options, convert_files
@@ -26,7 +28,6 @@ from dag_converter.sources import discover_local
 
 VERSION = "9.30.0"
 HERE = Path(__file__).resolve().parent
-FETCH = Path("/work/shared/corpus/fetch-provider-examples.sh")
 AMAZON_OR_EMPTY = ("airflow.providers.amazon.", "airflow.providers.standard.operators.empty.")
 #: Differences understood and accepted, by file, with the reason. Counted, not asserted.
 KNOWN: dict[str, str] = {
@@ -40,24 +41,9 @@ KNOWN: dict[str, str] = {
 }
 
 
-def _corpus() -> Path | None:
-    cache = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache"))
-    folder = cache / "dag-converter-corpus" / f"amazon-{VERSION}" / "tests" / "system" / "amazon" / "aws"
-    if folder.is_dir():
-        return folder
-    if not FETCH.is_file():
-        return None
-    try:
-        out = subprocess.run(["bash", str(FETCH), VERSION], capture_output=True, text=True, timeout=300, check=True)
-    except (subprocess.SubprocessError, OSError):
-        return None
-    found = Path(out.stdout.strip())
-    return found if found.is_dir() else None
-
-
 @pytest.fixture(scope="module")
 def corpus() -> Path:
-    folder = _corpus()
+    folder = corpus_dir(VERSION)
     if folder is None:
         pytest.skip(f"the Amazon provider {VERSION} example DAGs cannot be fetched")
     return folder

@@ -1,49 +1,20 @@
 """No false unknown-argument: every keyword in the provider's own example DAGs is accepted.
 
 The corpus is the Amazon provider 9.30.0 system-test examples, fetched into a cache folder by
-/work/shared/corpus/fetch-provider-examples.sh (never committed). Without it the test skips.
+tests/provider_corpus.py (never committed). Without it the test skips.
 """
 
 from __future__ import annotations
 
-import os
-import shutil
-import subprocess
 from pathlib import Path
 
 import libcst as cst
 import pytest
 
+from provider_corpus import CORPUS_VERSION, corpus_dir
+from dag_converter.analyzer.imports import dotted_name, import_bindings
 from dag_converter.registry import AMAZON_PREFIX, get_registry
 
-CORPUS_VERSION = "9.30.0"
-FETCH_SCRIPT = Path("/work/shared/corpus/fetch-provider-examples.sh")
-
-
-def _corpus_dir() -> Path | None:
-    cache = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache"))
-    folder = cache / "dag-converter-corpus" / f"amazon-{CORPUS_VERSION}" / "tests/system/amazon/aws"
-    if folder.is_dir():
-        return folder
-    if not FETCH_SCRIPT.is_file() or shutil.which("bash") is None:
-        return None
-    try:
-        done = subprocess.run(
-            ["bash", str(FETCH_SCRIPT), CORPUS_VERSION], capture_output=True, text=True, timeout=300, check=False
-        )
-    except (OSError, subprocess.TimeoutExpired):
-        return None
-    path = Path(done.stdout.strip()) if done.returncode == 0 else None
-    return path if path and path.is_dir() else None
-
-
-def _dotted(node: cst.BaseExpression) -> str | None:
-    if isinstance(node, cst.Name):
-        return node.value
-    if isinstance(node, cst.Attribute):
-        head = _dotted(node.value)
-        return f"{head}.{node.attr.value}" if head else None
-    return None
 
 
 class _Calls(cst.CSTVisitor):
@@ -54,21 +25,16 @@ class _Calls(cst.CSTVisitor):
         self.calls: list[tuple[str, list[str], int]] = []
 
     def visit_ImportFrom(self, node: cst.ImportFrom) -> None:
-        if node.relative or node.module is None or isinstance(node.names, cst.ImportStar):
-            return
-        module = _dotted(node.module)
-        for alias in node.names:
-            name = _dotted(alias.name)
-            local = _dotted(alias.asname.name) if alias.asname else name
-            if module and name and local:
-                self.names[local] = f"{module}.{name}"
+        if not node.relative:
+            self._bind(node)
 
     def visit_Import(self, node: cst.Import) -> None:
-        for alias in node.names:
-            full = _dotted(alias.name)
-            if full:
-                local = _dotted(alias.asname.name) if alias.asname else full
-                self.names[local or full] = full
+        self._bind(node)
+
+    def _bind(self, node: cst.Import | cst.ImportFrom) -> None:
+        # The converter's own import table, so the test checks what the analyzer resolves.
+        for local, symbol in import_bindings(node) or []:
+            self.names[local] = symbol.qualname
 
     def visit_Call(self, node: cst.Call) -> None:
         func = node.func
@@ -78,7 +44,7 @@ class _Calls(cst.CSTVisitor):
             while isinstance(inner, cst.Call) and isinstance(inner.func, cst.Attribute):
                 inner = inner.func.value
             func = inner
-        name = _dotted(func) if isinstance(func, (cst.Name, cst.Attribute)) else None
+        name = dotted_name(func) if isinstance(func, (cst.Name, cst.Attribute)) else None
         if not name:
             return
         head, _, rest = name.partition(".")
@@ -90,7 +56,7 @@ class _Calls(cst.CSTVisitor):
 
 
 def test_example_dags_use_only_accepted_arguments(capsys) -> None:
-    folder = _corpus_dir()
+    folder = corpus_dir()
     if folder is None:
         pytest.skip(f"Amazon provider {CORPUS_VERSION} example corpus not available (fetch failed or offline)")
     registry = get_registry()
