@@ -9,6 +9,7 @@ from __future__ import annotations
 import io
 import sys
 import threading
+from concurrent.futures import ThreadPoolExecutor
 import tokenize
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
@@ -64,35 +65,45 @@ def decode_source(data: bytes, path: str) -> tuple[str | None, Diagnostic | None
     return text.replace("\r\n", "\n").replace("\r", "\n"), None
 
 
+_analysis_thread: ThreadPoolExecutor | None = None
+_analysis_lock = threading.Lock()
+
+
+def _analysis_executor() -> ThreadPoolExecutor:
+    """One long-lived thread per process with ANALYSIS_STACK_SIZE bytes of stack: starting a
+    thread with a large stack for every file cost about as much as a tenth of the analysis."""
+    global _analysis_thread
+    with _analysis_lock:
+        if _analysis_thread is None:
+            previous = threading.stack_size()
+            threading.stack_size(ANALYSIS_STACK_SIZE)  # applies to threads started from now on
+            try:
+                executor = ThreadPoolExecutor(1, thread_name_prefix="dag-converter-analysis")
+                executor.submit(int).result()  # start the thread now, while the stack size is set
+            finally:
+                threading.stack_size(previous)
+            _analysis_thread = executor
+        return _analysis_thread
+
+
 def _on_large_stack(function: Callable[[], FileResult]) -> FileResult:
-    """Run `function` on a thread with ANALYSIS_STACK_SIZE bytes of stack and a recursion limit
-    to match; exceptions propagate to the caller."""
-    outcome: list[FileResult | BaseException] = []
-
-    def run() -> None:
-        try:
-            outcome.append(function())
-        except BaseException as exc:  # handed to the caller's thread below
-            outcome.append(exc)
-
-    worker = threading.Thread(target=run, name="dag-converter-analysis", daemon=True)
-    previous_stack, previous_limit = threading.stack_size(), sys.getrecursionlimit()
+    """Run `function` on the analysis thread with a recursion limit to match its stack;
+    exceptions propagate to the caller. Calls from several threads run one after another,
+    so the interpreter-wide recursion limit is never changed under another analysis."""
     try:
-        threading.stack_size(ANALYSIS_STACK_SIZE)  # applies to threads started from now on
+        executor = _analysis_executor()
     except (ValueError, RuntimeError):  # pragma: no cover - a platform without settable stacks
         return function()
-    try:
-        # The limit is per interpreter, not per thread; this thread only waits meanwhile.
-        sys.setrecursionlimit(max(previous_limit, ANALYSIS_RECURSION_LIMIT))
-        worker.start()
-        worker.join()
-    finally:
-        threading.stack_size(previous_stack)
-        sys.setrecursionlimit(previous_limit)
-    result = outcome[0]
-    if isinstance(result, BaseException):
-        raise result
-    return result
+
+    def run() -> FileResult:
+        previous = sys.getrecursionlimit()
+        sys.setrecursionlimit(max(previous, ANALYSIS_RECURSION_LIMIT))
+        try:
+            return function()
+        finally:
+            sys.setrecursionlimit(previous)
+
+    return executor.submit(run).result()
 
 
 def mentions_dag(data: bytes) -> bool:
