@@ -70,9 +70,9 @@ class Manifest:
         return {name: digest for entry in self.sources.values() for name, digest in entry.outputs}
 
     def dumps(self) -> str:
-        """The manifest's text: `json.dumps(document, indent=1, ensure_ascii=False)` of the whole
-        document, built from one encoded fragment per source (cached: the runner saves the
-        manifest every few sources, and re-encoding every entry each time made a run quadratic)."""
+        """The manifest's text: the document as JSON, one line per source. Each source's line is
+        encoded once and cached (the runner saves the manifest during a run), and compactly, so
+        json uses its C encoder: an indented dump goes through the pure-Python one."""
         head = json.dumps({
             "manifest_version": MANIFEST_VERSION,
             "tool": {"name": "dag-converter", "version": __version__},
@@ -90,8 +90,7 @@ class Manifest:
         if cached is not None and cached[0] is entry:
             return cached[1]
         value = {"fingerprint": entry.fingerprint, "outputs": dict(entry.outputs), "result": entry.result}
-        # Nested two levels deep; JSON strings never hold a raw newline, so every "\n" is layout.
-        text = json.dumps(value, indent=1, ensure_ascii=False).replace("\n", "\n  ")
+        text = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
         self._fragments[source] = (entry, text)
         return text
 

