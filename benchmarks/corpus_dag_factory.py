@@ -4,7 +4,7 @@
 
 CORPUS_DIR defaults to ~/.cache/dag-converter-corpus/amazon-9.30.0/tests/system/amazon/aws
 (shared/corpus/fetch-provider-examples.sh). The examples import Airflow's `tests_common` test
-helpers, so `benchmarks/_corpus_shims` (minimal stand-ins) and the corpus's own `tests/` folder
+helpers, so the test suite's stand-ins (`tests/analyzer/corpus_shims`) and the corpus's own `tests/` folder
 (for `system.amazon.aws.utils`) go on sys.path while DagBag loads them. Prints one line per DAG
 (converted + equivalent, converted + differences, or refused with its first error) and the
 totals, with the most frequent refusal reasons.
@@ -22,7 +22,8 @@ from dag_converter.sources import SourceFile
 from dag_converter.validate import make_target
 
 DEFAULT = Path.home() / ".cache/dag-converter-corpus/amazon-9.30.0/tests/system/amazon/aws"
-SHIMS = Path(__file__).resolve().parent / "_corpus_shims"
+# The same stand-ins the corpus fidelity test loads the examples with; one copy to keep current.
+SHIMS = Path(__file__).resolve().parents[1] / "tests" / "analyzer" / "corpus_shims"
 
 
 def main(argv: list[str]) -> int:
