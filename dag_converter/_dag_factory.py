@@ -15,7 +15,7 @@ from typing import Final
 from dag_converter import codes
 from dag_converter.analyzer.dags import module_name_for
 from dag_converter.model import Argument, CallableRef, Duration, ObjectValue, Span, Task, TaskGroupInfo, \
-    Unresolved, Workflow, XComRef, find_unresolved
+    Unresolved, Workflow, XComRef
 from dag_converter.validate import (
     AMAZON_PREFIX,
     TASKFLOW_OPERATOR_PREFIX,
@@ -401,4 +401,3 @@ def shape_groups(workflow: Workflow, check: _Check) -> Workflow:
 
 __all__ = ["TASKFLOW_DECORATOR", "operator_task", "params_objects", "schedule_object", "shape_groups",
            "taskflow_task"]
-_ = find_unresolved

@@ -13,7 +13,7 @@ import fnmatch
 import re
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime
+from datetime import date
 from functools import lru_cache
 from typing import TYPE_CHECKING, Final
 
@@ -28,7 +28,6 @@ from dag_converter.model import (
     Severity,
     Span,
     Task,
-    Unresolved,
     Workflow,
     XComRef,
     find_unresolved,
@@ -689,4 +688,3 @@ def find_cycle(upstream: dict[str, list[str]]) -> list[str] | None:
 
 
 __all__ = ["TARGETS", "Target", "check_workflow", "duration_to_cron", "find_cycle", "is_refused", "make_target"]
-_ = (datetime, Unresolved)

@@ -25,7 +25,6 @@ from dag_converter.analyzer._folder import DagFolder, display_root_of
 from dag_converter.analyzer._screen import nesting_problem
 from dag_converter.analyzer.evaluate import (
     Budget,
-    BoundMethod,
     Evaluator,
     LoopControl,
     Return,
@@ -1410,4 +1409,3 @@ def analyze_module(source: str, path: str, *, package: str = "", today: _dt.date
 
 
 __all__ = ["analyze_module"]
-_ = (BoundMethod, Sequence)

@@ -16,7 +16,7 @@ import datetime as _dt
 import os
 import re
 import string
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Final
 
@@ -1172,4 +1172,3 @@ __all__ = [
     "Budget", "BoundMethod", "CallableRef", "Evaluator", "ObjectValue", "RuntimeRead", "Scope", "TimeZone",
     "UserFunction", "XComRef", "environment_today", "first_unresolved",
 ]
-_ = Callable  # re-exported typing helper for subclasses
