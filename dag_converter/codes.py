@@ -59,6 +59,8 @@ def make(code: Code, span: Span, **fields: object) -> Diagnostic:
     override = fields.get("hint_override")
     if isinstance(override, str):
         hint = override
+    if hint is not None and not hint.strip():
+        hint = code.fix  # a code that takes a hint never shows a blank one: its documented fix stands in
     return Diagnostic(
         code=code.code,
         severity=code.severity,

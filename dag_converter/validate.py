@@ -579,11 +579,13 @@ def _check_value(value: object, field_name: str, span: Span, check: _Check, *, t
             return False
         if isinstance(item, ObjectValue):
             check.add(codes.UNRESOLVED_VALUE, item.span or span, what=f"argument {field_name!r}",
-                      reason=f"a {item.class_path.rsplit('.', 1)[-1]} object has no YAML form here", hint="")
+                      reason=f"a {item.class_path.rsplit('.', 1)[-1]} object has no YAML form here",
+                      hint="pass the plain value the object holds (a string, number, list or dict)")
             return False
         if isinstance(item, DateTime) and item.tz not in (None, "UTC") and not field_name.startswith("default_args."):
             check.add(codes.UNRESOLVED_VALUE, span, what=f"argument {field_name!r}",
-                      reason="a zoned datetime in an operator argument has no YAML form", hint="")
+                      reason="a zoned datetime in an operator argument has no YAML form",
+                      hint="pass the date as a UTC datetime, or as an ISO string if the operator accepts one")
             return False
         if isinstance(item, str):
             for match in _ENV_VAR.finditer(item):

@@ -56,3 +56,11 @@ def test_every_code_is_documented() -> None:
     text = (ROOT / "docs" / "diagnostics.md").read_text(encoding="utf-8")
     for code in codes.documented_codes():
         assert f"### {code.code} `{code.name}`" in text
+
+
+def test_a_blank_hint_falls_back_to_the_documented_fix() -> None:
+    from dag_converter.model import Span
+
+    made = codes.make(codes.UNRESOLVED_VALUE, Span("x.py", 1, 1), what="w", reason="r", hint="")
+    assert made.hint == codes.UNRESOLVED_VALUE.fix
+    assert codes.make(codes.UNRESOLVED_VALUE, Span("x.py", 1, 1), what="w", reason="r", hint="h").hint == "h"

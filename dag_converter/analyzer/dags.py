@@ -646,7 +646,8 @@ class ModuleInterpreter(Evaluator):
     def set_task_argument(self, task: TaskBuilder, name: str, value: object, node: cst.CSTNode) -> None:
         if name == "task_id":
             self.report(codes.make(codes.UNSUPPORTED_CONSTRUCT, self.span(node),
-                                   detail="task_id changed after the task was created", hint=""), task.dag)
+                                   detail="task_id changed after the task was created",
+                                   hint="pass the final task_id when the operator is created"), task.dag)
             return
         task.arguments.pop(name, None)
         task.arguments[name] = Argument(name, self.freeze(value, name, node, task.dag), self.span(node))
@@ -775,7 +776,8 @@ class ModuleInterpreter(Evaluator):
         if not isinstance(dag_id, str):
             builder.diagnostics.append(self.unresolved_diagnostic("dag_id", dag_id, node) if dag_id is not None
                                        else codes.make(codes.UNRESOLVED_VALUE, span, what="dag_id",
-                                                       reason="DAG() called without a dag_id", hint=""))
+                                                       reason="DAG() called without a dag_id",
+                                                       hint="pass dag_id as the first argument or by keyword"))
         if len(args) > 1:
             builder.diagnostics.append(codes.make(
                 codes.UNSUPPORTED_CONSTRUCT, span, detail="DAG() arguments after dag_id must be passed by keyword",
