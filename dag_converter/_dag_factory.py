@@ -15,7 +15,7 @@ from typing import Final
 from dag_converter import codes
 from dag_converter.analyzer.dags import module_name_for
 from dag_converter.model import Argument, CallableRef, Duration, ObjectValue, Span, Task, TaskGroupInfo, \
-    Unresolved, Workflow, XComRef
+    Unresolved, Workflow, XComRef, walk_values
 from dag_converter.validate import (
     AMAZON_PREFIX,
     TASKFLOW_OPERATOR_PREFIX,
@@ -27,7 +27,6 @@ from dag_converter.validate import (
     _is_taskflow,
     _report_unresolved,
     _task_argument,
-    _walk,
 )
 
 #: The decorator dag-factory 1.0 calls for TaskFlow tasks on Airflow 3 (TARGET.md §2.7).
@@ -112,7 +111,7 @@ def schedule_object(value: object, span: Span, check: _Check) -> object:
             check.add(codes.UNSUPPORTED_SCHEDULE, span, schedule=described,
                       detail="dag-factory 1.0 builds only Assets, timedeltas and Airflow's cron/delta timetables")
             return _REFUSED
-        for inner in _walk([*item.args, *(v for _, v in item.kwargs)]):
+        for inner in walk_values([*item.args, *(v for _, v in item.kwargs)]):
             if isinstance(inner, (ObjectValue, CallableRef, XComRef)) or (
                     isinstance(inner, str) and "$" in inner):
                 check.add(codes.UNSUPPORTED_SCHEDULE, span, schedule=item.class_path,
@@ -155,7 +154,7 @@ def _mapped_value(arg: Argument, task: Task, workflow: Workflow, check: _Check, 
             return _refuse_value(task, check, arg.span, f"dag-factory 1.0 cannot expand an operator over the "
                                  f"TaskFlow task {upstream.task_id!r}")
         return f"{upstream.task_id}.output"
-    if any(isinstance(v, XComRef) for v in _walk(value)):
+    if any(isinstance(v, XComRef) for v in walk_values(value)):
         return _refuse_value(task, check, arg.span, "an XCom reference inside a collection has no dag-factory form")
     if isinstance(value, str) and (value.startswith("+") or ".output" in value or "XcomArg" in value):
         return _refuse_value(task, check, arg.span, f"dag-factory would read the string {value!r} as a task reference")
@@ -178,7 +177,7 @@ def _call_value(arg: Argument, task: Task, workflow: Workflow, check: _Check) ->
                                  f"`+task`; {upstream.task_id!r} is an operator (use "
                                  f"'{{{{ ti.xcom_pull(task_ids=\"{upstream.task_id}\") }}}}' in the source)")
         return "+" + task_label(upstream)
-    if any(isinstance(v, XComRef) for v in _walk(value)):
+    if any(isinstance(v, XComRef) for v in walk_values(value)):
         return _refuse_value(task, check, arg.span, "an XCom reference inside a collection has no dag-factory form")
     if isinstance(value, str) and value.startswith("+"):
         return _refuse_value(task, check, arg.span, f"dag-factory would read the string {value!r} as a task reference")

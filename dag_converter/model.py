@@ -9,6 +9,7 @@ Airflow notions that need a type of their own (dates, durations, XCom references
 from __future__ import annotations
 
 import datetime as _dt
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from enum import Enum
 from typing import Union
@@ -123,30 +124,28 @@ Value = Union[
 ]
 
 
-def find_unresolved(value: object) -> Unresolved | None:
-    """The first Unresolved inside a (nested) value, or None when the value is fully known."""
-    if isinstance(value, Unresolved):
-        return value
+def walk_values(value: object, *, keys: bool = False) -> Iterator[object]:
+    """`value` and every value nested in it, depth first: list and tuple items, dict values (and
+    keys, with `keys`), the arguments of an ObjectValue. The one walk every stage uses."""
+    yield value
     if isinstance(value, (list, tuple)):
         for item in value:
-            found = find_unresolved(item)
-            if found is not None:
-                return found
+            yield from walk_values(item, keys=keys)
     elif isinstance(value, dict):
         for key, item in value.items():
-            found = find_unresolved(key) or find_unresolved(item)
-            if found is not None:
-                return found
+            if keys:
+                yield from walk_values(key, keys=keys)
+            yield from walk_values(item, keys=keys)
     elif isinstance(value, ObjectValue):
         for item in value.args:
-            found = find_unresolved(item)
-            if found is not None:
-                return found
+            yield from walk_values(item, keys=keys)
         for _, item in value.kwargs:
-            found = find_unresolved(item)
-            if found is not None:
-                return found
-    return None
+            yield from walk_values(item, keys=keys)
+
+
+def find_unresolved(value: object) -> Unresolved | None:
+    """The first Unresolved inside a (nested) value, or None when the value is fully known."""
+    return next((v for v in walk_values(value, keys=True) if isinstance(v, Unresolved)), None)
 
 
 # ---------------------------------------------------------------------------------------------

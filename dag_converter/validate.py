@@ -31,6 +31,7 @@ from dag_converter.model import (
     Workflow,
     XComRef,
     find_unresolved,
+    walk_values,
 )
 from dag_converter.registry import AMAZON_PREFIX, EMPTY_OPERATOR_PATH, Registry, get_registry
 
@@ -570,7 +571,7 @@ def _report_unresolved(value: object, what: str, check: _Check, span: Span | Non
 def _check_value(value: object, field_name: str, span: Span, check: _Check, *, templated: bool | None,
                  operator: str = "") -> bool:
     """Values the YAML can hold; strings are checked for templates and `$VAR`."""
-    for item in _walk(value):
+    for item in walk_values(value):
         if isinstance(item, CallableRef):
             if field_name in ("python_callable",) and not item.defined_in_file and not check.target.amazon_only:
                 continue
@@ -593,16 +594,6 @@ def _check_value(value: object, field_name: str, span: Span, check: _Check, *, t
             if "{{" in item or "{%" in item:
                 _check_template(item, field_name, span, check, templated, operator)
     return True
-
-
-def _walk(value: object) -> Iterator[object]:
-    yield value
-    if isinstance(value, (list, tuple)):
-        for item in value:
-            yield from _walk(item)
-    elif isinstance(value, dict):
-        for item in value.values():
-            yield from _walk(item)
 
 
 def _check_template(text: str, field_name: str, span: Span, check: _Check, templated: bool | None,

@@ -50,6 +50,7 @@ from dag_converter.model import (
     Unresolved,
     Workflow,
     XComRef,
+    walk_values,
 )
 from dag_converter.registry import get_registry
 
@@ -1297,14 +1298,7 @@ _GLOBALS: Final = _Globals()
 
 
 def _task_outputs(value: object) -> Iterable[TaskOutput]:
-    if isinstance(value, TaskOutput):
-        yield value
-    elif isinstance(value, (list, tuple)):
-        for item in value:
-            yield from _task_outputs(item)
-    elif isinstance(value, dict):
-        for item in value.values():
-            yield from _task_outputs(item)
+    return (v for v in walk_values(value) if isinstance(v, TaskOutput))
 
 
 def _parameter_names(function: UserFunction) -> list[str] | None:
