@@ -343,12 +343,16 @@ def shape_groups(workflow: Workflow, check: _Check) -> Workflow:
     """Tasks and groups under their bare dag-factory names, tasks joined to groups by
     `task_group_name`, groups nested by `parent_group_name` (TARGET.md §2.3)."""
     taken: dict[str, str] = {}
-    for group in workflow.groups:
-        label = group_label(group)
+
+    def claim(label: str, what: str, span: Span) -> None:
+        """dag-factory names tasks and groups by bare name: two of one name cannot both be built."""
         if label in taken:
-            check.add(codes.UNSUPPORTED_TASK_GROUP, group.span, what=f"task group {group.group_id!r}",
+            check.add(codes.UNSUPPORTED_TASK_GROUP, span, what=what,
                       reason=f"dag-factory names groups and tasks by bare name, and {label!r} is also {taken[label]}")
-        taken.setdefault(label, f"task group {group.group_id!r}")
+        taken.setdefault(label, what)
+
+    for group in workflow.groups:
+        claim(group_label(group), f"task group {group.group_id!r}", group.span)
         prefix = next((a.value for a in group.arguments if a.name == "prefix_group_id"), True)
         if prefix is not True:
             check.add(codes.UNSUPPORTED_TASK_GROUP, group.span, what=f"task group {group.group_id!r}",
@@ -358,11 +362,7 @@ def shape_groups(workflow: Workflow, check: _Check) -> Workflow:
         for up in task.upstream:
             downstream.setdefault(up, []).append(task.task_id)
     for task in workflow.tasks:
-        label = task_label(task)
-        if label in taken:
-            check.add(codes.UNSUPPORTED_TASK_GROUP, task.span, what=f"task {task.task_id!r}",
-                      reason=f"dag-factory names groups and tasks by bare name, and {label!r} is also {taken[label]}")
-        taken.setdefault(label, f"task {task.task_id!r}")
+        claim(task_label(task), f"task {task.task_id!r}", task.span)
         if task.group and task.kind == "taskflow" and (task.upstream or downstream.get(task.task_id)):
             check.add(codes.UNSUPPORTED_TASK_GROUP, task.span, what=f"TaskFlow task {task.task_id!r}",
                       reason="dag-factory 1.0 registers decorator tasks under their bare name, so dependencies "

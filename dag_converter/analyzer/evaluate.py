@@ -774,15 +774,22 @@ class Evaluator:
         params = func.node.params
         positional = [*params.posonly_params, *params.params]
         remaining = list(args)
-        for param in positional:
-            name = param.name.value
-            if remaining:
-                scope.values[name] = remaining.pop(0)
-            elif name in kwargs:
+
+        def bind_by_name(name: str) -> bool:
+            """A keyword argument, else the default; False when neither was given."""
+            if name in kwargs:
                 scope.values[name] = kwargs.pop(name)
             elif name in func.defaults:
                 scope.values[name] = func.defaults[name]
             else:
+                return False
+            return True
+
+        for param in positional:
+            name = param.name.value
+            if remaining:
+                scope.values[name] = remaining.pop(0)
+            elif not bind_by_name(name):
                 return self.unresolved(node, f"{func.name}() called without argument {name!r}")
         if isinstance(params.star_arg, cst.Param):
             scope.values[params.star_arg.name.value] = tuple(remaining)
@@ -790,13 +797,8 @@ class Evaluator:
         if remaining:
             return self.unresolved(node, f"{func.name}() called with too many arguments")
         for param in params.kwonly_params:
-            name = param.name.value
-            if name in kwargs:
-                scope.values[name] = kwargs.pop(name)
-            elif name in func.defaults:
-                scope.values[name] = func.defaults[name]
-            else:
-                return self.unresolved(node, f"{func.name}() called without argument {name!r}")
+            if not bind_by_name(param.name.value):
+                return self.unresolved(node, f"{func.name}() called without argument {param.name.value!r}")
         if params.star_kwarg is not None:
             scope.values[params.star_kwarg.name.value] = dict(kwargs)
         elif kwargs:
