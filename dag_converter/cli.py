@@ -255,11 +255,10 @@ def _convert_run(paths: tuple[str, ...], output: str, target: str, options: "Opt
         report_problems += write_reports({REPORT_FILES[name]: render_report(report, name) for name in formats},
                                          where.report_sinks)
     shown_severities = {Severity.ERROR, Severity.WARNING} | ({Severity.INFO} if verbose else set())
-    for diagnostic in sorted(report.all_diagnostics(), key=lambda d: d.sort_key()):
-        if diagnostic.severity in shown_severities:
-            click.echo(format_diagnostic(diagnostic), err=True)
-    for line in report_problems:
-        click.echo(line, err=True)
+    shown = [format_diagnostic(d) for d in sorted(report.all_diagnostics(), key=lambda d: d.sort_key())
+             if d.severity in shown_severities]
+    if shown or report_problems:
+        click.echo("\n".join([*shown, *report_problems]), err=True)  # one write: a batch may print thousands
     if not quiet:
         _print_summary(report, where.output, _use_color(color), with_report=bool(formats))
         if run.skipped or run.written or run.current:

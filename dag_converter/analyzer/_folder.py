@@ -52,9 +52,16 @@ class DagFolder:
 
     root: Path
     display_root: str  #: the folder as the user spelled it, for diagnostics
+    _found: dict[str, Path | None] = field(default_factory=dict, repr=False)  #: module_file's answers
 
     def module_file(self, name: str) -> Path | None:
         """`a/b.py` or `a/b/__init__.py` for module `a.b`; a folder alone is a namespace package."""
+        if name in self._found:
+            return self._found[name]
+        found = self._found[name] = self._module_file(name)
+        return found
+
+    def _module_file(self, name: str) -> Path | None:
         parts = name.split(".")
         if not name or parts[0] in _INSTALLED or not all(p.isidentifier() for p in parts):
             return None

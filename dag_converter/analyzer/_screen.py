@@ -24,10 +24,9 @@ _NESTING_KEYWORDS: Final = frozenset({"not", "and", "or", "if", "else", "lambda"
 
 # Every token the screen below counts as a nesting level holds one of these characters (operators,
 # brackets, quotes of a string, the `:` every block header ends with) or is one of these keywords.
-_LEVEL_CHARS: Final = re.compile(
-    r"[-+*/%@&|^~<>=.!:(\[{'\"]|\b(?:not|and|or|if|elif|else|lambda|await|in|is|for|yield|async)\b"
-)
-_OPEN_BRACKETS: Final = re.compile(r"[(\[{]")
+_LEVEL_CHARS: Final = "-+*/%@&|^~<>=.!:([{'\""
+_WITHOUT_LEVEL_CHARS: Final = str.maketrans("", "", _LEVEL_CHARS)
+_LEVEL_KEYWORDS: Final = re.compile(r"\b(?:a(?:nd|wait|sync)|el(?:if|se)|for|i[fns]|lambda|not|or|yield)\b")
 _LEADING_SPACE: Final = re.compile(r"^[ \t\f]+", re.MULTILINE)
 
 
@@ -37,11 +36,12 @@ def clearly_within_limits(text: str) -> bool:
     would find nothing. Ordinary DAG files pass; the rest get the full screen."""
     if len(text) > MAX_STATEMENT_TOKENS:  # a token is at least one character
         return False
-    if len(_OPEN_BRACKETS.findall(text)) > MAX_BRACKET_DEPTH:
+    if text.count("(") + text.count("[") + text.count("{") > MAX_BRACKET_DEPTH:
         return False
     if max((len(m) for m in _LEADING_SPACE.findall(text)), default=0) > MAX_INDENT_DEPTH:
         return False  # an indentation level is at least one character of leading white space
-    return len(_LEVEL_CHARS.findall(text)) <= MAX_NESTING
+    level_chars = len(text) - len(text.translate(_WITHOUT_LEVEL_CHARS))
+    return level_chars <= MAX_NESTING and level_chars + len(_LEVEL_KEYWORDS.findall(text)) <= MAX_NESTING
 
 
 def nesting_problem(text: str) -> tuple[int, str] | None:

@@ -240,7 +240,9 @@ class ModuleInterpreter(Evaluator):
         return ModuleAnalysis(self.path, workflows, tuple(self.file_diagnostics))
 
     def span(self, node: cst.CSTNode) -> Span:
-        if node in self.positions or self.imports is None:
+        if self.imports is None or not self.imports.positions or node in self.positions:
+            # Until a DAG-folder module is read, every node analysed is this file's own, and its
+            # start may be looked up in the source; after, ownership is checked exactly.
             return super().span(node)
         # A node of a DAG-folder module (a helper function defined there, called from here).
         for display, positions in self.imports.positions:
@@ -256,15 +258,17 @@ class ModuleInterpreter(Evaluator):
         if self.imports is None:
             return symbol
         parts = symbol.qualname.split(".")
-        for end in range(len(parts), 0, -1):
-            name = ".".join(parts[:end])
-            if self.imports.folder.module_file(name) is None:
-                continue
-            value: object = ModuleValue(name)
-            for attr in parts[end:]:
-                value = self.module_attribute(value, attr, node)  # type: ignore[arg-type]
-            return value
-        return symbol
+        # The longest dotted prefix that is a folder module. `a.b` can only be one when `a` is
+        # (a package or a folder), so the search stops at the first prefix that is not.
+        end = 0
+        while end < len(parts) and self.imports.folder.module_file(".".join(parts[:end + 1])) is not None:
+            end += 1
+        if not end:
+            return symbol
+        value: object = ModuleValue(".".join(parts[:end]))
+        for attr in parts[end:]:
+            value = self.module_attribute(value, attr, node)  # type: ignore[arg-type]
+        return value
 
     def module_scope_of(self, module: ModuleValue, node: cst.CSTNode) -> Scope | Unresolved:
         assert self.imports is not None
@@ -473,6 +477,7 @@ class ModuleInterpreter(Evaluator):
         scope.assign(node.name.value, Symbol(f"{self.module_name}.{node.name.value}", local=True))
 
     def exec_If(self, node: cst.If, scope: Scope) -> None:
+        self.positions.within(node.test, node)
         test = self.truth(self.eval(node.test, scope), node.test)
         if isinstance(test, (Unresolved, RuntimeRead)):
             if _creates_objects(node):
@@ -562,6 +567,7 @@ class ModuleInterpreter(Evaluator):
             self.exec_block(node.orelse.body, scope)
 
     def exec_While(self, node: cst.While, scope: Scope) -> None:
+        self.positions.within(node.test, node)
         while True:
             self.tick(node)
             test = self.truth(self.eval(node.test, scope), node.test)
@@ -1390,7 +1396,7 @@ def analyze_module(source: str, path: str, *, package: str = "", today: _dt.date
         return ModuleAnalysis(path, (), (codes.make(codes.INPUT_TOO_COMPLEX, Span(path),
                                                     detail="source nested too deeply to parse"),))
     try:
-        positions = StartPositions(module)
+        positions = StartPositions(module, source)
         name = module_name_for(path)
         imports = FolderImports(DagFolder(root, display_root_of(path, package))) if root is not None else None
         interpreter = ModuleInterpreter(path, module, positions, module_name=name,

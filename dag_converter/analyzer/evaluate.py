@@ -13,6 +13,7 @@ semantics (DAG, operators, task groups, dependencies) live in `dags.py`, which e
 from __future__ import annotations
 
 import datetime as _dt
+import gc
 import os
 import re
 import string
@@ -27,6 +28,7 @@ from dag_converter.model import CallableRef, DateTime, Duration, ObjectValue, Sp
 
 MAX_SEQUENCE: Final = 100_000  #: longest list/range the evaluator will build
 MAX_STEPS: Final = 2_000_000  #: evaluation steps per file before giving up (endless loops)
+COLLECT_EVERY: Final = 1 << 16  #: steps between garbage collections while automatic collection is off
 MAX_CALL_DEPTH: Final = 40  #: nested calls of functions defined in the file
 # Values are bounded so that no single operation on them can take much memory or time:
 # `x = x + x` in a loop, `'%0999999999d' % 1` or `'a'.ljust(10**9)` stop with a diagnostic.
@@ -142,6 +144,7 @@ class Evaluator:
         self.positions = positions
         self.today = today
         self.steps = 0
+        self.checkpoint = COLLECT_EVERY  #: the step count at which `tick` next looks up from the work
         self.depth = 0
         self.notes: list[tuple[str, Span, dict[str, object]]] = []  #: (code name, span, fields)
 
@@ -160,8 +163,18 @@ class Evaluator:
         """Count `cost` steps of work against MAX_STEPS; work that grows with the DAG (a task
         group's members, say) charges its size, so the budget bounds time, not only statements."""
         self.steps += cost
+        if self.steps > self.checkpoint:
+            self._checkpoint(node)
+
+    def _checkpoint(self, node: cst.CSTNode) -> None:
         if self.steps > MAX_STEPS:
             raise Budget(f"analysis stopped after {MAX_STEPS} steps (an endless or very long loop?)", self.span(node))
+        # pipeline.py turns automatic garbage collection off while a file is analysed: it found
+        # little to free there and cost a tenth of the time. A long evaluation frees its cyclic
+        # garbage (the tracebacks of `return` and `continue`) here instead, so memory stays flat.
+        if not gc.isenabled():
+            gc.collect(1)
+        self.checkpoint = min(MAX_STEPS, self.steps + COLLECT_EVERY)
 
     # -- expressions ---------------------------------------------------------------------------
 
@@ -200,6 +213,11 @@ class Evaluator:
         prefix = node.prefix.lower()
         if "b" in prefix:
             return self.unresolved(node, "bytes literals have no YAML form")
+        text = node.value
+        if "\\" not in text and "\r" not in text:
+            # No escapes: the value is the text between the quotes (literal_eval compiles it).
+            quote = 3 if text.startswith(('"""', "'''"), len(prefix)) else 1
+            return text[len(prefix) + quote:len(text) - quote]
         try:
             return node.evaluated_value
         except (SyntaxError, ValueError) as exc:  # "\ucket": an escape Python itself rejects
@@ -211,8 +229,13 @@ class Evaluator:
         return self.binary("+", left, right, node)
 
     def eval_FormattedString(self, node: cst.FormattedString, scope: Scope) -> object:
+        return self.formatted(node.parts, "r" in node.prefix.lower(), node, scope)
+
+    def formatted(self, node_parts: Sequence[cst.BaseFormattedStringContent], raw: bool, node: cst.CSTNode,
+                  scope: Scope) -> object:
+        """The text of an f-string's parts (`node` is the f-string, or the field a format spec is in)."""
         parts: list[str] = []
-        for part in node.parts:
+        for part in node_parts:
             if isinstance(part, cst.FormattedStringText):
                 parts.append(part.value.replace("{{", "{").replace("}}", "}"))
                 continue
@@ -225,9 +248,7 @@ class Evaluator:
                 value = self._repr(value, part)
             spec = ""
             if part.format_spec:
-                spec_value = self.eval_FormattedString(
-                    cst.FormattedString(parts=part.format_spec, start='f"', end='"'), scope
-                )
+                spec_value = self.formatted(part.format_spec, False, part, scope)
                 if _is_unresolved(spec_value):
                     return spec_value
                 spec = str(spec_value)
@@ -235,11 +256,11 @@ class Evaluator:
             if _is_unresolved(text):
                 return text
             parts.append(str(text))
-        if "r" in node.prefix.lower():
+        if raw:
             return "".join(parts)
         # Non-raw f-string text may hold escapes; decode them the way Python does.
         joined = "".join(parts)
-        if "\\" in "".join(p.value for p in node.parts if isinstance(p, cst.FormattedStringText)):
+        if "\\" in "".join(p.value for p in node_parts if isinstance(p, cst.FormattedStringText)):
             try:
                 joined = joined.encode("latin-1", "backslashreplace").decode("unicode_escape")
             except UnicodeDecodeError:
@@ -711,7 +732,9 @@ class Evaluator:
         args: list[object] = []
         kwargs: dict[str, object] = {}
         kwarg_nodes: dict[str, cst.Arg] = {}
+        within = self.positions.within
         for arg in node.args:
+            within(arg, node)  # an argument whose own text is ambiguous is placed within its call
             value = self.eval(arg.value, scope)
             if arg.star == "*":
                 items = self.iterate(value, arg)

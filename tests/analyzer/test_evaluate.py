@@ -89,3 +89,19 @@ def test_function_arguments_defaults_and_keywords_are_bound() -> None:
 def test_scope_lookup_walks_parents() -> None:
     outer = Scope({"a": 1})
     assert Scope(parent=outer).lookup("a") == (True, 1)
+
+
+_STRING_LITERALS = ['"a"', "'a'", '""', "''", '"""x"""', "'''y'''", '""""""', "''''''", 'r"x"', 'U"x"',
+                    'R"""a"b"""', "'\"\"\"'", '"\'\'\'"', '"x\\"y"', "'''a\"'''", '"""a\'b"""', '"""a\nb"""',
+                    'r"a\\nb"', '"a\\tb"', '"\\u00e9"', '"é"', 'rb"x"']
+
+
+@pytest.mark.parametrize("literal", _STRING_LITERALS)
+def test_string_literals_evaluate_as_python_reads_them(literal: str) -> None:
+    import ast
+
+    value = evaluate(literal)
+    if literal.lower().startswith(("b", "rb")):
+        assert isinstance(value, Unresolved)
+    else:
+        assert value == ast.literal_eval(literal)
