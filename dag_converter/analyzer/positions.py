@@ -52,14 +52,12 @@ class _StartRecordingState(CodegenState):
 
     def __init__(self, default_indent: str, default_newline: str) -> None:
         super().__init__(default_indent=default_indent, default_newline=default_newline)
+        #: keyed by identity: the caller holds the generated tree, so no id is reused while this lives
         self.starts: dict[int, int] = {}
         self._syntactic: list[tuple[int, int | None, int]] = []
-        #: every node seen, so that no id in `starts` can be reused by a new object while this lives
-        self.nodes: list[cst.CSTNode] = []
-        note, keep, tokens = self.starts.setdefault, self.nodes.append, self.tokens
+        note, tokens = self.starts.setdefault, self.tokens
 
         def before_codegen(node: cst.CSTNode, _id: Callable[[object], int] = id) -> None:
-            keep(node)
             note(_id(node), len(tokens))
 
         self.before_codegen = before_codegen  # type: ignore[method-assign]  # called for every node
@@ -161,14 +159,16 @@ class StartPositions:
     With `source`, the text the module was parsed from, nodes are first looked up in it; `start`
     must then be asked only about nodes of this module (a node of another module could match its
     text); `node in positions` is always exact. Nodes are keyed by identity; this object holds
-    them, so an id never points to a new object."""
+    the module (and every other node it is told about), so an id never points to a new object."""
 
     def __init__(self, module: cst.Module, source: str | None = None) -> None:
         self._module = module
         # "\r" newlines would need their own line arithmetic; such sources take the full pass.
         self._source = source if source is not None and "\r" not in source else None
+        # (node, container) by id(node). Both are held: a helper function from a DAG-folder module
+        # registers its own nodes here too, and that module's tree may be dropped from its cache.
         self._containers: dict[int, tuple[cst.CSTNode, cst.CSTNode]] = {}
-        self._found: dict[int, tuple[cst.CSTNode, int]] = {}  #: id -> (node, source offset)
+        self._found: dict[int, int] = {}  #: id(node) -> source offset (nodes of `module`, which this holds)
         self._aligned: dict[int, _Aligned | None] = {}  #: id(container) -> its alignment, None if it failed
         self._line_ends: list[int] | None = None  #: line k (0-based) -> offset just past its newline
         self._full: _FullPass | None = None
@@ -208,7 +208,7 @@ class StartPositions:
     def _offset(self, node: cst.CSTNode, *, container: bool = False) -> int | None:
         known = self._found.get(id(node))
         if known is not None:
-            return known[1]
+            return known
         # A statement's text depends on where it is (`if` is written `elif` in an elif chain), so
         # only expressions and arguments are placed by their own text. A container is placed by
         # its text only to align it, and the alignment checks all of it against the source.
@@ -218,7 +218,7 @@ class StartPositions:
             if pair is not None:
                 offset = self._inside(node, pair[1])
         if offset is not None and not container:
-            self._found[id(node)] = (node, offset)
+            self._found[id(node)] = offset
         return offset
 
     def _alone(self, node: cst.CSTNode) -> int | None:
@@ -299,7 +299,6 @@ class _FullPass:
         module._codegen(state)
         self._tokens: list[str] | None = state.tokens
         self.starts = state.starts
-        self._nodes = state.nodes
         self._offsets: list[int] = []  #: token index -> offset in the generated text
         self._line_ends: list[int] = []
 
@@ -331,16 +330,12 @@ def _continues(text: str, position: int, lines: list[str]) -> bool:
     for line in lines:
         if not text.startswith("\n", position):
             return False
-        position = _skip_blanks(text, position + 1)
+        position += 1 + _blank_run(text, position + 1)
         body = line.lstrip(_BLANK)
         if not text.startswith(body, position):
             return False
         position += len(body)
     return True
-
-
-def _skip_blanks(text: str, position: int) -> int:
-    return position + _blank_run(text, position)
 
 
 def _blank_run(text: str, position: int) -> int:
