@@ -152,6 +152,13 @@ def find_unresolved(value: object) -> Unresolved | None:
 # Workflows
 
 
+class TaskKind(str, Enum):
+    """How a task was made: an operator class called directly, or a TaskFlow (`@task`) function."""
+
+    OPERATOR = "operator"
+    TASKFLOW = "taskflow"
+
+
 @dataclass(frozen=True, slots=True)
 class Argument:
     """A keyword argument as the source passed it."""
@@ -159,6 +166,17 @@ class Argument:
     name: str
     value: Value
     span: Span
+    inherited_from: str | None = None  #: the task group whose default_args supplied it, if any
+
+
+@dataclass(frozen=True, slots=True)
+class TaskFlowCall:
+    """What a TaskFlow task was made from: the decorated function and how it was called."""
+
+    function: str  #: the decorated function's name as written
+    callable: Value  #: a CallableRef to the function, or Unresolved when it has no importable form
+    parameters: tuple[str, ...] | None = None  #: the function's parameter names; None when unknown
+    call_arguments: tuple[str, ...] = ()  #: names the call passed (positional ones bound to parameters)
 
 
 @dataclass(frozen=True, slots=True)
@@ -172,8 +190,11 @@ class Task:
     upstream: tuple[str, ...] = ()  #: upstream task ids, sorted
     group: str | None = None  #: the task group id, if any
     source_operator: str | None = None  #: the path as written, when a legacy name was mapped
-    kind: str = "operator"  #: "operator", "taskflow" or "mapped"
+    kind: TaskKind = TaskKind.OPERATOR
     callable_name: str | None = None  #: for TaskFlow tasks, the decorated function
+    mapped: bool = False  #: made with .expand()/.expand_kwargs() (dynamic task mapping)
+    expand: tuple[str, ...] = ()  #: the argument names given to .expand(), sorted
+    taskflow: TaskFlowCall | None = None  #: set for TaskFlow tasks
 
 
 @dataclass(frozen=True, slots=True)
@@ -233,6 +254,17 @@ class DagResult:
     @property
     def converted(self) -> bool:
         return self.yaml_text is not None
+
+
+class FileStatus(str, Enum):
+    """What became of one source file."""
+
+    CONVERTED = "converted"
+    PARTIAL = "partial"
+    REFUSED = "refused"
+    NO_DAGS = "no-dags"
+    UNREADABLE = "unreadable"
+    SKIPPED = "skipped"
 
 
 @dataclass(frozen=True, slots=True)
