@@ -391,7 +391,7 @@ def task_argument(arg: Argument, task: Task, operator: str, rule: OperatorRule |
         check.add(codes.SERVICE_IGNORED_ARGUMENT, arg.span, field=name)
     if not check_value(value, name, arg.span, check, templated=templated, operator=operator):
         return None
-    return Argument(name, value, arg.span)
+    return Argument(name, value, arg.span, arg.inherited_from)
 
 
 def _xcom_to_template(value: object, name: str, operator: str, templated: bool | None,
