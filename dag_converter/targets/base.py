@@ -54,6 +54,14 @@ DAG_FACTORY_DAG_KEYS: Final = frozenset({
 })
 
 
+class FeatureSet(frozenset):  # type: ignore[type-arg]
+    """A target's features. Its repr is sorted: a target's repr is part of the run's settings key
+    (runner.settings_key), which must not change with the string hash seed of the process."""
+
+    def __repr__(self) -> str:
+        return "{" + ", ".join(sorted(f.value if isinstance(f, Feature) else repr(f) for f in self)) + "}"
+
+
 class _Refused:
     """The value of a check that refused (and reported) what it was given."""
 
@@ -83,6 +91,10 @@ class Target:
     schedule_presets: frozenset[str] | None = field(default=None, repr=False)
     #: names a Jinja template may use; None: any name (not checked)
     template_variables: frozenset[str] | None = field(default=None, repr=False)
+
+    def __post_init__(self) -> None:
+        if type(self.features) is not FeatureSet:
+            object.__setattr__(self, "features", FeatureSet(self.features))
 
     def supports(self, feature: Feature) -> bool:
         return feature in self.features
@@ -158,4 +170,5 @@ class CheckContext:
         self.found.append(codes.make(code, span, target=self.target.name, **fields))
 
 
-__all__ = ["ALLOWED", "ALLOWED_WITH_WARNING", "DAG_FACTORY_DAG_KEYS", "REFUSED", "CheckContext", "Feature", "Target"]
+__all__ = ["ALLOWED", "ALLOWED_WITH_WARNING", "DAG_FACTORY_DAG_KEYS", "REFUSED", "CheckContext", "Feature", "FeatureSet",
+           "Target"]

@@ -76,6 +76,16 @@ def test_feature_questions() -> None:
     assert not any(t.supports(Feature.CODE_PACKAGES) for t in TARGETS.values())
 
 
+def test_repr_is_independent_of_the_hash_seed() -> None:
+    """A target's repr is part of the manifest's settings key: features are listed sorted."""
+    factory = get_target("dag-factory")
+    assert repr(factory) == ("DagFactory(name='dag-factory', features={any-operator, callbacks, mapping, "
+                             "params-objects, python-callables, schedule-objects, task-groups, taskflow}, "
+                             "allow_operators=(), dags_folder=None)")
+    variant = dataclasses.replace(factory, features=frozenset({Feature.TASKFLOW, Feature.MAPPING}))
+    assert "features={mapping, taskflow}" in repr(variant)
+
+
 def test_operator_statuses_use_the_registry_listing_vocabulary() -> None:
     assert (ALLOWED, ALLOWED_WITH_WARNING) == (_render.ALLOWED, _render.ALLOWED_WITH_WARNING)
 

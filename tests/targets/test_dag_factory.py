@@ -124,7 +124,7 @@ def test_python_callable_only_for_python_operators() -> None:
     assert _arguments(normalised.tasks[0]) == {"python_callable": "company.funcs.work"}
 
 
-def test_schedule_objects_params_and_any_preset() -> None:
+def test_schedule_objects_and_param_objects() -> None:
     body = """
     from airflow.sdk import Asset, Param
 
