@@ -1,7 +1,7 @@
 """The typed intermediate representation every pipeline stage shares.
 
-The analyzer produces it, the validator reads it, the emitter turns it into YAML. Values are the
-statically evaluated Python values of a DAG file: plain scalars, lists and dicts, plus the few
+The analyzer produces it, the targets check and normalise it, the emitter turns it into YAML.
+Values are the statically evaluated Python values of a DAG file: plain scalars, lists and dicts, plus the few
 Airflow notions that need a type of their own (dates, durations, XCom references, callables) and
 `Unresolved`, which records why a value could not be known without running the file.
 """
