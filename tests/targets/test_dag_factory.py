@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from dag_converter.model import Severity, TaskKind
 from dag_converter.targets import Feature, get_target
 
@@ -141,15 +143,17 @@ def test_schedule_objects_and_param_objects() -> None:
     assert {d.code for d in mwaa} == {"DC401", "DC319"}
 
 
-def test_taskflow_task_with_dependencies_inside_a_group_is_refused() -> None:
-    body = """
-    def plain():
+@pytest.mark.parametrize("call", ["task(plain)()", "task(plain).expand(x=[1, 2])"])
+def test_taskflow_task_with_dependencies_inside_a_group_is_refused(call: str) -> None:
+    # A mapped TaskFlow task is a TaskFlow task too (the old kind "mapped" hid that from this check).
+    body = f"""
+    def plain(x=0):
         return 1
 
     with DAG("d", schedule=None) as dag:
         start = EmptyOperator(task_id="start")
         with TaskGroup("g"):
-            t = task(plain)()
+            t = {call}
         start >> t
     """
     _, diagnostics = convert(analyze(body), FACTORY)
