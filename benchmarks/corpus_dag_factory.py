@@ -19,7 +19,7 @@ from pathlib import Path
 from dag_converter.model import Severity
 from dag_converter.pipeline import Options, read_and_convert
 from dag_converter.sources import SourceFile
-from dag_converter.validate import make_target
+from dag_converter.targets import get_target
 
 DEFAULT = Path.home() / ".cache/dag-converter-corpus/amazon-9.30.0/tests/system/amazon/aws"
 # The same stand-ins the corpus fidelity test loads the examples with; one copy to keep current.
@@ -38,7 +38,7 @@ def main(argv: list[str]) -> int:
             sys.path.insert(0, str(extra))
     from dag_converter.verify import SourceLoadError, YamlLoadError, verify
 
-    options = Options(target=make_target("dag-factory", dags_folder=str(corpus.resolve())))
+    options = Options(target=get_target("dag-factory", dags_folder=str(corpus.resolve())))
     import tempfile
 
     counts = collections.Counter()

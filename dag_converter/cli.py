@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Final, NoReturn
 import click
 
 from dag_converter import __version__
+from dag_converter.targets import DEFAULT_TARGET, TARGET_NAMES
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -23,6 +24,7 @@ if TYPE_CHECKING:
     from dag_converter.runner import SourceRef
     from dag_converter.pipeline import Options
     from dag_converter.report import RunReport
+    from dag_converter.targets import Target
 
 EXIT_OK: Final = 0  #: all DAGs converted; with --check: every YAML already current
 EXIT_REFUSED: Final = 1  #: a DAG refused, or (with --check) a YAML stale or missing
@@ -57,8 +59,8 @@ def main() -> None:
 @click.option("--output", "-o", default=None,
               help=f"Folder for the YAML files, reports and manifest: a local path or s3://bucket/prefix/.  "
                    f"[default: {DEFAULT_OUTPUT}]")
-@click.option("--target", type=click.Choice(["mwaa-serverless", "dag-factory"]), default=None,
-              help="What the YAML must run on.  [default: mwaa-serverless]")
+@click.option("--target", type=click.Choice(TARGET_NAMES), default=None,
+              help=f"What the YAML must run on.  [default: {DEFAULT_TARGET}]")
 @click.option("--dags-folder", metavar="PATH", default=None,
               help="dag-factory target: the dags folder where the YAML is loaded, absolute or '$VAR/...'; "
                    "functions defined in a DAG file are referenced as PATH/<file>.")
@@ -110,7 +112,7 @@ def convert(paths: tuple[str, ...], output: str | None, target: str | None, dags
     from dag_converter.pipeline import DEFAULT_MAX_FILE_SIZE, Options, convert_files, write_outputs
     from dag_converter.report import REPORT_FILES, build_report, render_report
     from dag_converter.sources import discover_local
-    from dag_converter.validate import make_target
+    from dag_converter.targets import get_target
     from dag_converter.emit import write_atomic
 
     try:
@@ -126,13 +128,13 @@ def convert(paths: tuple[str, ...], output: str | None, target: str | None, dags
         sys.exit(EXIT_USAGE)
     # Flags win over the config file, key by key; a repeatable flag replaces the whole list.
     output = output or config.output or DEFAULT_OUTPUT
-    target = target or config.target or "mwaa-serverless"
+    target = target or config.target or DEFAULT_TARGET
     allow_operators = allow_operators or config.allow_operators
     excludes = excludes or config.exclude
     if max_file_size is None:
         max_file_size = config.max_file_size or DEFAULT_MAX_FILE_SIZE
-    if target not in ("mwaa-serverless", "dag-factory"):
-        click.echo(f"error: {config.path}: unknown target {target!r} (choose from dag-factory, mwaa-serverless)",
+    if target not in TARGET_NAMES:
+        click.echo(f"error: {config.path}: unknown target {target!r} (choose from {', '.join(sorted(TARGET_NAMES))})",
                    err=True)
         sys.exit(EXIT_USAGE)
     if verbose and config.path is not None:
@@ -140,7 +142,7 @@ def convert(paths: tuple[str, ...], output: str | None, target: str | None, dags
     dry_run = check or diff
 
     try:
-        chosen = make_target(target, allow_operators, dags_folder)
+        chosen = get_target(target, allow_operators, dags_folder)
     except ValueError as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(EXIT_USAGE)
@@ -224,7 +226,7 @@ def _convert_run(paths: tuple[str, ...], output: str, target: str, options: "Opt
     jobs = jobs or default_jobs()
     check = None
     if verify_sources:
-        check = _verify_check(paths, output, target)
+        check = _verify_check(paths, output, options.target)
         force = True  # sources the manifest skips would go unverified
     try:
         where = open_locations(paths, output, bucket=bucket, report_dir=report_dir, endpoint_url=endpoint_url,
@@ -274,8 +276,10 @@ def _convert_run(paths: tuple[str, ...], output: str, target: str, options: "Opt
     sys.exit(EXIT_OK if summary["refused"] == 0 else EXIT_REFUSED)
 
 
-def _verify_check(paths: Sequence[str], output: str, target: str) -> "Callable[[SourceRef, FileResult], FileResult]":
+def _verify_check(paths: Sequence[str], output: str,
+                  target: "Target") -> "Callable[[SourceRef, FileResult], FileResult]":
     """The per-file check of `convert --verify`, or exit 2 when it cannot run here."""
+    from dag_converter.targets import Feature
     from dag_converter.verify import VerifyUnavailable, require_verify_extra, verify_result
 
     if any(p.startswith("s3://") for p in paths):
@@ -288,7 +292,7 @@ def _verify_check(paths: Sequence[str], output: str, target: str) -> "Callable[[
         sys.exit(EXIT_USAGE)
 
     def check(ref: "SourceRef", result: "FileResult") -> "FileResult":
-        return verify_result(Path(ref.display), result, task_groups=target == "dag-factory")
+        return verify_result(Path(ref.display), result, task_groups=target.supports(Feature.TASK_GROUPS))
 
     return check
 
@@ -329,14 +333,14 @@ def _print_summary(report: "RunReport", out_dir: object, color: bool, *, with_re
 
 
 @main.command()
-@click.option("--target", type=click.Choice(["mwaa-serverless", "dag-factory"]), default="mwaa-serverless",
-              show_default=True)
+@click.option("--target", type=click.Choice(TARGET_NAMES), default=DEFAULT_TARGET, show_default=True)
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 def operators(target: str, as_json: bool) -> None:
     """List the operator classes the rule registry supports, grouped by service."""
     from dag_converter.registry._render import render_operators
+    from dag_converter.targets import get_target
 
-    click.echo(render_operators(target, as_json), nl=False)
+    click.echo(render_operators(get_target(target), as_json), nl=False)
 
 
 @main.group()

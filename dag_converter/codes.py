@@ -30,7 +30,7 @@ class Code:
     summary: str  #: "What it flags", one sentence
     why: str
     fix: str
-    hint: str | None = None  #: str.format template shown under the message
+    hint: str | None = None  #: str.format template shown under the message; `make(hint=...)` replaces it
     example: str | None = None  #: a complete DAG file that triggers the code
     example_file: str | None = None  #: or a fixture under fixtures/diagnostics/ (bytes-level input)
     aliases: tuple[str, ...] = ()
@@ -53,12 +53,12 @@ def register(code: Code) -> Code:
     return code
 
 
-def make(code: Code, span: Span, **fields: object) -> Diagnostic:
-    """Build a Diagnostic for `code` at `span`, filling its message and hint templates."""
-    hint = code.hint.format(**fields) if code.hint else None
-    override = fields.get("hint_override")
-    if isinstance(override, str):
-        hint = override
+def make(code: Code, span: Span, *, hint: str | None = None, **fields: object) -> Diagnostic:
+    """Build a Diagnostic for `code` at `span`, filling its message and hint templates.
+
+    `hint`, when given, is this finding's own hint and replaces the code's hint template."""
+    if hint is None and code.hint:
+        hint = code.hint.format(**fields)
     if hint is not None and not hint.strip():
         hint = code.fix  # a code that takes a hint never shows a blank one: its documented fix stands in
     return Diagnostic(
@@ -209,7 +209,6 @@ UNRESOLVED_VALUE = register(Code(
     summary="A value the converter cannot know without running the DAG file.",
     why="YAML holds fixed values. Guessing would write a DAG that differs from the Python one.",
     fix="Use a literal or a module-level constant, or move run-time values into `params` and pass them with --override-parameters.",
-    hint="{hint}",
     example=_S3_DAG_HEAD + '''from mylib import bucket_name
 
 with DAG("dc201", start_date=datetime(2025, 1, 1), schedule=None):
@@ -248,7 +247,6 @@ UNSUPPORTED_CONSTRUCT = register(Code(
     summary="Python the analyzer cannot follow where it shapes the DAG (a branch on an unknown condition, a loop over an unknown collection, ...).",
     why="The tasks or dependencies it creates depend on values only known at run time.",
     fix="Make the condition or collection a literal or module constant, or split the DAG.",
-    hint="{hint}",
     example=_S3_DAG_HEAD + '''import random
 
 with DAG("dc204", start_date=datetime(2025, 1, 1), schedule=None):
@@ -266,7 +264,6 @@ UNSUPPORTED_OPERATOR = register(Code(
     summary="An operator class the target cannot run.",
     why="MWAA Serverless runs only Amazon provider operators and EmptyOperator.",
     fix="Use an Amazon provider operator (Python code can move to LambdaInvokeFunctionOperator, GlueJobOperator or BatchOperator), or pass --allow-operator CLASS_PATH.",
-    hint="{hint}",
     example='''from datetime import datetime
 
 from airflow import DAG
@@ -282,7 +279,6 @@ UNKNOWN_ARGUMENT = register(Code(
     summary="A keyword argument the operator's constructor does not take.",
     why="Airflow raises TypeError for unknown arguments when it builds the task; the YAML would fail the same way.",
     fix="Remove the argument or correct its spelling.",
-    hint="{hint}",
     example=_S3_DAG_HEAD + '''
 with DAG("dc302", start_date=datetime(2025, 1, 1), schedule=None):
     S3ListOperator(task_id="list", bucket="b", prefx="in/")

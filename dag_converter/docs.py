@@ -6,6 +6,7 @@ import sys
 from pathlib import Path
 
 from dag_converter.codes import documented_codes
+from dag_converter.targets import DEFAULT_TARGET
 
 _GROUPS = {
     "1": "Input and parsing", "2": "Values that cannot be resolved statically", "3": "Operators and parameters",
@@ -39,7 +40,7 @@ def render_diagnostics_markdown() -> str:
         if code.example is not None:
             example = code.example if code.example.strip() else "# (an empty file)\n"
             where = ""
-            if code.example_target != "mwaa-serverless":
+            if code.example_target != DEFAULT_TARGET:
                 where = f" (with `--target {code.example_target}`"
                 where += f" `--dags-folder '{code.example_dags_folder}'`)" if code.example_dags_folder else ")"
             lines += [f"**Example**{where}:", "", "```python", example.rstrip("\n"), "```", ""]

@@ -16,7 +16,7 @@ from typing import Final
 
 import yaml
 
-from dag_converter.model import DateTime, Duration, ObjectValue, Workflow
+from dag_converter.model import DateTime, Duration, ObjectValue, TaskKind, Workflow
 
 _TIMEDELTA_TYPE: Final = "datetime.timedelta"
 
@@ -93,7 +93,7 @@ def workflow_document(workflow: Workflow, *, task_groups: bool = False) -> dict[
     tasks: dict[str, object] = {}
     for task in workflow.tasks:
         # TaskFlow tasks are `decorator:` tasks (TARGET.md §2.7); only the dag-factory target keeps them.
-        entry: dict[str, object] = {"decorator" if task.kind == "taskflow" else "operator": task.operator}
+        entry: dict[str, object] = {"decorator" if task.kind is TaskKind.TASKFLOW else "operator": task.operator}
         for arg in task.arguments:
             entry[arg.name] = yaml_value(arg.value)
         if task.upstream:

@@ -1,7 +1,7 @@
 """The typed intermediate representation every pipeline stage shares.
 
-The analyzer produces it, the validator reads it, the emitter turns it into YAML. Values are the
-statically evaluated Python values of a DAG file: plain scalars, lists and dicts, plus the few
+The analyzer produces it, the targets check and normalise it, the emitter turns it into YAML.
+Values are the statically evaluated Python values of a DAG file: plain scalars, lists and dicts, plus the few
 Airflow notions that need a type of their own (dates, durations, XCom references, callables) and
 `Unresolved`, which records why a value could not be known without running the file.
 """
@@ -189,7 +189,6 @@ class Task:
     arguments: tuple[Argument, ...] = ()  #: in source order, task_id and dag excluded
     upstream: tuple[str, ...] = ()  #: upstream task ids, sorted
     group: str | None = None  #: the task group id, if any
-    source_operator: str | None = None  #: the path as written, when a legacy name was mapped
     kind: TaskKind = TaskKind.OPERATOR
     callable_name: str | None = None  #: for TaskFlow tasks, the decorated function
     mapped: bool = False  #: made with .expand()/.expand_kwargs() (dynamic task mapping)
@@ -217,12 +216,6 @@ class Workflow:
     tasks: tuple[Task, ...] = ()
     groups: tuple[TaskGroupInfo, ...] = ()
     diagnostics: tuple[Diagnostic, ...] = ()  #: what the analyzer found about this DAG
-
-    def argument(self, name: str) -> Argument | None:
-        for arg in self.arguments:
-            if arg.name == name:
-                return arg
-        return None
 
 
 @dataclass(frozen=True, slots=True)

@@ -25,7 +25,7 @@ from dag_converter.emit import render_yaml, write_atomic
 from dag_converter.model import DagResult, Diagnostic, FileResult, Severity, Span
 from dag_converter.registry import get_registry
 from dag_converter.sources import SourceFile
-from dag_converter.validate import Target, check_workflow, is_refused, make_target
+from dag_converter.targets import DEFAULT_TARGET, Feature, Target, check_workflow, get_target, is_refused
 
 DEFAULT_MAX_FILE_SIZE = 5 * 1024 * 1024
 T = TypeVar("T")
@@ -39,7 +39,7 @@ ANALYSIS_RECURSION_LIMIT: Final = 10_000  #: Python frames on that thread (about
 
 @dataclass(frozen=True, slots=True)
 class Options:
-    target: Target = field(default_factory=lambda: make_target("mwaa-serverless"))
+    target: Target = field(default_factory=lambda: get_target(DEFAULT_TARGET))
     max_file_size: int = DEFAULT_MAX_FILE_SIZE
     today: date | None = None
 
@@ -188,7 +188,7 @@ def _convert_source(data: bytes, display: str, relative: str, options: Options, 
         if is_refused(diagnostics):
             dags.append(DagResult(workflow, tuple(diagnostics), None))
         else:
-            yaml_text = render_yaml(normalised, relative, task_groups=not options.target.flatten_groups)
+            yaml_text = render_yaml(normalised, relative, task_groups=options.target.supports(Feature.TASK_GROUPS))
             dags.append(DagResult(workflow, tuple(diagnostics), yaml_text, f"{workflow.dag_id}.yaml"))
     file_level = tuple(d for d in analysis.diagnostics if d not in file_errors or not dags)
     if not dags:

@@ -8,7 +8,7 @@ from pathlib import Path
 from dag_converter.model import Diagnostic, FileResult
 from dag_converter.pipeline import Options, read_and_convert
 from dag_converter.sources import SourceFile
-from dag_converter.validate import make_target
+from dag_converter.targets import get_target
 
 ROOT = Path(__file__).resolve().parent.parent
 DAGS = ROOT / "fixtures" / "dags"
@@ -35,7 +35,7 @@ def is_dag_factory_case(path: Path) -> bool:
 
 def fixture_options(path: Path) -> Options:
     if is_dag_factory_case(path):
-        return Options(target=make_target("dag-factory", dags_folder=DAG_FACTORY_DAGS_FOLDER), today=TODAY)
+        return Options(target=get_target("dag-factory", dags_folder=DAG_FACTORY_DAGS_FOLDER), today=TODAY)
     return Options(today=TODAY)
 
 

@@ -10,7 +10,7 @@ import pytest
 from dag_converter import codes
 from dag_converter.docs import render_diagnostics_markdown
 from dag_converter.pipeline import Options, convert_source
-from dag_converter.validate import make_target
+from dag_converter.targets import get_target
 from fixture_cases import ROOT, TODAY
 
 WITH_EXAMPLE = [c for c in codes.documented_codes() if c.example is not None or c.example_file]
@@ -24,7 +24,7 @@ def test_example_raises_its_code(code: codes.Code) -> None:
     else:
         path = ROOT / "fixtures" / "diagnostics" / code.example_file  # type: ignore[operator]
         data, name = path.read_bytes(), path.name
-    target = make_target(code.example_target, dags_folder=code.example_dags_folder)
+    target = get_target(code.example_target, dags_folder=code.example_dags_folder)
     result = convert_source(data, name, name, Options(target=target, today=TODAY))
     assert code.code in {d.code for d in result.all_diagnostics()}
 

@@ -14,6 +14,10 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+# The one upward import of the registry package: this command-line face lists operators as a
+# target sees them, and the registry itself knows no target.
+from dag_converter.targets import DEFAULT_TARGET, TARGET_NAMES, get_target
+
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m dag_converter.registry")
@@ -22,7 +26,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     build.add_argument("--provider-version", help="fail unless this provider version is installed")
     build.add_argument("--output", type=Path, help="default: dag_converter/registry/data/amazon-<version>.json")
     ops = commands.add_parser("operators", help="list supported operator classes")
-    ops.add_argument("--target", default="mwaa-serverless", choices=("mwaa-serverless", "dag-factory"))
+    ops.add_argument("--target", default=DEFAULT_TARGET, choices=TARGET_NAMES)
     ops.add_argument("--json", action="store_true")
     docs = commands.add_parser("docs", help="write docs/operators.md")
     docs.add_argument("--output", type=Path, default=Path("docs/operators.md"))
@@ -40,11 +44,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     elif args.command == "operators":
         from dag_converter.registry._render import render_operators
 
-        sys.stdout.write(render_operators(args.target, args.json))
+        sys.stdout.write(render_operators(get_target(args.target), args.json))
     else:
         from dag_converter.registry._render import render_operators_markdown
 
-        args.output.write_text(render_operators_markdown(), encoding="utf-8")
+        args.output.write_text(render_operators_markdown(get_target(DEFAULT_TARGET)), encoding="utf-8")
         sys.stderr.write(f"wrote {args.output}\n")
     return 0
 

@@ -1,28 +1,32 @@
-"""What the registry supports, for people: `dag-converter operators` and docs/operators.md."""
+"""What the registry supports, for people: `dag-converter operators` and docs/operators.md.
+
+The registry knows no target: each listing takes the target (anything with a `name` and an
+`operator_status(rule)`, i.e. a `targets.Target`) and shows the status that target gives a class.
+"""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Iterable
-from typing import Final
+from typing import Final, Protocol
 
 from dag_converter.registry import OperatorRule, Registry, get_registry
 from dag_converter.registry._handwritten import LEGACY, REMOVED
 
-TARGETS: Final = ("mwaa-serverless", "dag-factory")
+#: The statuses targets give (targets.base defines them; repeated here for the legend and tests).
 ALLOWED: Final = "allowed"
 #: An Amazon class that MWAA Serverless should run, but its documented allowlist does not name.
 ALLOWED_WITH_WARNING: Final = "allowed-with-warning"
 _DOCS_COMMAND: Final = "python -m dag_converter.registry docs"
 
 
-def operator_status(rule: OperatorRule, target: str) -> str:
-    """How the validator treats a class on ``target`` (TARGET.md decision 1)."""
-    if target not in TARGETS:
-        raise ValueError(f"unknown target {target!r}; expected one of {', '.join(TARGETS)}")
-    if target == "mwaa-serverless" and not rule.allowlisted:
-        return ALLOWED_WITH_WARNING
-    return ALLOWED
+class OperatorVerdicts(Protocol):
+    """What a listing needs of a target."""
+
+    @property
+    def name(self) -> str: ...
+
+    def operator_status(self, rule: OperatorRule) -> str: ...
 
 
 def _by_service(rules: Iterable[OperatorRule]) -> dict[str, list[OperatorRule]]:
@@ -32,20 +36,20 @@ def _by_service(rules: Iterable[OperatorRule]) -> dict[str, list[OperatorRule]]:
     return groups
 
 
-def render_operators(target: str = "mwaa-serverless", as_json: bool = False, registry: Registry | None = None) -> str:
+def render_operators(target: OperatorVerdicts, as_json: bool = False, registry: Registry | None = None) -> str:
     """Supported classes grouped by service, with their status on ``target``."""
     reg = registry or get_registry()
     groups = _by_service(reg.rules.values())
     if as_json:
         payload = {
-            "target": target,
+            "target": target.name,
             "provider": {"name": "apache-airflow-providers-amazon", "version": reg.provider_version},
             "services": {
                 service: [
                     {
                         "class_path": r.class_path,
                         "kind": r.kind,
-                        "status": operator_status(r, target),
+                        "status": target.operator_status(r),
                         "allowlist_source": r.allowlist_source,
                         "complete": r.complete,
                         "legacy_paths": list(r.legacy_paths),
@@ -57,8 +61,8 @@ def render_operators(target: str = "mwaa-serverless", as_json: bool = False, reg
         }
         return json.dumps(payload, indent=2, sort_keys=True) + "\n"
     total = sum(len(g) for g in groups.values())
-    lines = [f"{total} operator classes for {target} (apache-airflow-providers-amazon {reg.provider_version})"]
-    if target == "mwaa-serverless":
+    lines = [f"{total} operator classes for {target.name} (apache-airflow-providers-amazon {reg.provider_version})"]
+    if any(target.operator_status(r) == ALLOWED_WITH_WARNING for g in groups.values() for r in g):
         lines.append(f"{ALLOWED_WITH_WARNING}: an Amazon class the MWAA Serverless allowlist does not name")
     width = max(len(r.class_path.rsplit(".", 1)[-1]) for g in groups.values() for r in g)
     for service, rules in groups.items():
@@ -66,7 +70,7 @@ def render_operators(target: str = "mwaa-serverless", as_json: bool = False, reg
         lines.append(f"{service}:")
         for r in rules:
             name = r.class_path.rsplit(".", 1)[-1]
-            lines.append(f"  {name:<{width}}  {r.kind:<8}  {operator_status(r, target)}")
+            lines.append(f"  {name:<{width}}  {r.kind:<8}  {target.operator_status(r)}")
     return "\n".join(lines) + "\n"
 
 
@@ -74,12 +78,13 @@ def _cell(text: str) -> str:
     return text.replace("|", "\\|")
 
 
-def render_operators_markdown(registry: Registry | None = None) -> str:
-    """docs/operators.md: every class, its status per target, templated fields, legacy names."""
+def render_operators_markdown(target: OperatorVerdicts, registry: Registry | None = None) -> str:
+    """docs/operators.md: every class, its status on ``target`` (the default target), templated
+    fields, legacy names."""
     reg = registry or get_registry()
     groups = _by_service(reg.rules.values())
     rules = [r for g in groups.values() for r in g]
-    warned = sum(1 for r in rules if not r.allowlisted)
+    warned = sum(1 for r in rules if target.operator_status(r) == ALLOWED_WITH_WARNING)
     out = [
         "# Supported operators",
         "",
@@ -104,7 +109,7 @@ def render_operators_markdown(registry: Registry | None = None) -> str:
         out += [
             f"## {service}",
             "",
-            "| Class | Kind | mwaa-serverless | Allowlist source | Templated fields |",
+            f"| Class | Kind | {target.name} | Allowlist source | Templated fields |",
             "|---|---|---|---|---|",
         ]
         for r in group:
@@ -115,7 +120,7 @@ def render_operators_markdown(registry: Registry | None = None) -> str:
             if not r.complete:
                 name += " (arguments not fully known)"
             out.append(
-                f"| {name} | {r.kind} | {operator_status(r, 'mwaa-serverless')} | "
+                f"| {name} | {r.kind} | {target.operator_status(r)} | "
                 f"{r.allowlist_source or '-'} | {_cell(fields) or '-'} |"
             )
         out.append("")

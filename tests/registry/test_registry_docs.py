@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 from dag_converter.registry import get_registry
+from dag_converter.targets import get_target
 from dag_converter.registry._render import (
     ALLOWED,
     ALLOWED_WITH_WARNING,
@@ -18,11 +19,11 @@ from ._support import ROOT
 def test_docs_operators_md_is_current(snapshot) -> None:
     """Fails when docs/operators.md is stale; `pytest --snapshot-update` rewrites it."""
     snapshot.snapshot_dir = ROOT / "docs"
-    snapshot.assert_match(render_operators_markdown(), "operators.md")
+    snapshot.assert_match(render_operators_markdown(get_target("mwaa-serverless")), "operators.md")
 
 
 def test_operators_json_statuses() -> None:
-    payload = json.loads(render_operators("mwaa-serverless", as_json=True))
+    payload = json.loads(render_operators(get_target("mwaa-serverless"), as_json=True))
     entries = {e["class_path"]: e for group in payload["services"].values() for e in group}
     assert len(entries) == len(get_registry().rules)
     s3 = entries["airflow.providers.amazon.aws.operators.s3.S3CreateObjectOperator"]
@@ -33,6 +34,6 @@ def test_operators_json_statuses() -> None:
 
 
 def test_operators_text_groups_by_service() -> None:
-    text = render_operators("mwaa-serverless", as_json=False)
+    text = render_operators(get_target("mwaa-serverless"), as_json=False)
     assert "\ns3:\n" in text and "S3CreateObjectOperator" in text
-    assert ALLOWED_WITH_WARNING not in render_operators("dag-factory", as_json=False)
+    assert ALLOWED_WITH_WARNING not in render_operators(get_target("dag-factory"), as_json=False)

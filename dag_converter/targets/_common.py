@@ -1,0 +1,546 @@
+"""The checks every target runs, and the workflow normalised for the target.
+
+`check_workflow` applies shared/TARGET.md decisions 1-11 to one analysed workflow: the DAG id, the
+DAG arguments, each task's operator and arguments (values, templates, XCom, `$VAR`s, required
+and unknown names), the graph and its cycles. Where targets differ it asks the target: a feature
+question (`target.supports(Feature.X)`) or a hook (`target.check_operator`, `target.check_limits`,
+...). Nothing here names a target. It returns the diagnostics and a normalised copy of the workflow
+(operators at their canonical paths, schedule_interval read as schedule, XCom references written
+as Jinja, zoned dates given a `timezone` key, values the target ignores dropped) that the emitter
+writes as is. A workflow with any error diagnostic is refused: the emitter never sees it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import replace
+from datetime import date
+from functools import lru_cache
+from typing import TYPE_CHECKING, Final
+
+from dag_converter import codes
+from dag_converter.model import (
+    Argument,
+    CallableRef,
+    DateTime,
+    Diagnostic,
+    Duration,
+    ObjectValue,
+    Span,
+    Task,
+    TaskKind,
+    Workflow,
+    XComRef,
+    find_unresolved,
+    walk_values,
+)
+from dag_converter.registry import AMAZON_PREFIX, PROVIDER_VERSION, OperatorRule, Registry, get_registry
+from dag_converter.targets.base import REFUSED, CheckContext, Feature, Target
+
+if TYPE_CHECKING:
+    from jinja2 import Environment
+
+SAFE_DAG_ID: Final = re.compile(r"^[A-Za-z0-9_.-]+$")
+_ENV_VAR: Final = re.compile(r"\$(\{[A-Za-z_][A-Za-z0-9_]*\}|[A-Za-z_][A-Za-z0-9_]*)")
+_CRON_FIELD: Final = re.compile(r"^[0-9A-Za-z*/,?LW#-]+$")
+
+# Filters Airflow adds to Jinja's own (airflow/templates.py FILTERS).
+_AIRFLOW_FILTERS: Final = frozenset({"ds", "ds_nodash", "ts", "ts_nodash", "ts_nodash_with_tz"})
+# Names Jinja itself or a template defines; never worth a warning.
+JINJA_BUILTINS: Final = frozenset({"range", "loop", "dict", "lipsum", "cycler", "joiner", "namespace", "true",
+                                   "false", "none", "True", "False", "None"})
+CALLBACK_KEYS: Final = frozenset({
+    "on_success_callback", "on_failure_callback", "on_retry_callback", "on_execute_callback",
+    "on_skipped_callback", "sla_miss_callback",
+})
+
+
+def check_workflow(workflow: Workflow, target: Target, *, registry: Registry | None = None,
+                   today: date | None = None, relative: str | None = None) -> tuple[Workflow, list[Diagnostic]]:
+    """Validate one workflow for `target`; returns the normalised workflow and every finding.
+
+    `relative` is the DAG file's path relative to the dags folder, for targets that refer back to
+    functions defined in it (dag-factory's python_callable_file)."""
+    check = CheckContext(target, registry or get_registry(), today or date.today(), relative)
+    check.found.extend(workflow.diagnostics)
+    if not SAFE_DAG_ID.match(workflow.dag_id) or workflow.dag_id in (".", ".."):
+        if not workflow.dag_id.startswith("<dag at line"):
+            check.add(codes.UNSAFE_DAG_ID, workflow.span, dag_id=workflow.dag_id,
+                      detail="only letters, digits, '_', '.' and '-' are allowed")
+    arguments = _dag_arguments(workflow, check)
+    default_args = next((a.value for a in arguments if a.name == "default_args"), {})
+    tasks = tuple(_task(task, workflow, default_args if isinstance(default_args, dict) else {}, check)
+                  for task in workflow.tasks)
+    _check_graph(workflow, check)
+    normalised = replace(workflow, arguments=tuple(arguments), tasks=tasks, diagnostics=())
+    if target.supports(Feature.TASK_GROUPS):
+        normalised = target.shape_groups(normalised, check)
+    else:
+        _flatten_groups(workflow, check)
+    return normalised, sorted(_unique(check.found), key=Diagnostic.sort_key)
+
+
+def _flatten_groups(workflow: Workflow, check: CheckContext) -> None:
+    """Without task groups the tasks keep their full ids and each group is reported once."""
+    parents = {g.group_id: g.parent for g in workflow.groups}
+
+    def within(group_id: str | None, ancestor: str) -> bool:
+        while group_id is not None:
+            if group_id == ancestor:
+                return True
+            group_id = parents.get(group_id)
+        return False
+
+    for group in workflow.groups:
+        members = [t.task_id for t in workflow.tasks if within(t.group, group.group_id)]
+        check.add(codes.TASK_GROUP_FLATTENED, group.span, group=group.group_id,
+                  example=", ".join(members[:3]) + (", ..." if len(members) > 3 else "") or "(none)")
+
+
+def _unique(diagnostics: Iterable[Diagnostic]) -> list[Diagnostic]:
+    seen: set[Diagnostic] = set()
+    result = []
+    for diagnostic in diagnostics:
+        if diagnostic not in seen:
+            seen.add(diagnostic)
+            result.append(diagnostic)
+    return result
+
+
+# ---------------------------------------------------------------------------------------------
+# DAG arguments
+
+
+def _dag_arguments(workflow: Workflow, check: CheckContext) -> list[Argument]:
+    target = check.target
+    result: list[Argument] = []
+    names = {a.name for a in workflow.arguments}
+    zones: set[str] = set()
+    scheduled = False
+    for arg in workflow.arguments:
+        name, value = arg.name, arg.value
+        if name == "schedule_interval":
+            if "schedule" in names:
+                check.add(codes.DAG_ARGUMENT_UNSUPPORTED, arg.span, field=name,
+                          reason="both schedule and schedule_interval are given")
+                continue
+            check.add(codes.SCHEDULE_INTERVAL, arg.span)
+            name = "schedule"
+        if report_unresolved(value, f"DAG argument {name!r}", check):
+            continue
+        if name == "schedule" or (name == "timetable" and target.supports(Feature.SCHEDULE_OBJECTS)
+                                  and "schedule" not in names):
+            # Airflow 2's timetable= is Airflow 3's schedule=.
+            converted = _schedule(value, arg.span, check)
+            if converted is not REFUSED:
+                scheduled = converted is not None
+                result.append(Argument("schedule", converted, arg.span))
+            continue
+        if name in ("start_date", "end_date"):
+            if not isinstance(value, DateTime):
+                check.add(codes.DAG_ARGUMENT_UNSUPPORTED, arg.span, field=name, reason="not a date")
+                continue
+            if value.tz not in (None, "UTC"):
+                zones.add(value.tz)
+            result.append(arg)
+            continue
+        if name in CALLBACK_KEYS:
+            kept = _callback(arg, check)
+            if kept is not None:
+                result.append(kept)
+            continue
+        if name == "params":
+            # Targets with Param objects keep them whole (dag-factory builds `__type__: airflow.sdk.Param`).
+            kept_value = value if target.supports(Feature.PARAMS_OBJECTS) else _params(value, arg.span, check)
+            result.append(Argument(name, kept_value, arg.span))
+            continue
+        if name == "default_args":
+            if not isinstance(value, dict):
+                check.add(codes.DAG_ARGUMENT_UNSUPPORTED, arg.span, field=name, reason="not a dict")
+                continue
+            result.append(Argument(name, default_args(value, arg.span, check), arg.span))
+            continue
+        if name == "timetable":
+            check.add(codes.UNSUPPORTED_SCHEDULE, arg.span, schedule="timetable=...",
+                      detail="timetables are not supported")
+            continue
+        dropped = target.dropped_dag_argument(name)
+        if dropped is not None:
+            check.add(codes.DAG_ARGUMENT_DROPPED, arg.span, field=name, reason=dropped)
+            continue
+        if name not in target.dag_keys:
+            check.add(codes.DAG_ARGUMENT_UNSUPPORTED, arg.span, field=name,
+                      reason="dag-factory 1.0 does not pass this argument to DAG()")
+            continue
+        if check_value(value, name, arg.span, check, templated=False):
+            result.append(arg)
+    if len(zones) > 1:
+        check.add(codes.DAG_ARGUMENT_UNSUPPORTED, workflow.span, field="start_date",
+                  reason=f"dates in several time zones ({', '.join(sorted(zones))})")
+    elif zones:
+        # dag-factory parses start/end dates in the DAG-level `timezone` (TARGET.md decision 10).
+        zone = next(iter(zones))
+        index = max(i for i, a in enumerate(result) if a.name in ("start_date", "end_date"))
+        result.insert(index + 1, Argument("timezone", zone, result[index].span))
+    target.check_dag_arguments(result, scheduled, check)
+    return result
+
+
+def _schedule(value: object, span: Span, check: CheckContext) -> object:
+    """The schedule as the target writes it, or REFUSED (with a diagnostic)."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        text = value.strip()
+        if text.lower() == "none":
+            return None
+        if text.startswith("@"):
+            presets = check.target.schedule_presets
+            if presets is None or text in presets:
+                return text
+            check.add(codes.UNSUPPORTED_SCHEDULE, span, schedule=repr(text), detail="the preset has no cron form")
+            return REFUSED
+        fields = text.split()
+        if len(fields) == 5 and all(_CRON_FIELD.match(f) for f in fields):
+            return text
+        if re.fullmatch(r"(rate|cron)\(.+\)", text):
+            return text
+        check.add(codes.UNSUPPORTED_SCHEDULE, span, schedule=repr(text), detail="not a 5-field cron expression")
+        return REFUSED
+    if check.target.supports(Feature.SCHEDULE_OBJECTS) and isinstance(value, (Duration, ObjectValue, list)):
+        return check.target.schedule_object(value, span, check)
+    if isinstance(value, Duration):
+        cron = duration_to_cron(value.seconds)
+        if cron is None:
+            check.add(codes.UNSUPPORTED_SCHEDULE, span, schedule=f"timedelta({value.exact_seconds} s)",
+                      detail="the interval has no cron equivalent (it must divide an hour or a day)")
+            return REFUSED
+        check.add(codes.SCHEDULE_REWRITTEN, span, old=f"timedelta(seconds={value.exact_seconds})", new=repr(cron))
+        return cron
+    described = value.class_path if isinstance(value, ObjectValue) else type(value).__name__
+    check.add(codes.UNSUPPORTED_SCHEDULE, span, schedule=described,
+              detail="assets, datasets and timetables are not supported")
+    return REFUSED
+
+
+def duration_to_cron(seconds: float) -> str | None:
+    """A cron expression that fires every `seconds`, when one exists (minutes dividing an hour,
+    hours dividing a day, or exactly one day)."""
+    if seconds <= 0 or not float(seconds).is_integer():
+        return None
+    total = int(seconds)
+    if total % 60:
+        return None
+    minutes = total // 60
+    if minutes < 60 and 60 % minutes == 0:
+        return "* * * * *" if minutes == 1 else f"*/{minutes} * * * *"
+    if minutes % 60 == 0:
+        hours = minutes // 60
+        if hours == 24:
+            return "0 0 * * *"
+        if hours < 24 and 24 % hours == 0:
+            return "0 * * * *" if hours == 1 else f"0 */{hours} * * *"
+    return None
+
+
+def _params(value: object, span: Span, check: CheckContext) -> object:
+    """DAG params as plain defaults; a Param's schema parts are dropped with a warning."""
+    if not isinstance(value, dict):
+        return value
+    result: dict[object, object] = {}
+    for key, item in value.items():
+        if isinstance(item, ObjectValue) and item.class_path.endswith("Param"):
+            kwargs = dict(item.kwargs)
+            default = item.args[0] if item.args else kwargs.pop("default", None)
+            extra = sorted(k for k in kwargs if k != "default")
+            if extra:
+                check.add(codes.PARAM_SCHEMA_DROPPED, item.span or span, name=key, parts=", ".join(extra))
+            result[key] = default
+        else:
+            result[key] = item
+    return result
+
+
+def default_args(value: dict[object, object], span: Span, check: CheckContext) -> dict[object, object]:
+    """DAG or task group default_args: each value checked, callbacks and limits as for a task."""
+    result: dict[object, object] = {}
+    zones = set()
+    for key, item in value.items():
+        name = str(key)
+        if report_unresolved(item, f"default_args[{name!r}]", check):
+            continue
+        if name in CALLBACK_KEYS:
+            kept = _callback(Argument(name, item, span), check)
+            if kept is not None:
+                result[key] = kept.value
+            continue
+        if name in ("start_date", "end_date") and isinstance(item, DateTime) and item.tz not in (None, "UTC"):
+            zones.add(item.tz)
+        check.target.check_limits(name, item, span, check)
+        if check_value(item, f"default_args.{name}", span, check, templated=False):
+            result[key] = item
+    if len(zones) == 1:
+        result["timezone"] = next(iter(zones))
+    elif len(zones) > 1:
+        check.add(codes.DAG_ARGUMENT_UNSUPPORTED, span, field="default_args",
+                  reason="dates in several time zones")
+    return result
+
+
+def _callback(arg: Argument, check: CheckContext) -> Argument | None:
+    """Callbacks: an importable function is kept as its import string; one defined in the DAG
+    file cannot be referenced from YAML. A target that does not run callbacks drops it with a
+    warning; a target that runs them refuses the DAG."""
+    refs = arg.value if isinstance(arg.value, list) else [arg.value]
+    if arg.value is None:
+        return arg
+    if isinstance(arg.value, CallableRef) and not arg.value.defined_in_file:
+        return Argument(arg.name, arg.value.qualname, arg.span)
+    what = ", ".join(r.qualname.rsplit(".", 1)[-1] if isinstance(r, CallableRef) else type(r).__name__ for r in refs)
+    if not check.target.supports(Feature.CALLBACKS):
+        check.add(codes.CALLBACK_DROPPED, arg.span, field=arg.name, function=what)
+        return None
+    check.add(codes.CALLABLE_VALUE, arg.span, field=arg.name, function=what)
+    return None
+
+
+# ---------------------------------------------------------------------------------------------
+# Tasks
+
+
+def _task(task: Task, workflow: Workflow, dag_defaults: dict[object, object], check: CheckContext) -> Task:
+    target = check.target
+    resolution = check.registry.resolve(task.operator)
+    canonical = resolution.canonical
+    rule = resolution.rule
+    short = canonical.rsplit(".", 1)[-1]
+    if resolution.legacy_from is not None:
+        check.add(codes.LEGACY_NAME, task.span, old=resolution.legacy_from, new=canonical)
+    if task.kind is TaskKind.TASKFLOW and target.supports(Feature.TASKFLOW):
+        return target.taskflow_task(task, workflow, check)
+    if task.mapped and not target.supports(Feature.MAPPING):
+        check.add(codes.MAPPED_TASK, task.span, task=task.task_id)
+        return replace(task, operator=canonical)
+    if task.kind is TaskKind.TASKFLOW:
+        check.add(codes.TASKFLOW_TASK, task.span, task=task.task_id, function=f"{task.callable_name}()")
+        return replace(task, operator=canonical)
+    target.check_operator(task, canonical, rule, check)
+    expand = target.expand_arguments(task, workflow, check) if task.mapped else None
+    arguments: list[Argument] = []
+    for arg in task.arguments:
+        if arg.inherited_from is not None and target.supports(Feature.TASK_GROUPS):
+            continue  # the group keeps its default_args, and applies them itself
+        if arg.name in task.expand:
+            continue
+        if (arg.name == "python_callable" and isinstance(arg.value, CallableRef)
+                and target.supports(Feature.PYTHON_CALLABLES)):
+            arguments.extend(target.python_callable(arg, canonical, check))
+            continue
+        converted = task_argument(arg, task, short, rule, check)
+        if converted is not None:
+            arguments.append(converted)
+    if expand:
+        arguments.append(Argument("expand", expand, task.span))
+    if rule is not None and rule.complete:
+        given = {a.name for a in task.arguments} | {str(k) for k in dag_defaults} | {"task_id"}
+        for name in rule.required:
+            if name not in given:
+                check.add(codes.MISSING_ARGUMENT, task.span, operator=short, argument=name)
+    return replace(task, operator=canonical, arguments=tuple(arguments))
+
+
+def unknown_amazon_class(task: Task, canonical: str, rule: OperatorRule | None, check: CheckContext) -> bool:
+    """Report an Amazon provider path the registry does not define (a typo or a removed class)."""
+    if (canonical.startswith(AMAZON_PREFIX) and rule is None and _has_amazon_rules(check.registry)
+            and not check.target.allows(task.operator, canonical)):
+        check.add(codes.UNSUPPORTED_OPERATOR, task.span, operator=canonical,
+                  hint=f"no such class in apache-airflow-providers-amazon {PROVIDER_VERSION}; check the name")
+        return True
+    return False
+
+
+def _has_amazon_rules(registry: Registry) -> bool:
+    return any(path.startswith(AMAZON_PREFIX) for path in registry.rules)
+
+
+def task_argument(arg: Argument, task: Task, operator: str, rule: OperatorRule | None,
+                  check: CheckContext) -> Argument | None:
+    """One task argument as the YAML writes it, or None (with a diagnostic when refused)."""
+    target = check.target
+    name, value = arg.name, arg.value
+    if rule is not None and not rule.accepts(name):
+        suggestion = rule.suggest(name)
+        check.add(codes.UNKNOWN_ARGUMENT, arg.span, operator=operator, argument=name,
+                  hint=f"did you mean {suggestion!r}?" if suggestion else "remove it")
+        return None
+    if report_unresolved(value, f"argument {name!r} of task {task.task_id!r}", check):
+        return None
+    rejected = target.rejected_argument(name, value)
+    if rejected is not None:
+        check.add(codes.OPERATOR_ARGUMENT_UNSUPPORTED, arg.span, field=name, detail=rejected)
+        return None
+    if name in CALLBACK_KEYS:
+        return _callback(arg, check)
+    templated = None if rule is None or not rule.complete else name in rule.templated_fields
+    value = _xcom_to_template(value, name, operator, templated, arg.span, check)
+    if value is REFUSED:
+        return None
+    target.check_limits(name, value, arg.span, check)
+    if target.ignored_argument(name):
+        check.add(codes.SERVICE_IGNORED_ARGUMENT, arg.span, field=name)
+    if not check_value(value, name, arg.span, check, templated=templated, operator=operator):
+        return None
+    return Argument(name, value, arg.span, arg.inherited_from)
+
+
+def _xcom_to_template(value: object, name: str, operator: str, templated: bool | None,
+                      span: Span, check: CheckContext) -> object:
+    """TARGET.md decision 5: XCom in a templated field -> `{{ ti.xcom_pull(task_ids='x') }}`."""
+    if isinstance(value, XComRef):
+        if templated:
+            key = "" if value.key == "return_value" else f", key='{value.key}'"
+            return "{{ ti.xcom_pull(task_ids='" + value.task_id + "'" + key + ") }}"
+        check.add(codes.XCOM_UNTEMPLATED, value.span or span, field=name, operator=operator, task=value.task_id)
+        return REFUSED
+    if isinstance(value, (list, tuple)):
+        items = [_xcom_to_template(v, name, operator, templated, span, check) for v in value]
+        if any(i is REFUSED for i in items):
+            return REFUSED
+        return items if isinstance(value, list) else tuple(items)
+    if isinstance(value, dict):
+        out = {k: _xcom_to_template(v, name, operator, templated, span, check) for k, v in value.items()}
+        return REFUSED if any(v is REFUSED for v in out.values()) else out
+    return value
+
+
+def report_unresolved(value: object, what: str, check: CheckContext) -> bool:
+    """Report the first value inside `value` that is not statically known; False when there is none."""
+    bad = find_unresolved(value)
+    if bad is None:
+        return False
+    if bad.source:
+        check.found.append(codes.make(codes.RUNTIME_VALUE, bad.span, what=what, source=bad.source))
+    else:
+        check.found.append(codes.make(codes.UNRESOLVED_VALUE, bad.span, what=what, reason=bad.reason,
+                                      hint="use a literal or module-level constant, or params and --override-parameters"))
+    return True
+
+
+def check_value(value: object, field_name: str, span: Span, check: CheckContext, *, templated: bool | None,
+                operator: str = "") -> bool:
+    """Values the YAML can hold; strings are checked for templates and `$VAR`."""
+    for item in walk_values(value):
+        if isinstance(item, CallableRef):
+            if (field_name == "python_callable" and not item.defined_in_file
+                    and check.target.supports(Feature.PYTHON_CALLABLES)):
+                continue
+            check.add(codes.CALLABLE_VALUE, item.span or span, field=field_name,
+                      function=item.qualname.rsplit(".", 1)[-1])
+            return False
+        if isinstance(item, ObjectValue):
+            check.add(codes.UNRESOLVED_VALUE, item.span or span, what=f"argument {field_name!r}",
+                      reason=f"a {item.class_path.rsplit('.', 1)[-1]} object has no YAML form here",
+                      hint="pass the plain value the object holds (a string, number, list or dict)")
+            return False
+        if isinstance(item, DateTime) and item.tz not in (None, "UTC") and not field_name.startswith("default_args."):
+            check.add(codes.UNRESOLVED_VALUE, span, what=f"argument {field_name!r}",
+                      reason="a zoned datetime in an operator argument has no YAML form",
+                      hint="pass the date as a UTC datetime, or as an ISO string if the operator accepts one")
+            return False
+        if isinstance(item, str):
+            for match in _ENV_VAR.finditer(item):
+                check.add(codes.ENV_VAR_IN_VALUE, span, field=field_name, variable=match.group(0))
+            if "{{" in item or "{%" in item:
+                _check_template(item, field_name, span, check, templated, operator)
+    return True
+
+
+def _check_template(text: str, field_name: str, span: Span, check: CheckContext, templated: bool | None,
+                    operator: str) -> None:
+    if templated is False:
+        check.add(codes.UNTEMPLATED_TEMPLATE, span, field=field_name, operator=operator)
+        return
+    error, variables = _template_facts(text)
+    if error is not None:
+        check.add(codes.TEMPLATE_SYNTAX, span, field=field_name, detail=error)
+        return
+    known = check.target.template_variables
+    if known is None:
+        return
+    for variable in variables:
+        if variable not in known and variable not in JINJA_BUILTINS:
+            check.add(codes.TEMPLATE_VARIABLE, span, field=field_name, variable=variable)
+
+
+@lru_cache(maxsize=4096)
+def _template_facts(text: str) -> tuple[str | None, tuple[str, ...]]:
+    """(syntax error message or None, the template's undeclared variables, sorted): parsed once
+    per distinct template text, with one jinja2 Environment (jinja2 is imported on first use)."""
+    from jinja2 import meta
+    from jinja2.exceptions import TemplateSyntaxError
+
+    try:
+        parsed = _jinja_environment().parse(text)
+        # Compiling checks that every filter and test exists (TemplateAssertionError, a
+        # TemplateSyntaxError), which Airflow would only find when it renders the field.
+        return None, tuple(sorted(meta.find_undeclared_variables(parsed)))
+    except TemplateSyntaxError as exc:
+        return exc.message or "syntax error", ()
+
+
+@lru_cache(maxsize=1)
+def _jinja_environment() -> "Environment":
+    from jinja2 import Environment
+
+    environment = Environment()
+    environment.filters.update(dict.fromkeys(_AIRFLOW_FILTERS, str))
+    return environment
+
+
+# ---------------------------------------------------------------------------------------------
+# The graph
+
+
+def _check_graph(workflow: Workflow, check: CheckContext) -> None:
+    ids = {t.task_id for t in workflow.tasks}
+    for task in workflow.tasks:
+        for upstream in task.upstream:
+            if upstream not in ids:
+                check.add(codes.UNRESOLVED_DEPENDENCY, task.span, side="upstream", operator=task.task_id,
+                          reason=f"{upstream!r} is not a task of this DAG")
+    cycle = find_cycle({t.task_id: [u for u in t.upstream if u in ids] for t in workflow.tasks})
+    if cycle:
+        first = next(t for t in workflow.tasks if t.task_id == cycle[0])
+        check.add(codes.DEPENDENCY_CYCLE, first.span, cycle=" -> ".join(cycle))
+
+
+def find_cycle(upstream: dict[str, list[str]]) -> list[str] | None:
+    """One cycle in the graph (as a path that returns to its start), or None.
+
+    Iterative depth-first search: a chain of thousands of tasks must not exhaust Python's stack."""
+    state: dict[str, int] = {}  # 1: on the current path, 2: done
+    for start in upstream:
+        if start in state:
+            continue
+        path: list[str] = [start]
+        pending: list[Iterator[str]] = [iter(sorted(upstream.get(start, [])))]
+        state[start] = 1
+        while pending:
+            parent = next(pending[-1], None)
+            if parent is None:
+                state[path.pop()] = 2
+                pending.pop()
+                continue
+            if state.get(parent) == 1:
+                return list(reversed(path[path.index(parent):] + [parent]))
+            if parent not in state:
+                state[parent] = 1
+                path.append(parent)
+                pending.append(iter(sorted(upstream.get(parent, []))))
+    return None
+
+
+__all__ = ["CALLBACK_KEYS", "JINJA_BUILTINS", "SAFE_DAG_ID", "check_value", "check_workflow", "default_args",
+           "duration_to_cron", "find_cycle", "report_unresolved", "task_argument",
+           "unknown_amazon_class"]
