@@ -17,7 +17,7 @@ ROOT = Path(__file__).resolve().parents[1]
 #: Top-level packages (and our own modules) that the quick commands must not import.
 HEAVY = ("libcst", "jinja2", "rich", "boto3", "botocore", "yaml", "airflow",
          "dag_converter.analyzer", "dag_converter.registry", "dag_converter.validate", "dag_converter.pipeline",
-         "dag_converter.emit", "dag_converter.report", "dag_converter.sources", "dag_converter.verify")
+         "dag_converter.emit", "dag_converter.report", "dag_converter.storage", "dag_converter.batch", "dag_converter.verify")
 
 _PROBE = """
 import json, runpy, sys

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dag_converter.model import Diagnostic
 from dag_converter.report._model import RunReport
+from dag_converter.report.concise import location
 
 
 def _escape(text: str) -> str:
@@ -11,7 +12,7 @@ def _escape(text: str) -> str:
 
 
 def _diagnostic_row(d: Diagnostic) -> str:
-    where = f"{d.span.path}:{d.span.line}:{d.span.column}"
+    where = location(d.span)
     hint = _escape(d.hint) if d.hint else ""
     return f"| `{_escape(where)}` | {d.code} | {d.severity.value} | {_escape(d.message)} | {hint} |"
 

@@ -17,7 +17,7 @@ import yaml
 from click.testing import CliRunner
 
 from dag_converter.cli import main
-from dag_converter.manifest import MANIFEST_NAME
+from dag_converter.batch.manifest import MANIFEST_NAME
 from tests.s3.conftest import ROOT, RequestLog, dag_source, fixture_sources
 
 BATCH = 200
@@ -234,8 +234,8 @@ def test_s3_output_from_a_local_folder_and_bucket_shortcut(s3, bucket: str, tmp_
 
 
 def test_airflowignore_matches_a_local_walk(s3, bucket: str, tmp_path: Path) -> None:
-    from dag_converter.sources import discover_local
-    from dag_converter.sources_s3 import discover_s3, make_client
+    from dag_converter.storage import open_sources
+    from dag_converter.storage.s3 import discover_s3, make_client
 
     tree = {
         ".airflowignore": "skip_me\n^tmp$\n# comment\n[invalid\n",
@@ -247,7 +247,7 @@ def test_airflowignore_matches_a_local_walk(s3, bucket: str, tmp_path: Path) -> 
         (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / name).write_text(text, encoding="utf-8")
         s3.put_object(Bucket=bucket, Key=f"dags/{name}", Body=text.encode())
-    local, _ = discover_local([str(tmp_path)])
+    local = open_sources([str(tmp_path)]).sources
     remote, problems = discover_s3(make_client(), f"s3://{bucket}/dags")
     assert not problems
     assert sorted(f.relative for f in local) == sorted(s.relative for s in remote) == \

@@ -8,7 +8,7 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from dag_converter.cli import main
-from dag_converter.manifest import MANIFEST_NAME
+from dag_converter.batch.manifest import MANIFEST_NAME
 
 DAG = '''from datetime import datetime
 
