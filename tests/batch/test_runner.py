@@ -65,3 +65,57 @@ def test_rerun_writes_nothing_and_force_rewrites(tmp_path: Path) -> None:
 
     forced = CliRunner().invoke(main, ["convert", str(dags), "-o", str(out), "--force"])
     assert "0 sources unchanged since the last run; 6 YAML files written" in forced.output
+
+
+def test_fail_on_change_updates_an_existing_manifest_and_keeps_the_other_entries(tmp_path: Path) -> None:
+    """The pre-commit hook (--fail-on-change) used to write YAML past the manifest: a full run's
+    manifest kept the old fingerprint and checksum of the file the hook had converted. Now it
+    goes through the same driver: the hook's file gets a fresh entry, the rest stay."""
+    dags = _tree(tmp_path, 3)
+    out = tmp_path / "out"
+    assert CliRunner().invoke(main, ["convert", str(dags), "-o", str(out)]).exit_code == 1  # refused.py
+    before = json.loads((out / MANIFEST_NAME).read_text(encoding="utf-8"))["sources"]
+    changed = dags / "team1" / "dag_1.py"
+    changed.write_text(DAG.format(n=1).replace('bucket="b1"', 'bucket="other"'), encoding="utf-8")
+
+    hook = CliRunner().invoke(main, ["convert", "--fail-on-change", "--report-format", "none", str(changed),
+                                     "-o", str(out)])
+    assert hook.exit_code == 1, hook.output
+    assert f"{out / 'local_1.yaml'}: updated from {changed}" in hook.output
+    after = json.loads((out / MANIFEST_NAME).read_text(encoding="utf-8"))["sources"]
+    assert after[str(changed)]["outputs"] != before[str(changed)]["outputs"]
+    assert after[str(changed)]["fingerprint"] != before[str(changed)]["fingerprint"]
+    assert {k: v for k, v in after.items() if k != str(changed)} == \
+        {k: v for k, v in before.items() if k != str(changed)}
+
+
+def test_fail_on_change_never_starts_a_manifest(tmp_path: Path) -> None:
+    """In a repository the hook's YAML folder must not gain an untracked manifest."""
+    dags = _tree(tmp_path, 1)
+    out = tmp_path / "out"
+    hook = CliRunner().invoke(main, ["convert", "--fail-on-change", str(dags / "team0" / "dag_0.py"), "-o", str(out)])
+    assert hook.exit_code == 1, hook.output
+    assert (out / "local_0.yaml").is_file()
+    assert not (out / MANIFEST_NAME).exists()
+
+
+def test_a_run_over_some_files_keeps_the_manifest_entries_of_the_others(tmp_path: Path) -> None:
+    dags = _tree(tmp_path, 4)
+    out = tmp_path / "out"
+    CliRunner().invoke(main, ["convert", str(dags), "-o", str(out)])
+    CliRunner().invoke(main, ["convert", str(dags / "team0" / "dag_0.py"), "-o", str(out)])
+    rerun = CliRunner().invoke(main, ["convert", str(dags), "-o", str(out)])
+    # dag_0.py is redone: named alone, its DAG folder was team0/, so its fingerprint (and its
+    # YAML's source path) differ from the folder run's; the other four were kept and are skipped.
+    assert "4 sources unchanged since the last run" in rerun.output
+
+
+def test_a_source_deleted_from_a_folder_leaves_the_manifest(tmp_path: Path) -> None:
+    dags = _tree(tmp_path, 4)
+    out = tmp_path / "out"
+    CliRunner().invoke(main, ["convert", str(dags), "-o", str(out)])
+    (dags / "team0" / "dag_3.py").unlink()
+    CliRunner().invoke(main, ["convert", str(dags), "-o", str(out)])
+    sources = json.loads((out / MANIFEST_NAME).read_text(encoding="utf-8"))["sources"]
+    assert str(dags / "team0" / "dag_3.py") not in sources
+    assert len(sources) == 4
