@@ -262,6 +262,7 @@ def run_config(paths: Sequence[str], *, config_file: Path | None = None, output:
     )
 
 
-__all__ = ["Config", "ConfigError", "DEFAULT_MAX_FILE_SIZE", "DEFAULT_OUTPUT", "DEFAULT_REPORT_FORMATS", "DEFAULT_TARGET",
+__all__ = ["Config", "ConfigError", "DEFAULT_MAX_FILE_SIZE", "DEFAULT_OUTPUT", "DEFAULT_REPORT_FORMATS",
+           "DEFAULT_TARGET",
            "Mode", "REPORT_FORMATS", "RunConfig", "find_config", "is_excluded", "load_config", "parse_report_formats",
            "run_config"]

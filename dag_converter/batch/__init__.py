@@ -25,7 +25,7 @@ from dag_converter.storage import Sink, Source, Storage, is_s3_url
 from dag_converter.validate import TARGETS, make_target
 
 if TYPE_CHECKING:
-    from dag_converter.model import FileResult
+    from dag_converter.model import Diagnostic, FileResult
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,7 +101,7 @@ def _verify_check(config: RunConfig, options: Options) -> Check:
     return check
 
 
-def convert_paths(paths: Sequence[str], options: Options) -> tuple[list["FileResult"], list]:  # type: ignore[type-arg]
+def convert_paths(paths: Sequence[str], options: Options) -> tuple[list["FileResult"], list["Diagnostic"]]:
     """Convert local files and folders in this process, writing nothing: (results, problems).
     For tests and tools; the CLI goes through run()."""
     found = Storage().open_sources(paths)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dag_converter.model import Diagnostic
+from dag_converter.model import Diagnostic, FileStatus
 from dag_converter.report._model import RunReport
 from dag_converter.report.concise import location
 
@@ -36,7 +36,7 @@ def render_markdown(report: RunReport) -> str:
             output = f"`{dag.output_name}`" if dag.output_name else ""
             lines.append(f"| `{_escape(dag.dag_id)}` | `{_escape(result.path)}` | {status} | "
                          f"{len(dag.workflow.tasks)} | {output} |")
-    other = [r for r in report.files if not r.dags and r.status != "skipped"]
+    other = [r for r in report.files if not r.dags and r.status != FileStatus.SKIPPED]
     if other:
         lines += ["", "## Files without DAGs", "", "| file | status |", "| --- | --- |"]
         lines += [f"| `{_escape(r.path)}` | {r.status} |" for r in other]

@@ -157,10 +157,9 @@ def open_local(paths: Sequence[str], *, excludes: Sequence[str] = (),
     excluded: list[str] = []
     if excludes:
         where = base or Path.cwd()
-        kept = []
-        for file in files:
-            (excluded.append(file[0]) if is_excluded(file[2], excludes, where) else kept.append(file))
-        files = kept
+        excluded = [display for display, _, path in files if is_excluded(path, excludes, where)]
+        dropped = set(excluded)
+        files = [file for file in files if file[0] not in dropped]
     named = set(paths)
     trees: dict[Path, str] = {}
     sources = []
@@ -259,5 +258,5 @@ class LocalSink:
             raise StorageError(exc.strerror or str(exc)) from exc
 
 
-__all__ = ["IgnoreRules", "LocalSink", "is_ignored", "is_skipped_folder", "local_source", "open_local", "parse_airflowignore",
-           "read_regular_file", "write_atomic"]
+__all__ = ["IgnoreRules", "LocalSink", "is_ignored", "is_skipped_folder", "local_source", "open_local",
+           "parse_airflowignore", "read_regular_file", "write_atomic"]
