@@ -12,9 +12,12 @@ import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from dag_converter.model import Diagnostic
+
+if TYPE_CHECKING:
+    from botocore.client import BaseClient
 
 
 class StorageError(Exception):
@@ -79,9 +82,9 @@ class Storage:
     def __init__(self, endpoint_url: str | None = None, *, connections: int = 10) -> None:
         self._endpoint_url = endpoint_url
         self._connections = connections
-        self._client: object | None = None
+        self._client: "BaseClient | None" = None
 
-    def s3_client(self):  # type: ignore[no-untyped-def]
+    def s3_client(self) -> "BaseClient":
         """The S3 client; raises errors.StorageUnavailable when boto3 is not installed."""
         if self._client is None:
             from dag_converter.storage.s3 import make_client
