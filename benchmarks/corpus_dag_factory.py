@@ -17,8 +17,9 @@ import sys
 from pathlib import Path
 
 from dag_converter.model import Severity
-from dag_converter.pipeline import Options, read_and_convert
-from dag_converter.sources import SourceFile
+from dag_converter.batch import convert_sources
+from dag_converter.pipeline import Options
+from dag_converter.storage.local import local_source
 from dag_converter.targets import get_target
 
 DEFAULT = Path.home() / ".cache/dag-converter-corpus/amazon-9.30.0/tests/system/amazon/aws"
@@ -45,7 +46,7 @@ def main(argv: list[str]) -> int:
     reasons: collections.Counter[str] = collections.Counter()
     out = Path(tempfile.mkdtemp(prefix="corpus-dag-factory-"))
     for path in files:
-        result = read_and_convert(SourceFile(path.name, path.name, path), options, True)
+        result = convert_sources([local_source(path, path.name, path.name)], options)[0]
         if not result.dags:
             counts["files without a converted or refused DAG"] += 1
             errors = [d for d in result.diagnostics if d.severity is Severity.ERROR]

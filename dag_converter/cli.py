@@ -1,4 +1,4 @@
-"""Command line: argument handling, printing and exit codes only; the work is in the pipeline.
+"""Command line: flags -> RunConfig, batch.run(), then diagnostics, summary and one exit code.
 
 Imports of heavy modules (the analyzer, rich, jinja2, boto3, registry data) happen inside the
 commands, so `dag-converter --version` and `--help` start fast.
@@ -9,8 +9,7 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
-from collections.abc import Sequence
-from typing import TYPE_CHECKING, Final, NoReturn
+from typing import TYPE_CHECKING, Any, Final
 
 import click
 
@@ -18,28 +17,14 @@ from dag_converter import __version__
 from dag_converter.targets import DEFAULT_TARGET, TARGET_NAMES
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
-
-    from dag_converter.model import Diagnostic, FileResult
-    from dag_converter.runner import SourceRef
-    from dag_converter.pipeline import Options
+    from dag_converter.batch import RunResult
     from dag_converter.report import RunReport
-    from dag_converter.targets import Target
 
 EXIT_OK: Final = 0  #: all DAGs converted; with --check: every YAML already current
 EXIT_REFUSED: Final = 1  #: a DAG refused, or (with --check) a YAML stale or missing
 EXIT_USAGE: Final = 2  #: bad flags or config, or no input could be read
 
-DEFAULT_OUTPUT: Final = "output_yaml"  #: the AWS converter's default, so its users' scripts keep working
-
-
-def format_diagnostic(diagnostic: "Diagnostic") -> str:
-    """`path:line:col: CODE [severity] message`, the hint on an indented line (STYLE.md 10)."""
-    span = diagnostic.span
-    line = f"{span.path}:{span.line}:{span.column}: {diagnostic.code} [{diagnostic.severity.value}] {diagnostic.message}"
-    if diagnostic.hint:
-        line += f"\n    hint: {diagnostic.hint}"
-    return line
+DEFAULT_OUTPUT: Final = "output_yaml"  #: the AWS converter's default (config.DEFAULT_OUTPUT), for --help
 
 
 def _use_color(color: bool | None) -> bool:
@@ -48,7 +33,20 @@ def _use_color(color: bool | None) -> bool:
     return sys.stderr.isatty() and "NO_COLOR" not in os.environ
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _Group(click.Group):
+    """Every command's user errors (errors.UsageError) end here: one line on stderr, exit 2."""
+
+    def invoke(self, ctx: click.Context) -> object:
+        from dag_converter.errors import UsageError
+
+        try:
+            return super().invoke(ctx)
+        except UsageError as exc:
+            click.echo(f"error: {exc}", err=True)
+            sys.exit(EXIT_USAGE)
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, "--version", prog_name="dag-converter")
 def main() -> None:
     """Convert Airflow Python DAGs to dag-factory YAML for Amazon MWAA Serverless, without running them."""
@@ -60,7 +58,7 @@ def main() -> None:
               help=f"Folder for the YAML files, reports and manifest: a local path or s3://bucket/prefix/.  "
                    f"[default: {DEFAULT_OUTPUT}]")
 @click.option("--target", type=click.Choice(TARGET_NAMES), default=None,
-              help=f"What the YAML must run on.  [default: {DEFAULT_TARGET}]")
+              help="What the YAML must run on.  [default: mwaa-serverless]")
 @click.option("--dags-folder", metavar="PATH", default=None,
               help="dag-factory target: the dags folder where the YAML is loaded, absolute or '$VAR/...'; "
                    "functions defined in a DAG file are referenced as PATH/<file>.")
@@ -80,7 +78,7 @@ def main() -> None:
 @click.option("--jobs", "-j", type=click.IntRange(min=1), default=None,
               help="Parallel reads, conversions and uploads.  [default: the CPU count]")
 @click.option("--force", is_flag=True, help="Convert and write everything, even what the manifest says is current.")
-@click.option("--verify", "verify_sources", is_flag=True,
+@click.option("--verify", "verify", is_flag=True,
               help="Prove each converted DAG equivalent before writing it: LOADS AND RUNS the Python DAG files "
                    "with Airflow (use only on code you trust; needs the verify extra). Local paths only.")
 @click.option("--bucket", default=None, metavar="NAME", help="Also upload each YAML to s3://NAME/<dag_id>.yaml.")
@@ -93,208 +91,82 @@ def main() -> None:
 @click.option("--quiet", "-q", is_flag=True, help="Print only diagnostics (errors and warnings), no summary.")
 @click.option("--verbose", "-v", is_flag=True, help="Also print info diagnostics, skipped files and the config.")
 @click.option("--color/--no-color", default=None, help="Colour on a terminal unless NO_COLOR is set.")
-def convert(paths: tuple[str, ...], output: str | None, target: str | None, dags_folder: str | None,
-            allow_operators: tuple[str, ...],
-            excludes: tuple[str, ...], max_file_size: int | None, report_format: str | None, check: bool,
-            diff: bool, fail_on_change: bool, jobs: int | None, force: bool, verify_sources: bool,
-            bucket: str | None, report_dir: str | None, endpoint_url: str | None, config_file: Path | None, quiet: bool, verbose: bool,
-            color: bool | None) -> None:
+def convert(paths: tuple[str, ...], quiet: bool, verbose: bool, color: bool | None, **flags: Any) -> None:
     """Convert DAG files or folders (searched recursively; local or s3://) into one YAML file per DAG.
 
     Settings not given as flags come from [tool.dag-converter] in the nearest pyproject.toml. A
     conversion-manifest.json in the output records what was converted from which bytes, so a rerun
     converts and writes only what changed (--force redoes everything).
     """
-    from dag_converter.check import find_changes
-    from dag_converter.config import (DEFAULT_REPORT_FORMATS, Config, ConfigError, drop_excluded, find_config,
-                                      load_config, parse_report_formats)
-    from dag_converter.model import Severity
-    from dag_converter.pipeline import DEFAULT_MAX_FILE_SIZE, Options, convert_files, write_outputs
-    from dag_converter.report import REPORT_FILES, build_report, render_report
-    from dag_converter.sources import discover_local
-    from dag_converter.targets import get_target
-    from dag_converter.emit import write_atomic
+    from dag_converter import batch
+    from dag_converter.batch.progress import make_progress
+    from dag_converter.config import Mode, run_config
 
+    config = run_config(paths, **flags)
+    if verbose and config.config_path is not None:
+        click.echo(f"config: {config.config_path}", err=True)
+    progress = make_progress(sys.stderr.isatty(), _use_color(color), quiet) if config.mode is Mode.WRITE else None
     try:
-        if config_file is not None:
-            config = load_config(config_file)
-        else:
-            found = find_config([Path.cwd(), Path(paths[0])])
-            config = load_config(found) if found is not None else Config()
-        formats = (parse_report_formats(report_format) if report_format is not None
-                   else config.report_formats if config.report_formats is not None else DEFAULT_REPORT_FORMATS)
-    except ConfigError as exc:
-        click.echo(f"error: {exc}", err=True)
-        sys.exit(EXIT_USAGE)
-    # Flags win over the config file, key by key; a repeatable flag replaces the whole list.
-    output = output or config.output or DEFAULT_OUTPUT
-    target = target or config.target or DEFAULT_TARGET
-    allow_operators = allow_operators or config.allow_operators
-    excludes = excludes or config.exclude
-    if max_file_size is None:
-        max_file_size = config.max_file_size or DEFAULT_MAX_FILE_SIZE
-    if target not in TARGET_NAMES:
-        click.echo(f"error: {config.path}: unknown target {target!r} (choose from {', '.join(sorted(TARGET_NAMES))})",
-                   err=True)
-        sys.exit(EXIT_USAGE)
-    if verbose and config.path is not None:
-        click.echo(f"config: {config.path}", err=True)
-    dry_run = check or diff
-
-    try:
-        chosen = get_target(target, allow_operators, dags_folder)
-    except ValueError as exc:
-        click.echo(f"error: {exc}", err=True)
-        sys.exit(EXIT_USAGE)
-    options = Options(target=chosen, max_file_size=max_file_size)
-    if not (dry_run or fail_on_change):
-        _convert_run(paths, output, target, options, excludes, config.base, formats, jobs=jobs, force=force,
-                     verify_sources=verify_sources, bucket=bucket, report_dir=report_dir, endpoint_url=endpoint_url, quiet=quiet,
-                     verbose=verbose, color=color)
-    if any(p.startswith("s3://") for p in (*paths, output)):
-        click.echo("error: --check, --diff and --fail-on-change work on local paths only", err=True)
-        sys.exit(EXIT_USAGE)
-    files, problems = discover_local(paths)
-    files, excluded = drop_excluded(files, excludes, config.base)
-    if verbose:
-        for source in excluded:
-            click.echo(f"excluded {source.display}", err=True)
-    explicit = {f.display for f in files if f.display in paths}
-    results = convert_files(files, options, explicit=lambda f: f.display in explicit)
-    out_dir = Path(output)
-    changes = find_changes(results, out_dir) if dry_run or fail_on_change else []
-    if not dry_run:
-        results = write_outputs(results, out_dir)
-    report = build_report(target, results, problems)
-    report_problems = []
-    for name in ([] if dry_run else formats):
-        try:
-            write_atomic(out_dir / REPORT_FILES[name], render_report(report, name))
-        except OSError as exc:
-            report_problems.append(f"error: cannot write the report in {out_dir}: {exc.strerror or exc}")
-            break
-
-    if diff:
-        for change in changes:
-            click.echo(change.unified_diff(), nl=False)
-    shown_severities = {Severity.ERROR, Severity.WARNING} | ({Severity.INFO} if verbose else set())
-    shown = report.all_diagnostics()
-    if dry_run:
-        shown += [change.diagnostic for change in changes]
-    for diagnostic in sorted(shown, key=lambda d: d.sort_key()):
-        if diagnostic.severity in shown_severities:
-            click.echo(format_diagnostic(diagnostic), err=True)
-    if fail_on_change and not dry_run:
-        for change in changes:
-            verb = "created" if change.old_text is None else "updated"
-            click.echo(f"{change.target}: {verb} from {change.dag.workflow.span.path}; stage it and commit again",
-                       err=True)
-    for line in report_problems:
-        click.echo(line, err=True)
-    if not quiet:
-        if dry_run:
-            _print_check_summary(report, len(changes))
-        else:
-            _print_summary(report, out_dir, _use_color(color), with_report=bool(formats))
-    summary = report.summary()
-    if summary["dags"] == 0:
-        # A pre-commit hook passes every staged Python file; one without DAGs is not a failure.
-        if (dry_run or fail_on_change) and not problems:
-            sys.exit(EXIT_OK)
-        if not problems and not any(f.all_diagnostics() for f in results):
-            click.echo(f"error: no DAGs found in {', '.join(paths)}", err=True)
-        sys.exit(EXIT_USAGE)
-    if report_problems:
-        sys.exit(EXIT_USAGE)
-    if summary["refused"] or changes:
-        sys.exit(EXIT_REFUSED)
-    sys.exit(EXIT_OK)
-
-
-def _convert_run(paths: tuple[str, ...], output: str, target: str, options: "Options", excludes: Sequence[str],
-                 base: Path | None, formats: Sequence[str], *, jobs: int | None, force: bool,
-                 verify_sources: bool = False, bucket: str | None,
-                 report_dir: str | None, endpoint_url: str | None, quiet: bool, verbose: bool,
-                 color: bool | None) -> NoReturn:
-    """A converting run (local or S3) through the runner: parallel, resumable, progress on stderr."""
-    from dag_converter._progress import make_progress
-    from dag_converter.model import Severity
-    from dag_converter.report import REPORT_FILES, build_report, render_report
-    from dag_converter.runner import default_jobs, open_locations, run_conversion, write_reports
-    from dag_converter.sources_s3 import S3Unavailable
-
-    jobs = jobs or default_jobs()
-    check = None
-    if verify_sources:
-        check = _verify_check(paths, output, options.target)
-        force = True  # sources the manifest skips would go unverified
-    try:
-        where = open_locations(paths, output, bucket=bucket, report_dir=report_dir, endpoint_url=endpoint_url,
-                               jobs=jobs, excludes=excludes, base=base)
-    except (S3Unavailable, ValueError) as exc:
-        click.echo(f"error: {exc}", err=True)
-        sys.exit(EXIT_USAGE)
-    if verbose:
-        for excluded in where.excluded:
-            click.echo(f"excluded {excluded}", err=True)
-    progress = make_progress(sys.stderr.isatty(), _use_color(color), quiet) if where.refs else None
-    try:
-        if progress is None:
-            run = run_conversion(where.refs, options, where.output, where.extra, jobs=jobs, force=force,
-                                 check=check)
-        else:
-            with progress:
-                run = run_conversion(where.refs, options, where.output, where.extra, jobs=jobs, force=force,
-                                     progress=progress, check=check)
+        result = batch.run(config, progress=progress)
     except KeyboardInterrupt:
-        click.echo(f"interrupted: every YAML written is complete and {where.output} holds the manifest; "
+        click.echo(f"interrupted: every YAML written is complete and {config.output} holds the manifest; "
                    "run the same command again to continue", err=True)
         sys.exit(EXIT_USAGE)
-    problems = list(where.problems)
-    report = build_report(target, run.results, problems)
-    report_problems = list(run.problems)
-    if run.results or not problems:
-        report_problems += write_reports({REPORT_FILES[name]: render_report(report, name) for name in formats},
-                                         where.report_sinks)
-    shown_severities = {Severity.ERROR, Severity.WARNING} | ({Severity.INFO} if verbose else set())
-    shown = [format_diagnostic(d) for d in sorted(report.all_diagnostics(), key=lambda d: d.sort_key())
-             if d.severity in shown_severities]
-    if shown or report_problems:
-        click.echo("\n".join([*shown, *report_problems]), err=True)  # one write: a batch may print thousands
-    if not quiet:
-        _print_summary(report, where.output, _use_color(color), with_report=bool(formats))
-        if run.skipped or run.written or run.current:
-            click.echo(f"{run.skipped} sources unchanged since the last run; {run.written} YAML files written, "
-                       f"{run.current} already current", err=True)
-    summary = report.summary()
+    _show(result, quiet=quiet, verbose=verbose, color=_use_color(color))
+    sys.exit(exit_status(result))
+
+
+def exit_status(result: "RunResult") -> int:
+    """The one mapping from a run's result to the exit code (black's Report.return_code)."""
+    from dag_converter.config import Mode
+
+    summary = result.report.summary()
     if summary["dags"] == 0:
-        if not problems and not any(f.all_diagnostics() for f in run.results):
-            click.echo(f"error: no DAGs found in {', '.join(paths)}", err=True)
-        sys.exit(EXIT_USAGE)
-    if report_problems:
-        sys.exit(EXIT_USAGE)
-    sys.exit(EXIT_OK if summary["refused"] == 0 else EXIT_REFUSED)
+        # A pre-commit hook passes every staged Python file; one without DAGs is not a failure.
+        hook = result.config.mode is not Mode.WRITE
+        return EXIT_OK if hook and not result.report.run_diagnostics else EXIT_USAGE
+    if result.problems:
+        return EXIT_USAGE
+    return EXIT_REFUSED if summary["refused"] or result.changes else EXIT_OK
 
 
-def _verify_check(paths: Sequence[str], output: str,
-                  target: "Target") -> "Callable[[SourceRef, FileResult], FileResult]":
-    """The per-file check of `convert --verify`, or exit 2 when it cannot run here."""
-    from dag_converter.targets import Feature
-    from dag_converter.verify import VerifyUnavailable, require_verify_extra, verify_result
+def _show(result: "RunResult", *, quiet: bool, verbose: bool, color: bool) -> None:
+    """Diagnostics, then the changes and run-level problems, then the summary; all on stderr
+    except --diff's patches, which go to stdout first."""
+    from dag_converter.config import Mode
+    from dag_converter.model import Severity
+    from dag_converter.report.concise import format_diagnostic
 
-    if any(p.startswith("s3://") for p in paths):
-        click.echo("error: --verify needs local DAG files (Airflow loads them from disk)", err=True)
-        sys.exit(EXIT_USAGE)
-    try:
-        require_verify_extra()
-    except VerifyUnavailable as exc:
-        click.echo(f"error: {exc}", err=True)
-        sys.exit(EXIT_USAGE)
-
-    def check(ref: "SourceRef", result: "FileResult") -> "FileResult":
-        return verify_result(Path(ref.display), result, task_groups=target.supports(Feature.TASK_GROUPS))
-
-    return check
+    mode = result.config.mode
+    if verbose:
+        for excluded in result.excluded:
+            click.echo(f"excluded {excluded}", err=True)
+    if mode is Mode.DIFF:
+        for change in result.changes:
+            click.echo(change.unified_diff(), nl=False)
+    shown_severities = {Severity.ERROR, Severity.WARNING} | ({Severity.INFO} if verbose else set())
+    diagnostics = result.report.all_diagnostics()
+    if not mode.writes:
+        diagnostics += [change.diagnostic for change in result.changes]
+    lines = [format_diagnostic(d) for d in sorted(diagnostics, key=lambda d: d.sort_key())
+             if d.severity in shown_severities]
+    if mode is Mode.FAIL_ON_CHANGE:
+        lines += [f"{change.target}: {'created' if change.created else 'updated'} from "
+                  f"{change.dag.workflow.span.path}; stage it and commit again" for change in result.changes]
+    lines += result.problems
+    if lines:
+        click.echo("\n".join(lines), err=True)  # one write: a batch may print thousands
+    if not quiet:
+        if mode.writes:
+            _print_summary(result.report, result.output, color, with_report=bool(result.config.report_formats))
+            if result.skipped or result.written or result.current:
+                click.echo(f"{result.skipped} sources unchanged since the last run; {result.written} YAML files "
+                           f"written, {result.current} already current", err=True)
+        else:
+            _print_check_summary(result.report, len(result.changes))
+    if result.report.summary()["dags"] == 0 and exit_status(result) == EXIT_USAGE and \
+            not result.report.run_diagnostics and not any(f.all_diagnostics() for f in result.results):
+        click.echo(f"error: no DAGs found in {', '.join(result.config.paths)}", err=True)
 
 
 def _print_check_summary(report: "RunReport", stale: int) -> None:
@@ -333,14 +205,14 @@ def _print_summary(report: "RunReport", out_dir: object, color: bool, *, with_re
 
 
 @main.command()
-@click.option("--target", type=click.Choice(TARGET_NAMES), default=DEFAULT_TARGET, show_default=True)
+@click.option("--target", type=click.Choice(TARGET_NAMES), default=DEFAULT_TARGET,
+              show_default=True)
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 def operators(target: str, as_json: bool) -> None:
     """List the operator classes the rule registry supports, grouped by service."""
-    from dag_converter.registry._render import render_operators
-    from dag_converter.targets import get_target
+    from dag_converter.registry import render_operators
 
-    click.echo(render_operators(get_target(target), as_json), nl=False)
+    click.echo(render_operators(target, as_json), nl=False)
 
 
 @main.group()
@@ -354,7 +226,7 @@ def registry() -> None:
               help="Where to write the data file (default: the package's data folder).")
 def registry_build(provider_version: str | None, output: Path | None) -> None:
     """Regenerate the registry data by reading the installed provider's source (nothing is imported)."""
-    from dag_converter.registry._build import write_registry_data
+    from dag_converter.registry import write_registry_data
 
     try:
         written = write_registry_data(output, provider_version)
@@ -373,11 +245,11 @@ def verify(py_file: Path, yaml_files: tuple[Path, ...]) -> None:
     This LOADS AND RUNS the Python DAG file with Airflow (and the YAML with dag-factory); use it
     only on code you trust. Needs the verify extra: pip install "dag-converter[verify]".
     """
-    from dag_converter.verify import SourceLoadError, VerifyUnavailable, YamlLoadError, verify as run_verify
+    from dag_converter.verify import SourceLoadError, YamlLoadError, verify as run_verify
 
     try:
         differences = run_verify(py_file, list(yaml_files))
-    except (VerifyUnavailable, SourceLoadError, YamlLoadError) as exc:
+    except (SourceLoadError, YamlLoadError) as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(EXIT_USAGE)
     for difference in differences:

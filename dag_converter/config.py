@@ -1,4 +1,6 @@
-"""Settings from `[tool.dag-converter]` in pyproject.toml, so a pre-commit hook needs no arguments.
+"""A run's settings: `[tool.dag-converter]` in pyproject.toml plus the command-line flags -> RunConfig.
+
+The table means a pre-commit hook needs no arguments.
 
 The nearest pyproject.toml with such a table is used, searching from the working directory up,
 then from the first input path up (STYLE.md 13). Command-line flags override every key. Relative
@@ -13,6 +15,8 @@ import os
 import sys
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import date
+from enum import Enum
 from pathlib import Path
 from typing import Final
 
@@ -21,17 +25,16 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover - exercised on Python 3.10 only
     import tomli as tomllib
 
-from dag_converter.sources import SourceFile
+from dag_converter.errors import ConfigError
 
 TABLE: Final = "dag-converter"
 REPORT_FORMATS: Final = ("json", "md", "html", "sarif")
 DEFAULT_REPORT_FORMATS: Final = ("json", "md")
 #: keys of [tool.dag-converter]; kebab-case like the flags, underscores accepted as in black
 KEYS: Final = ("output", "target", "allow-operators", "exclude", "report-format", "max-file-size")
-
-
-class ConfigError(Exception):
-    """pyproject.toml cannot be read, or [tool.dag-converter] holds a wrong key or value."""
+DEFAULT_OUTPUT: Final = "output_yaml"  #: the AWS converter's default, so its users' scripts keep working
+DEFAULT_TARGET: Final = "mwaa-serverless"
+DEFAULT_MAX_FILE_SIZE: Final = 5 * 1024 * 1024  #: bytes; larger source files are refused (DC107)
 
 
 @dataclass(frozen=True, slots=True)
@@ -175,15 +178,91 @@ def is_excluded(path: Path, patterns: Sequence[str], base: Path) -> bool:
     return False
 
 
-def drop_excluded(files: Sequence[SourceFile], patterns: Sequence[str], base: Path) -> tuple[list[SourceFile],
-                                                                                             list[SourceFile]]:
-    """Split the files into (kept, excluded)."""
-    kept: list[SourceFile] = []
-    excluded: list[SourceFile] = []
-    for source in files:
-        (excluded if is_excluded(source.path, patterns, base) else kept).append(source)
-    return kept, excluded
+class Mode(str, Enum):
+    """What a run does with the YAML it converts (black's WriteBack): one driver, four modes."""
+
+    WRITE = "write"  #: write what changed, update the manifest and reports
+    CHECK = "check"  #: write nothing; a stale or missing YAML is an error (DC114/DC115)
+    DIFF = "diff"  #: write nothing; print a unified diff of every YAML that would change
+    FAIL_ON_CHANGE = "fail-on-change"  #: write like WRITE, and fail when a YAML was created or changed
+
+    @classmethod
+    def from_flags(cls, *, check: bool = False, diff: bool = False, fail_on_change: bool = False) -> "Mode":
+        """--diff wins over --check (both write nothing; --diff also prints), which wins over
+        --fail-on-change."""
+        if diff:
+            return cls.DIFF
+        if check:
+            return cls.CHECK
+        return cls.FAIL_ON_CHANGE if fail_on_change else cls.WRITE
+
+    @property
+    def writes(self) -> bool:
+        """Whether the run writes YAML, the manifest and reports."""
+        return self in (Mode.WRITE, Mode.FAIL_ON_CHANGE)
 
 
-__all__ = ["Config", "ConfigError", "DEFAULT_REPORT_FORMATS", "REPORT_FORMATS", "drop_excluded", "find_config",
-           "is_excluded", "load_config", "parse_report_formats"]
+@dataclass(frozen=True, slots=True)
+class RunConfig:
+    """Everything a run needs, flags and [tool.dag-converter] merged; what batch.run() takes."""
+
+    paths: tuple[str, ...]  #: local files and folders, s3:// URLs
+    output: str = DEFAULT_OUTPUT  #: local folder or s3:// folder
+    target: str = DEFAULT_TARGET
+    allow_operators: tuple[str, ...] = ()
+    dags_folder: str | None = None  #: dag-factory target: where the YAML is loaded
+    excludes: tuple[str, ...] = ()  #: globs relative to `base`
+    base: Path | None = None  #: the config's folder (None: the working directory)
+    max_file_size: int = DEFAULT_MAX_FILE_SIZE
+    report_formats: tuple[str, ...] = DEFAULT_REPORT_FORMATS
+    mode: Mode = Mode.WRITE
+    jobs: int | None = None  #: None: the CPU count
+    force: bool = False  #: ignore the manifest: convert and write everything
+    verify: bool = False  #: prove each DAG with Airflow before writing it (runs the DAG files)
+    bucket: str | None = None  #: also upload each YAML to s3://bucket/
+    report_dir: str | None = None  #: also write the reports to this local folder
+    endpoint_url: str | None = None  #: S3 endpoint
+    today: date | None = None  #: pins relative start dates (None: DAG_CONVERTER_TODAY or the date)
+    config_path: Path | None = None  #: the pyproject.toml read, for messages
+
+    @property
+    def target_origin(self) -> str:
+        """Where the target name came from, for an error message."""
+        return str(self.config_path) if self.config_path is not None else "--target"
+
+
+def run_config(paths: Sequence[str], *, config_file: Path | None = None, output: str | None = None,
+               target: str | None = None, allow_operators: Sequence[str] = (), excludes: Sequence[str] = (),
+               max_file_size: int | None = None, report_format: str | None = None,
+               check: bool = False, diff: bool = False, fail_on_change: bool = False,
+               **rest: object) -> RunConfig:
+    """Flags over [tool.dag-converter], key by key; a repeatable flag replaces the whole list.
+    The table comes from `config_file`, else the nearest pyproject.toml with one above the working
+    directory or the first path. `rest` are flags with no config key (jobs, force, bucket, ...),
+    passed to RunConfig as they are. Raises ConfigError."""
+    if config_file is not None:
+        config = load_config(config_file)
+    else:
+        found = find_config([Path.cwd(), Path(paths[0])]) if paths else None
+        config = load_config(found) if found is not None else Config()
+    formats = (parse_report_formats(report_format) if report_format is not None
+               else config.report_formats if config.report_formats is not None else DEFAULT_REPORT_FORMATS)
+    return RunConfig(
+        paths=tuple(paths),
+        output=output or config.output or DEFAULT_OUTPUT,
+        target=target or config.target or DEFAULT_TARGET,
+        allow_operators=tuple(allow_operators or config.allow_operators),
+        excludes=tuple(excludes or config.exclude),
+        base=config.base,
+        max_file_size=max_file_size if max_file_size is not None else config.max_file_size or DEFAULT_MAX_FILE_SIZE,
+        report_formats=formats,
+        mode=Mode.from_flags(check=check, diff=diff, fail_on_change=fail_on_change),
+        config_path=config.path,
+        **rest,  # type: ignore[arg-type]
+    )
+
+
+__all__ = ["Config", "ConfigError", "DEFAULT_MAX_FILE_SIZE", "DEFAULT_OUTPUT", "DEFAULT_REPORT_FORMATS",
+           "DEFAULT_TARGET",
+           "Mode", "REPORT_FORMATS", "RunConfig", "find_config", "is_excluded", "load_config", "parse_report_formats",
+           "run_config"]

@@ -1,4 +1,5 @@
-"""Generate docs/diagnostics.md from the code table: `python -m dag_converter.docs`."""
+"""Generate the reference docs: `python -m dag_converter.docs [DOCS_DIR]` writes docs/diagnostics.md
+(from the code table) and docs/operators.md (from the rule registry, as the default target sees it)."""
 
 from __future__ import annotations
 
@@ -51,8 +52,12 @@ def render_diagnostics_markdown() -> str:
 
 
 def main() -> int:
-    target = Path(sys.argv[1]) if len(sys.argv) > 1 else Path("docs/diagnostics.md")
-    target.write_text(render_diagnostics_markdown(), encoding="utf-8")
+    from dag_converter.registry import render_operators_markdown
+    from dag_converter.targets import get_target
+
+    folder = Path(sys.argv[1]) if len(sys.argv) > 1 else Path("docs")
+    (folder / "diagnostics.md").write_text(render_diagnostics_markdown(), encoding="utf-8")
+    (folder / "operators.md").write_text(render_operators_markdown(get_target(DEFAULT_TARGET)), encoding="utf-8")
     return 0
 
 

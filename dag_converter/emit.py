@@ -1,4 +1,4 @@
-"""Model -> dag-factory YAML text, deterministically; atomic file writes.
+"""Model -> dag-factory YAML text, deterministically (storage/ writes it).
 
 The workflow arrives normalised by the validator, so this module only maps values to their YAML
 forms (TARGET.md decision 3) and fixes the key order (DESIGN.md: dag keys, then tasks in source
@@ -7,11 +7,8 @@ order, each task's `operator` first, arguments in source order, `dependencies` l
 
 from __future__ import annotations
 
-import os
 import re
-import tempfile
 from datetime import datetime
-from pathlib import Path
 from typing import Final
 
 import yaml
@@ -117,23 +114,4 @@ def render_yaml(workflow: Workflow, source: str, *, task_groups: bool = False) -
     return header + text
 
 
-def write_atomic(path: Path, text: str) -> None:
-    """Write `text` to `path` through a temporary file in the same folder and a rename, so a
-    reader sees the old file or the new one, never half of one."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
-
-
-__all__ = ["format_datetime", "render_yaml", "workflow_document", "write_atomic", "yaml_value"]
+__all__ = ["format_datetime", "render_yaml", "workflow_document", "yaml_value"]

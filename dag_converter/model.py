@@ -9,7 +9,7 @@ Airflow notions that need a type of their own (dates, durations, XCom references
 from __future__ import annotations
 
 import datetime as _dt
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from enum import Enum
 from typing import Union
@@ -248,6 +248,16 @@ class DagResult:
     def converted(self) -> bool:
         return self.yaml_text is not None
 
+    def refuse(self, *diagnostics: Diagnostic) -> "DagResult":
+        """This DAG refused: the diagnostics added (in sort order), no YAML and no output file."""
+        merged = tuple(sorted((*self.diagnostics, *diagnostics), key=Diagnostic.sort_key))
+        return DagResult(self.workflow, merged, None, None)
+
+    def with_diagnostics(self, *diagnostics: Diagnostic) -> "DagResult":
+        """The same outcome with findings added that do not refuse it (warnings, infos)."""
+        merged = tuple(sorted((*self.diagnostics, *diagnostics), key=Diagnostic.sort_key))
+        return DagResult(self.workflow, merged, self.yaml_text, self.output_name)
+
 
 class FileStatus(str, Enum):
     """What became of one source file."""
@@ -259,13 +269,25 @@ class FileStatus(str, Enum):
     UNREADABLE = "unreadable"
     SKIPPED = "skipped"
 
+    def __str__(self) -> str:
+        # The value, not "FileStatus.CONVERTED", wherever a status is formatted (f-strings, templates).
+        return self.value
+
+    @classmethod
+    def of_dags(cls, dags: Sequence[DagResult]) -> "FileStatus":
+        """A file with DAGs: converted when every DAG is, partial when some are, else refused."""
+        converted = sum(1 for d in dags if d.converted)
+        if converted == len(dags):
+            return cls.CONVERTED
+        return cls.PARTIAL if converted else cls.REFUSED
+
 
 @dataclass(frozen=True, slots=True)
 class FileResult:
     """The outcome for one source file."""
 
     path: str
-    status: str  #: converted | partial | refused | no-dags | unreadable | skipped
+    status: FileStatus
     diagnostics: tuple[Diagnostic, ...] = ()  #: file-level
     dags: tuple[DagResult, ...] = field(default_factory=tuple)
 
@@ -274,3 +296,15 @@ class FileResult:
         for dag in self.dags:
             found.extend(dag.diagnostics)
         return found
+
+    def with_dags(self, dags: Sequence[DagResult]) -> "FileResult":
+        """The same file with its DAG outcomes replaced and its status recomputed from them."""
+        dags = tuple(dags)
+        if len(dags) == len(self.dags) and all(a is b for a, b in zip(dags, self.dags)):
+            return self
+        return FileResult(self.path, FileStatus.of_dags(dags) if dags else self.status, self.diagnostics, dags)
+
+    @classmethod
+    def failed(cls, path: str, diagnostic: Diagnostic) -> "FileResult":
+        """A file that could not be read or analysed at all (too large, unreadable, a crash)."""
+        return cls(path, FileStatus.UNREADABLE, (diagnostic,))

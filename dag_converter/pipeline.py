@@ -1,7 +1,8 @@
-"""One file through the stages: read -> analyze -> validate -> emit; and a run over many files.
+"""One file's bytes through the stages: decode -> analyze -> validate -> emit, on the analysis thread.
 
 Every failure becomes a diagnostic in the file's result, never an exception out of here: one bad
-file never stops a batch (LibCST's TransformFailure, STYLE.md 8).
+file never stops a batch (LibCST's TransformFailure, STYLE.md 8). Runs over many files, reads and
+writes are batch/'s.
 """
 
 from __future__ import annotations
@@ -12,8 +13,8 @@ import sys
 import threading
 from concurrent.futures import ThreadPoolExecutor
 import tokenize
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field, replace
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import Final, TypeVar
@@ -21,13 +22,12 @@ from typing import Final, TypeVar
 from dag_converter import codes
 from dag_converter.analyzer import analyze_module
 from dag_converter.analyzer.evaluate import environment_today
-from dag_converter.emit import render_yaml, write_atomic
-from dag_converter.model import DagResult, Diagnostic, FileResult, Severity, Span
+from dag_converter.config import DEFAULT_MAX_FILE_SIZE
+from dag_converter.emit import render_yaml
+from dag_converter.model import DagResult, Diagnostic, FileResult, FileStatus, Severity, Span
 from dag_converter.registry import get_registry
-from dag_converter.sources import SourceFile
 from dag_converter.targets import DEFAULT_TARGET, Feature, Target, check_workflow, get_target, is_refused
 
-DEFAULT_MAX_FILE_SIZE = 5 * 1024 * 1024
 T = TypeVar("T")
 
 # libcst's native parser overflows the C stack on deeply nested source (a segmentation fault, not
@@ -146,11 +146,11 @@ def _convert_guarded(data: bytes, display: str, relative: str, options: Options,
     try:
         return _convert_source(data, display, relative, options, explicit, root)
     except RecursionError:
-        return FileResult(display, "unreadable", (codes.make(codes.INPUT_TOO_COMPLEX, Span(display),
-                                                             detail="input nested too deeply to analyse"),))
+        return FileResult.failed(display, codes.make(codes.INPUT_TOO_COMPLEX, Span(display),
+                                                     detail="input nested too deeply to analyse"))
     except Exception as exc:  # pragma: no cover - a bug must not stop the batch; it is reported
-        return FileResult(display, "unreadable", (codes.make(codes.INTERNAL_ERROR, Span(display),
-                                                             detail=f"{type(exc).__name__}: {exc}"),))
+        return FileResult.failed(display, codes.make(codes.INTERNAL_ERROR, Span(display),
+                                                     detail=f"{type(exc).__name__}: {exc}"))
     finally:
         if collecting:
             gc.enable()
@@ -158,27 +158,28 @@ def _convert_guarded(data: bytes, display: str, relative: str, options: Options,
 
 def _convert_source(data: bytes, display: str, relative: str, options: Options, explicit: bool,
                     root: Path | None = None) -> FileResult:
-    if len(data) > options.max_file_size:
-        return FileResult(display, "unreadable", (codes.make(codes.FILE_TOO_LARGE, Span(display), size=len(data),
-                                                             limit=options.max_file_size),))
+    problem = size_problem(display, len(data), options.max_file_size)
+    if problem is not None:
+        return FileResult.failed(display, problem)
     if not data.strip():
         if relative.rsplit("/", 1)[-1] == "__init__.py":
-            return FileResult(display, "skipped")  # an empty package marker is normal, not a lost file
-        return FileResult(display, "no-dags", (codes.make(codes.EMPTY_FILE, Span(display)),))
+            return FileResult(display, FileStatus.SKIPPED)  # an empty package marker is normal, not a lost file
+        return FileResult(display, FileStatus.NO_DAGS, (codes.make(codes.EMPTY_FILE, Span(display)),))
     text, problem = decode_source(data, display)
     if problem is not None:
-        return FileResult(display, "unreadable", (problem,))
+        return FileResult.failed(display, problem)
     assert text is not None
     if not mentions_dag(data):
-        return FileResult(display, "skipped" if not explicit else "no-dags",
-                          () if not explicit else (codes.make(codes.FILE_WITHOUT_DAGS, Span(display)),))
+        if not explicit:
+            return FileResult(display, FileStatus.SKIPPED)
+        return FileResult(display, FileStatus.NO_DAGS, (codes.make(codes.FILE_WITHOUT_DAGS, Span(display)),))
     package = ".".join(relative.split("/")[:-1])
     analysis = analyze_module(text, display, package=package, today=options.today or environment_today(),
                               root=root)
     file_errors = [d for d in analysis.diagnostics if d.severity is Severity.ERROR]
     if any(d.code in (codes.SYNTAX_ERROR.code, codes.INPUT_TOO_COMPLEX.code) for d in file_errors) \
             and not analysis.workflows:
-        return FileResult(display, "unreadable", analysis.diagnostics)
+        return FileResult(display, FileStatus.UNREADABLE, analysis.diagnostics)
     dags: list[DagResult] = []
     for workflow in analysis.workflows:
         normalised, diagnostics = check_workflow(workflow, options.target,
@@ -193,96 +194,18 @@ def _convert_source(data: bytes, display: str, relative: str, options: Options, 
     file_level = tuple(d for d in analysis.diagnostics if d not in file_errors or not dags)
     if not dags:
         diagnostics = file_level or (codes.make(codes.FILE_WITHOUT_DAGS, Span(display)),)
-        status = "refused" if any(d.severity is Severity.ERROR for d in diagnostics) else "no-dags"
+        status = FileStatus.REFUSED if any(d.severity is Severity.ERROR for d in diagnostics) else FileStatus.NO_DAGS
         return FileResult(display, status, tuple(diagnostics))
-    return FileResult(display, file_status(dags), file_level, tuple(dags))
+    return FileResult(display, FileStatus.of_dags(dags), file_level, tuple(dags))
 
 
-def file_status(dags: Sequence[DagResult]) -> str:
-    converted = sum(1 for d in dags if d.converted)
-    if converted == len(dags):
-        return "converted"
-    return "partial" if converted else "refused"
+def size_problem(display: str, size: int, limit: int) -> Diagnostic | None:
+    """DC107 when a file is over the size limit: the one size check, used before a read
+    (the listed or stat'ed size) and on the bytes read (a file may grow in between)."""
+    if size > limit:
+        return codes.make(codes.FILE_TOO_LARGE, Span(display), size=size, limit=limit)
+    return None
 
 
-def refuse_duplicates(results: list[FileResult]) -> list[FileResult]:
-    """Two DAGs with one id in one run would write one file twice: refuse both, naming each other."""
-    owners: dict[str, list[tuple[int, int]]] = {}
-    for fi, result in enumerate(results):
-        for di, dag in enumerate(result.dags):
-            owners.setdefault(dag.dag_id, []).append((fi, di))
-    changed = {fi for places in owners.values() if len(places) > 1 for fi, _ in places}
-    if not changed:
-        return results
-    updated = list(results)
-    for fi in sorted(changed):
-        result = updated[fi]
-        new_dags = []
-        for di, dag in enumerate(result.dags):
-            places = owners[dag.dag_id]
-            if len(places) < 2:
-                new_dags.append(dag)
-                continue
-            others = [results[ofi].path + f":{results[ofi].dags[odi].workflow.span.line}"
-                      for ofi, odi in places if (ofi, odi) != (fi, di)]
-            extra = codes.make(codes.DUPLICATE_DAG_ID, dag.workflow.span, dag_id=dag.dag_id, other=", ".join(others))
-            new_dags.append(replace(dag, diagnostics=tuple(sorted((*dag.diagnostics, extra), key=Diagnostic.sort_key)),
-                                    yaml_text=None, output_name=None))
-        updated[fi] = replace(result, dags=tuple(new_dags), status=file_status(new_dags))
-    return updated
-
-
-def convert_files(files: Iterable[SourceFile], options: Options, *, explicit: Callable[[SourceFile], bool],
-                  on_done: Callable[[FileResult], None] | None = None) -> list[FileResult]:
-    """Convert every file (sequentially); read errors become results."""
-    results = []
-    for source in files:
-        result = read_and_convert(source, options, explicit(source))
-        results.append(result)
-        if on_done is not None:
-            on_done(result)
-    return refuse_duplicates(results)
-
-
-def read_and_convert(source: SourceFile, options: Options, explicit: bool) -> FileResult:
-    try:
-        size = source.size()
-        if size > options.max_file_size:
-            return FileResult(source.display, "unreadable", (codes.make(codes.FILE_TOO_LARGE, Span(source.display),
-                                                                        size=size, limit=options.max_file_size),))
-        data = source.read_bytes()
-    except OSError as exc:
-        detail = exc.strerror or str(exc)
-        return FileResult(source.display, "unreadable", (codes.make(codes.UNREADABLE_FILE, Span(source.display),
-                                                                    detail=detail),))
-    return convert_source(data, source.display, source.relative, options, explicit=explicit,
-                          root=source.root)
-
-
-def write_outputs(results: list[FileResult], output: Path) -> list[FileResult]:
-    """Write each converted DAG's YAML atomically; a failed write refuses that DAG with DC112.
-    An unchanged file is not rewritten."""
-    updated = []
-    for result in results:
-        new_dags = []
-        for dag in result.dags:
-            if dag.yaml_text is None or dag.output_name is None:
-                new_dags.append(dag)
-                continue
-            target = output / dag.output_name
-            try:
-                if not (target.is_file() and target.read_text(encoding="utf-8") == dag.yaml_text):
-                    write_atomic(target, dag.yaml_text)
-            except OSError as exc:
-                problem = codes.make(codes.WRITE_FAILED, dag.workflow.span, target=str(target),
-                                     detail=exc.strerror or str(exc))
-                dag = replace(dag, diagnostics=(*dag.diagnostics, problem), yaml_text=None, output_name=None)
-            new_dags.append(dag)
-        if new_dags:
-            result = replace(result, dags=tuple(new_dags), status=file_status(new_dags))
-        updated.append(result)
-    return updated
-
-
-__all__ = ["Options", "convert_files", "convert_source", "decode_source", "on_analysis_thread", "refuse_duplicates",
-           "write_outputs"]
+__all__ = ["DEFAULT_MAX_FILE_SIZE", "Options", "convert_source", "decode_source", "on_analysis_thread",
+           "size_problem"]

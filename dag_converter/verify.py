@@ -29,6 +29,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from dag_converter.errors import VerifyUnavailable
+
 if TYPE_CHECKING:
     from dag_converter.model import FileResult
 
@@ -38,7 +40,9 @@ __all__ = [
     "VerifyUnavailable",
     "YamlLoadError",
     "format_differences",
+    "require_verify_extra",
     "verify",
+    "verify_result",
 ]
 
 INSTALL_HINT = 'pip install "dag-converter[verify]"'
@@ -47,9 +51,6 @@ INSTALL_HINT = 'pip install "dag-converter[verify]"'
 PRESENT = "present"
 MISSING = "missing"
 
-
-class VerifyUnavailable(Exception):
-    """Apache Airflow or dag-factory cannot be imported, so nothing can be verified."""
 
 
 class SourceLoadError(Exception):
@@ -685,11 +686,9 @@ def verify_result(py_file: Path, result: "FileResult", *, task_groups: bool = Fa
     be loaded leaves the conversion as it is, with a warning (DC903). Raises VerifyUnavailable.
     """
     import tempfile
-    from dataclasses import replace as _replace
 
     from dag_converter import codes
     from dag_converter.model import DagResult, Diagnostic
-    from dag_converter.pipeline import file_status
 
     converted = [d for d in result.dags if d.yaml_text is not None and d.output_name is not None]
     if not converted:
@@ -722,7 +721,5 @@ def verify_result(py_file: Path, result: "FileResult", *, task_groups: bool = Fa
             new_dags.append(dag)
             continue
         refused = any(d.code == codes.VERIFY_DIFFERENCE.code for d in found)
-        diagnostics = tuple(sorted((*dag.diagnostics, *found), key=Diagnostic.sort_key))
-        new_dags.append(_replace(dag, diagnostics=diagnostics, yaml_text=None if refused else dag.yaml_text,
-                                 output_name=None if refused else dag.output_name))
-    return _replace(result, dags=tuple(new_dags), status=file_status(new_dags))
+        new_dags.append(dag.refuse(*found) if refused else dag.with_diagnostics(*found))
+    return result.with_dags(new_dags)

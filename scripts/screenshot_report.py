@@ -51,18 +51,17 @@ def find_chromium() -> str | None:
 def render_fixture_report(folder: Path, paths: tuple[Path, ...] = FIXTURES) -> Path:
     """Convert the fixtures in memory and write only conversion-report.html into `folder`."""
     sys.path.insert(0, str(ROOT))
-    from dag_converter.pipeline import Options, convert_files
+    from dag_converter.batch import convert_paths
+    from dag_converter.pipeline import Options
     from dag_converter.report import build_report
     from dag_converter.report.html import render_html
-    from dag_converter.sources import discover_local
 
     # Paths relative to the repository root make the report the same on every machine.
     given = [os.path.relpath(p, ROOT) for p in paths]
     previous = os.getcwd()
     os.chdir(ROOT)
     try:
-        files, problems = discover_local(given)
-        results = convert_files(files, Options(), explicit=lambda f: False)
+        results, problems = convert_paths(given, Options())
         html = render_html(build_report("mwaa-serverless", results, problems))
     finally:
         os.chdir(previous)

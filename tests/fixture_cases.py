@@ -5,9 +5,11 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
+from dag_converter.batch import convert_sources
 from dag_converter.model import Diagnostic, FileResult
-from dag_converter.pipeline import Options, read_and_convert
-from dag_converter.sources import SourceFile
+from dag_converter.pipeline import Options
+from dag_converter.report.concise import format_diagnostics
+from dag_converter.storage.local import local_source
 from dag_converter.targets import get_target
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -42,13 +44,8 @@ def fixture_options(path: Path) -> Options:
 def convert_fixture(path: Path, options: Options | None = None) -> FileResult:
     display = path.relative_to(ROOT).as_posix()
     relative = path.relative_to(DAGS).as_posix()
-    return read_and_convert(SourceFile(display, relative, path), options or fixture_options(path), True)
+    return convert_sources([local_source(path, display, relative)], options or fixture_options(path))[0]
 
 
 def render_concise(diagnostics: list[Diagnostic]) -> str:
-    lines = []
-    for d in sorted(diagnostics, key=Diagnostic.sort_key):
-        lines.append(f"{d.span.path}:{d.span.line}:{d.span.column}: {d.code} [{d.severity.value}] {d.message}")
-        if d.hint:
-            lines.append(f"    hint: {d.hint}")
-    return "\n".join(lines) + "\n"
+    return format_diagnostics(diagnostics) or "\n"

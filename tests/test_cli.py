@@ -10,8 +10,9 @@ import yaml
 from click.testing import CliRunner
 
 from dag_converter.cli import EXIT_OK, EXIT_REFUSED, EXIT_USAGE, main
-from dag_converter.pipeline import Options, read_and_convert
-from dag_converter.sources import SourceFile
+from dag_converter.batch import convert_sources
+from dag_converter.pipeline import Options
+from dag_converter.storage.local import local_source
 from fixture_cases import DAGS
 
 GOOD = (DAGS / "s3_list_and_write.py").read_text(encoding="utf-8")
@@ -80,7 +81,7 @@ def test_bad_files_each_get_one_line_and_do_not_stop_the_batch(tmp_path: Path) -
 
 def test_a_file_that_vanishes_is_reported_not_raised(tmp_path: Path) -> None:
     gone = tmp_path / "gone.py"
-    result = read_and_convert(SourceFile(str(gone), "gone.py", gone), Options(), True)
+    result = convert_sources([local_source(gone, str(gone), "gone.py")], Options())[0]
     assert result.status == "unreadable"
     assert [d.code for d in result.diagnostics] == ["DC104"]
 

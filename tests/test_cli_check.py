@@ -131,3 +131,17 @@ def test_unknown_report_format_exits_with_usage(project: Path) -> None:
     result = _run("dags", "--report-format", "json,pdf")
     assert result.exit_code == EXIT_USAGE
     assert "unknown report format(s) pdf" in result.output
+
+
+def test_unknown_target_in_config_exits_with_usage(project: Path) -> None:
+    (project / "pyproject.toml").write_text('[tool.dag-converter]\ntarget = "airflow-4"\n', encoding="utf-8")
+    result = _run("dags")
+    assert result.exit_code == EXIT_USAGE
+    assert f"error: {project / 'pyproject.toml'}: unknown target 'airflow-4'" in result.output
+    assert not (project / "output_yaml").exists()
+
+
+def test_verify_on_s3_sources_exits_with_usage(project: Path) -> None:
+    result = _run("--verify", "s3://bucket/dags", "-o", "yaml")
+    assert result.exit_code == EXIT_USAGE
+    assert "error: --verify needs local DAG files" in result.output

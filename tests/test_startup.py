@@ -18,7 +18,7 @@ ROOT = Path(__file__).resolve().parents[1]
 HEAVY = ("libcst", "jinja2", "rich", "boto3", "botocore", "yaml", "airflow",
          "dag_converter.analyzer", "dag_converter.registry", "dag_converter.targets._common", "dag_converter.targets.mwaa_serverless",
          "dag_converter.targets.dag_factory", "dag_converter.pipeline",
-         "dag_converter.emit", "dag_converter.report", "dag_converter.sources", "dag_converter.verify")
+         "dag_converter.emit", "dag_converter.report", "dag_converter.storage", "dag_converter.batch", "dag_converter.verify")
 
 _PROBE = """
 import json, runpy, sys

@@ -184,7 +184,27 @@ def get_registry() -> Registry:
     return load_registry()
 
 
+_LAZY: Final = {
+    "ALLOWED": "_render", "ALLOWED_WITH_WARNING": "_render", "render_operators": "_render",
+    "render_operators_markdown": "_render", "write_registry_data": "_build",
+}
+
+
+def __getattr__(name: str) -> Any:
+    """The renderers and the builder load on first use: most runs only look rules up."""
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(f"dag_converter.registry.{_LAZY[name]}"), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
 __all__ = [
+    "ALLOWED",
+    "ALLOWED_WITH_WARNING",
+    "render_operators",
+    "render_operators_markdown",
+    "write_registry_data",
     "AMAZON_PREFIX",
     "EMPTY_OPERATOR_PATH",
     "PROVIDER_VERSION",

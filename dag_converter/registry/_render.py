@@ -17,7 +17,7 @@ from dag_converter.registry._handwritten import LEGACY, REMOVED
 ALLOWED: Final = "allowed"
 #: An Amazon class that MWAA Serverless should run, but its documented allowlist does not name.
 ALLOWED_WITH_WARNING: Final = "allowed-with-warning"
-_DOCS_COMMAND: Final = "python -m dag_converter.registry docs"
+_DOCS_COMMAND: Final = "python -m dag_converter.docs"
 
 
 class OperatorVerdicts(Protocol):

@@ -73,7 +73,7 @@ def file_dict(result: FileResult) -> dict[str, object]:
         })
     return {
         "path": result.path,
-        "status": result.status,
+        "status": str(result.status),
         "diagnostics": [diagnostic_dict(d) for d in result.diagnostics],
         "dags": dags,
     }

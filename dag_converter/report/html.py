@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Final
 
 from dag_converter import __version__
-from dag_converter.model import DagResult, Diagnostic, Severity, Workflow
+from dag_converter.model import DagResult, Diagnostic, FileStatus, Severity, Workflow
 from dag_converter.report._model import RunReport
 
 NODE_HEIGHT: Final = 38
@@ -174,7 +174,7 @@ def render_html(report: RunReport, lines_of: Callable[[str], Sequence[str] | Non
     files = []
     index = 0
     for result in report.files:
-        if result.status == "skipped":
+        if result.status == FileStatus.SKIPPED:
             continue
         dags = []
         for dag in result.dags:

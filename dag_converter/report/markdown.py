@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from dag_converter.model import Diagnostic
+from dag_converter.model import Diagnostic, FileStatus
 from dag_converter.report._model import RunReport
+from dag_converter.report.concise import location
 
 
 def _escape(text: str) -> str:
@@ -11,7 +12,7 @@ def _escape(text: str) -> str:
 
 
 def _diagnostic_row(d: Diagnostic) -> str:
-    where = f"{d.span.path}:{d.span.line}:{d.span.column}"
+    where = location(d.span)
     hint = _escape(d.hint) if d.hint else ""
     return f"| `{_escape(where)}` | {d.code} | {d.severity.value} | {_escape(d.message)} | {hint} |"
 
@@ -35,7 +36,7 @@ def render_markdown(report: RunReport) -> str:
             output = f"`{dag.output_name}`" if dag.output_name else ""
             lines.append(f"| `{_escape(dag.dag_id)}` | `{_escape(result.path)}` | {status} | "
                          f"{len(dag.workflow.tasks)} | {output} |")
-    other = [r for r in report.files if not r.dags and r.status != "skipped"]
+    other = [r for r in report.files if not r.dags and r.status != FileStatus.SKIPPED]
     if other:
         lines += ["", "## Files without DAGs", "", "| file | status |", "| --- | --- |"]
         lines += [f"| `{_escape(r.path)}` | {r.status} |" for r in other]

@@ -14,6 +14,7 @@ from urllib.parse import quote
 
 from dag_converter import __version__
 from dag_converter.codes import Code, documented_codes
+from dag_converter.report.concise import message_with_hint
 from dag_converter.model import Diagnostic, Severity
 from dag_converter.report._model import RunReport
 
@@ -64,7 +65,7 @@ def _result(diagnostic: Diagnostic, rule_index: dict[str, int]) -> dict[str, obj
         if span.column > 0:
             region["startColumn"] = span.column
         physical["region"] = region
-    message = diagnostic.message if not diagnostic.hint else f"{diagnostic.message}\nhint: {diagnostic.hint}"
+    message = message_with_hint(diagnostic)
     result: dict[str, object] = {
         "ruleId": diagnostic.code,
         "level": _LEVELS[diagnostic.severity],

@@ -19,6 +19,7 @@ from datetime import date
 from typing import TYPE_CHECKING, Final
 
 from dag_converter.model import Diagnostic, Severity, Workflow
+from dag_converter.errors import ConfigError, UnknownTarget
 from dag_converter.targets.base import ALLOWED, ALLOWED_WITH_WARNING, CheckContext, Feature, Target
 
 if TYPE_CHECKING:
@@ -33,10 +34,6 @@ TARGET_NAMES: Final = tuple(_MODULES)
 DEFAULT_TARGET: Final = "mwaa-serverless"
 
 
-class UnknownTarget(ValueError):
-    """A target name no module defines (a usage error)."""
-
-
 def get_target(name: str, allow_operators: Sequence[str] = (), dags_folder: str | None = None) -> Target:
     """The target called `name`, configured with --allow-operator and --dags-folder."""
     if name not in _MODULES:
@@ -44,7 +41,7 @@ def get_target(name: str, allow_operators: Sequence[str] = (), dags_folder: str 
     if dags_folder is not None:
         # dag-factory requires an absolute python_callable_file once it has expanded `$VAR`s.
         if not (dags_folder.startswith(("/", "$")) or re.match(r"^[A-Za-z]:[\\/]", dags_folder)):
-            raise ValueError(f"--dags-folder must be an absolute path or start with an environment variable "
+            raise ConfigError(f"--dags-folder must be an absolute path or start with an environment variable "
                              f"such as $AIRFLOW_HOME, not {dags_folder!r}")
         dags_folder = dags_folder.rstrip("/") or "/"
     target: Target = importlib.import_module(_MODULES[name]).TARGET

@@ -23,8 +23,8 @@ from provider_corpus import corpus_dir
 
 from dag_converter import codes
 from dag_converter.model import FileResult, Severity
-from dag_converter.pipeline import Options, convert_files
-from dag_converter.sources import discover_local
+from dag_converter.batch import convert_paths
+from dag_converter.pipeline import Options
 
 VERSION = "9.30.0"
 HERE = Path(__file__).resolve().parent
@@ -51,9 +51,8 @@ def corpus() -> Path:
 
 @pytest.fixture(scope="module")
 def converted(corpus: Path) -> dict[str, FileResult]:
-    files, problems = discover_local([str(corpus)])
+    results, problems = convert_paths([str(corpus)], Options(today=dt.date(2026, 1, 1)))
     assert not problems
-    results = convert_files(files, Options(today=dt.date(2026, 1, 1)), explicit=lambda _: False)
     return {Path(r.path).name: r for r in results if Path(r.path).parent == corpus}
 
 

@@ -16,10 +16,10 @@ import pytest
 
 from dag_converter.codes import documented_codes
 from dag_converter.model import Diagnostic, FileResult, Severity, Span
-from dag_converter.pipeline import Options, convert_files
+from dag_converter.batch import convert_paths
+from dag_converter.pipeline import Options
 from dag_converter.report import build_report
 from dag_converter.report.sarif import artifact_uri, render_sarif, rule_help
-from dag_converter.sources import discover_local
 
 ROOT = Path(__file__).resolve().parents[2]
 SCHEMA = json.loads((ROOT / "tests" / "data" / "sarif-schema-2.1.0.json").read_text(encoding="utf-8"))
@@ -30,8 +30,7 @@ def fixture_sarif() -> dict[str, object]:
     # Relative paths, as a user in the repository root gives them (and GitHub expects).
     with pytest.MonkeyPatch.context() as patch:
         patch.chdir(ROOT)
-        files, problems = discover_local(["fixtures/dags", "tests/report_cases", "tests/no-such-folder"])
-        results = convert_files(files, Options(), explicit=lambda f: False)
+        results, problems = convert_paths(["fixtures/dags", "tests/report_cases", "tests/no-such-folder"], Options())
     report = build_report("mwaa-serverless", results, problems)
     return {"report": report, "sarif": json.loads(render_sarif(report))}
 

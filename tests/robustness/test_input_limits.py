@@ -10,8 +10,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from dag_converter.pipeline import convert_files, convert_source
-from dag_converter.sources import discover_local
+from dag_converter.batch import convert_sources
+from dag_converter.pipeline import convert_source
+from dag_converter.storage import open_sources
 
 from ._support import OPTIONS, dag_source, run_cli
 
@@ -130,15 +131,15 @@ def test_files_that_vanish_or_change_kind_during_the_run(tmp_path: Path) -> None
     dags.mkdir()
     for name in ("a_ok", "b_vanished", "c_folder", "d_fifo"):
         (dags / f"{name}.py").write_text(dag_source(name), encoding="utf-8")
-    files, problems = discover_local([str(dags)])
-    assert [f.path.name for f in files] == ["a_ok.py", "b_vanished.py", "c_folder.py", "d_fifo.py"]
+    files = open_sources([str(dags)]).sources
+    assert [Path(f.display).name for f in files] == ["a_ok.py", "b_vanished.py", "c_folder.py", "d_fifo.py"]
     (dags / "b_vanished.py").unlink()
     (dags / "c_folder.py").unlink()
     (dags / "c_folder.py").mkdir()
     (dags / "d_fifo.py").unlink()
     os.mkfifo(dags / "d_fifo.py")  # opening a FIFO for reading blocks until a writer comes
 
-    results = convert_files(files, OPTIONS, explicit=lambda f: False)
+    results = convert_sources(files, OPTIONS)
 
     assert [r.status for r in results] == ["converted", "unreadable", "unreadable", "unreadable"]
     details = [r.diagnostics[0] for r in results[1:]]

@@ -17,7 +17,7 @@ import yaml
 from click.testing import CliRunner
 
 from dag_converter.cli import main
-from dag_converter.manifest import MANIFEST_NAME
+from dag_converter.batch.manifest import MANIFEST_NAME
 from tests.s3.conftest import ROOT, RequestLog, dag_source, fixture_sources
 
 BATCH = 200
@@ -234,8 +234,8 @@ def test_s3_output_from_a_local_folder_and_bucket_shortcut(s3, bucket: str, tmp_
 
 
 def test_airflowignore_matches_a_local_walk(s3, bucket: str, tmp_path: Path) -> None:
-    from dag_converter.sources import discover_local
-    from dag_converter.sources_s3 import discover_s3, make_client
+    from dag_converter.storage import open_sources
+    from dag_converter.storage.s3 import discover_s3, make_client
 
     tree = {
         ".airflowignore": "skip_me\n^tmp$\n# comment\n[invalid\n",
@@ -247,7 +247,7 @@ def test_airflowignore_matches_a_local_walk(s3, bucket: str, tmp_path: Path) -> 
         (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / name).write_text(text, encoding="utf-8")
         s3.put_object(Bucket=bucket, Key=f"dags/{name}", Body=text.encode())
-    local, _ = discover_local([str(tmp_path)])
+    local = open_sources([str(tmp_path)]).sources
     remote, problems = discover_s3(make_client(), f"s3://{bucket}/dags")
     assert not problems
     assert sorted(f.relative for f in local) == sorted(s.relative for s in remote) == \
@@ -261,3 +261,33 @@ def test_missing_boto3_says_what_to_install(tmp_path: Path) -> None:
                             env={**os.environ, "PYTHONPATH": str(ROOT)}, capture_output=True, text=True, timeout=60)
     assert result.returncode == 2
     assert 'pip install "dag-converter[s3]"' in result.stderr
+
+
+def test_check_and_diff_compare_with_s3_output_and_put_nothing(s3, bucket: str, request_log: RequestLog,
+                                                               tmp_path: Path) -> None:
+    """--check and --diff go through the one driver, so they compare with an s3:// output too
+    (before: "work on local paths only", exit 2)."""
+    ids = _upload_batch(s3, bucket, 3)
+    assert _invoke(f"s3://{bucket}/dags", "-o", f"s3://{bucket}/out").exit_code == 0
+    request_log.clear()
+    current = _invoke("--check", f"s3://{bucket}/dags", "-o", f"s3://{bucket}/out")
+    assert current.exit_code == 0, current.output
+    assert "0 YAML files would change, 3 already current, 0 DAGs refused." in current.output
+
+    s3.put_object(Bucket=bucket, Key=f"out/{ids[1]}.yaml", Body=b"# edited by hand\n")
+    s3.delete_object(Bucket=bucket, Key=f"out/{ids[2]}.yaml")
+    stale = _invoke("--check", f"s3://{bucket}/dags", "-o", f"s3://{bucket}/out")
+    assert stale.exit_code == 1, stale.output
+    assert f"DC114 [error] s3://{bucket}/out/{ids[1]}.yaml is out of date with DAG {ids[1]}" in stale.output
+    assert f"DC115 [error] s3://{bucket}/out/{ids[2]}.yaml does not exist for DAG {ids[2]}" in stale.output
+    diff = _invoke("--diff", f"s3://{bucket}/dags", "-o", f"s3://{bucket}/out")
+    assert diff.exit_code == 1
+    assert f"--- s3://{bucket}/out/{ids[1]}.yaml\n" in diff.stdout and "-# edited by hand\n" in diff.stdout
+    assert f"--- /dev/null\n+++ s3://{bucket}/out/{ids[2]}.yaml\n" in diff.stdout
+    assert request_log.count("PUT", f"/{bucket}/") == 1  # only the hand edit above: nothing written
+
+
+def test_bad_s3_url_is_a_usage_error(tmp_path: Path) -> None:
+    result = CliRunner().invoke(main, ["convert", str(tmp_path), "-o", "s3://"])
+    assert result.exit_code == 2
+    assert "error: no bucket in s3://" in result.output

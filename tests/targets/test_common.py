@@ -8,6 +8,7 @@ import grimp
 import pytest
 
 from dag_converter import codes
+from dag_converter.errors import ConfigError, UsageError
 from dag_converter.model import Argument, Diagnostic, Span, Task, TaskKind, Workflow
 from dag_converter.registry import _render
 from dag_converter.targets import (
@@ -50,7 +51,7 @@ def test_names_default_and_every_target_by_name() -> None:
 def test_unknown_target_is_a_usage_error_naming_the_choices() -> None:
     with pytest.raises(UnknownTarget, match="unknown target 'airflow-2'; choose from dag-factory, mwaa-serverless"):
         get_target("airflow-2")
-    assert issubclass(UnknownTarget, ValueError)
+    assert issubclass(UnknownTarget, UsageError)
 
 
 def test_get_target_configures_a_copy() -> None:
@@ -63,7 +64,7 @@ def test_get_target_configures_a_copy() -> None:
 
 @pytest.mark.parametrize("folder", ["dags", "./dags", "~/dags"])
 def test_dags_folder_must_be_absolute_or_start_with_a_variable(folder: str) -> None:
-    with pytest.raises(ValueError, match="--dags-folder must be an absolute path"):
+    with pytest.raises(ConfigError, match="--dags-folder must be an absolute path"):
         get_target("dag-factory", dags_folder=folder)
 
 

@@ -1,20 +1,21 @@
-"""s3:// locations: listing DAG objects, reading them, and writing YAML next to them (boto3).
+"""s3:// locations: listing DAG objects with their ETags, reading them, and S3Sink (boto3).
 
 boto3 is an optional dependency (the `s3` extra) and is imported only when an s3:// location is
-used. Every S3 failure becomes a one-line description (`describe_error`) that the runner turns
-into a diagnostic for the object concerned; nothing here prints.
+used. Every S3 failure becomes a one-line description (`describe_error`) that the batch driver
+turns into a diagnostic for the object concerned; nothing here prints.
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final
 
 from dag_converter import codes
+from dag_converter.errors import ConfigError, StorageUnavailable
 from dag_converter.model import Diagnostic, Span
-from dag_converter.sources import IgnoreRules, is_ignored, is_skipped_folder, parse_airflowignore
+from dag_converter.storage.base import Source, StorageError, is_s3_url
+from dag_converter.storage.local import IgnoreRules, is_ignored, is_skipped_folder, parse_airflowignore
 
 if TYPE_CHECKING:
     from botocore.client import BaseClient
@@ -25,20 +26,12 @@ INSTALL_HINT: Final = 'reading or writing s3:// locations needs boto3: pip insta
 RETRY_ATTEMPTS: Final = 8
 
 
-class S3Unavailable(RuntimeError):
-    """boto3 is not installed."""
-
-
-class S3Failure(Exception):
+class S3Failure(StorageError):
     """An S3 request failed. `reason` says why in one line; `str()` adds what and where."""
 
     def __init__(self, operation: str, url: str, reason: str) -> None:
         super().__init__(f"cannot {operation} {url}: {reason}")
         self.reason = reason
-
-
-def is_s3_url(text: str) -> bool:
-    return text.startswith(S3_SCHEME)
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,10 +46,10 @@ class S3Location:
         """`s3://bucket/some/prefix` -> S3Location("bucket", "some/prefix/"). A URL names a folder
         here, so a trailing slash is implied."""
         if not is_s3_url(url):
-            raise ValueError(f"not an s3:// URL: {url}")
+            raise ConfigError(f"not an s3:// URL: {url}")
         bucket, _, prefix = url[len(S3_SCHEME):].partition("/")
         if not bucket:
-            raise ValueError(f"no bucket in {url}")
+            raise ConfigError(f"no bucket in {url}")
         prefix = prefix.strip("/")
         return cls(bucket, prefix + "/" if prefix else "")
 
@@ -72,7 +65,7 @@ def make_client(endpoint_url: str | None = None, *, max_connections: int = 10) -
         import boto3
         from botocore.config import Config
     except ImportError as exc:
-        raise S3Unavailable(INSTALL_HINT) from exc
+        raise StorageUnavailable(INSTALL_HINT) from exc
     config = Config(retries={"mode": "standard", "max_attempts": RETRY_ATTEMPTS},
                     max_pool_connections=max(10, max_connections))
     session = boto3.session.Session()
@@ -165,26 +158,9 @@ def _content_md5(data: bytes) -> str:
     return base64.b64encode(hashlib.md5(data, usedforsecurity=False).digest()).decode("ascii")
 
 
-@dataclass(frozen=True, slots=True)
-class S3Source:
-    """A *.py object to convert, with the listing's ETag and size (its fingerprint in the manifest)."""
-
-    display: str  #: s3://bucket/key
-    relative: str  #: key relative to the listed prefix
-    bucket: str
-    key: str
-    etag: str
-    size: int
-    explicit: bool = False  #: named by the user, not found by listing a folder
-
-    @property
-    def fingerprint(self) -> str:
-        return f"etag={self.etag};size={self.size}"
-
-
-def discover_s3(client: "BaseClient", url: str) -> tuple[list[S3Source], list[Diagnostic]]:
+def discover_s3(client: "BaseClient", url: str) -> tuple[list[Source], list[Diagnostic]]:
     """The *.py objects below an s3:// folder, .airflowignore files honoured as in a local folder
-    walk (same rules, sources.is_ignored), in a stable order. A URL ending in .py names one object."""
+    walk (same rules, storage.local.is_ignored), in a stable order. A URL ending in .py names one object."""
     single = url.endswith(".py")
     location = S3Location.parse(url.rsplit("/", 1)[0] if single else url)
     try:
@@ -209,11 +185,11 @@ def discover_s3(client: "BaseClient", url: str) -> tuple[list[S3Source], list[Di
         relative = obj.key[len(location.prefix):]
         if single:
             if location.url(relative) == url:
-                found.append(S3Source(url, relative, location.bucket, obj.key, obj.etag, obj.size, explicit=True))
+                found.append(_source(client, location, obj, url, relative, explicit=True))
             continue
         if not relative.endswith(".py") or _excluded(relative, rules):
             continue
-        found.append(S3Source(location.url(relative), relative, location.bucket, obj.key, obj.etag, obj.size))
+        found.append(_source(client, location, obj, location.url(relative), relative))
     found.sort(key=lambda s: s.relative.split("/"))
     if not found and not problems:
         detail = f"no such object: {url}" if single else f"no Python files in {location.url()}"
@@ -230,8 +206,12 @@ def _excluded(relative: str, rules: IgnoreRules) -> bool:
     return any(is_ignored("/".join(parts[:i]), rules) for i in range(1, len(parts) + 1))
 
 
-def reader(client: "BaseClient", source: S3Source) -> Callable[[], bytes]:
-    return lambda: read_object(client, source.bucket, source.key)
+def _source(client: "BaseClient", location: S3Location, obj: S3Object, display: str, relative: str, *,
+            explicit: bool = False) -> Source:
+    """A listed *.py object; its fingerprint is the listing's ETag and size."""
+    bucket, key = location.bucket, obj.key
+    return Source(display, relative, f"etag={obj.etag};size={obj.size}", obj.size,
+                  lambda: read_object(client, bucket, key), explicit)
 
 
 def md5_hex(data: bytes) -> str:
@@ -239,5 +219,53 @@ def md5_hex(data: bytes) -> str:
     return hashlib.md5(data, usedforsecurity=False).hexdigest()
 
 
-__all__ = ["INSTALL_HINT", "S3Failure", "S3Location", "S3Object", "S3Source", "S3Unavailable", "describe_error",
-           "discover_s3", "is_s3_url", "list_objects", "make_client", "md5_hex", "read_object", "write_object"]
+class S3Sink:
+    """An s3:// folder. The listing taken by prepare() holds each object's ETag, which for a
+    single-part upload is the MD5 of its bytes: a current object is recognised without a GET,
+    and never put again."""
+
+    def __init__(self, client: "BaseClient", location: S3Location) -> None:
+        self.client = client
+        self.location = location
+        self._etags: dict[str, str] = {}
+
+    def __str__(self) -> str:
+        return self.location.url()
+
+    def prepare(self) -> None:
+        try:
+            objects = list_objects(self.client, self.location, top_level_only=True)
+        except S3Failure:
+            return  # a missing bucket or a denied listing: each write then reports its own error
+        self._etags = {o.key[len(self.location.prefix):]: o.etag for o in objects}
+
+    def url(self, name: str) -> str:
+        return self.location.url(name)
+
+    def exists(self, name: str) -> bool:
+        return name in self._etags
+
+    def is_current(self, name: str, text: str) -> bool:
+        return self._etags.get(name) == md5_hex(text.encode("utf-8"))
+
+    def read_text(self, name: str) -> str | None:
+        if name not in self._etags:
+            return None
+        try:
+            return read_object(self.client, self.location.bucket, self.location.prefix + name).decode("utf-8")
+        except (S3Failure, UnicodeDecodeError):
+            return None
+
+    def write_text(self, name: str, text: str) -> None:
+        data = text.encode("utf-8")
+        content_type = "application/json" if name.endswith(".json") else (
+            "text/markdown" if name.endswith(".md") else "application/yaml")
+        try:
+            etag = write_object(self.client, self.location.bucket, self.location.prefix + name, data, content_type)
+        except S3Failure as exc:
+            raise StorageError(exc.reason) from exc
+        self._etags[name] = etag or md5_hex(data)
+
+
+__all__ = ["INSTALL_HINT", "S3Failure", "S3Location", "S3Object", "S3Sink", "describe_error", "discover_s3",
+           "is_s3_url", "list_objects", "make_client", "md5_hex", "read_object", "write_object"]

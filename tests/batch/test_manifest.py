@@ -7,10 +7,10 @@ import json
 from pathlib import Path
 
 from dag_converter import __version__
-from dag_converter.manifest import MANIFEST_VERSION, Manifest
+from dag_converter.batch.manifest import MANIFEST_VERSION, Manifest
 from dag_converter.pipeline import Options, convert_source
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def _reference(manifest: Manifest) -> str:

@@ -19,14 +19,30 @@ from dataclasses import dataclass, field
 from typing import Final
 
 from dag_converter import __version__
-from dag_converter.model import DagResult, Diagnostic, FileResult, Severity, Span, Task, Workflow
-from dag_converter.report._model import file_dict
+from dag_converter.model import DagResult, Diagnostic, FileResult, FileStatus, Severity, Span, Task, Workflow
+from dag_converter.pipeline import Options
+from dag_converter.report import file_dict
 
 MANIFEST_NAME: Final = "conversion-manifest.json"
 MANIFEST_VERSION: Final = 1
 #: yaml_text of a DAG restored from the manifest: its YAML is already in place (output_name,
 #: with the checksum the manifest records) and is never rewritten from here.
 RESTORED_YAML: Final = ""
+
+
+def settings_key(options: Options) -> str:
+    """What makes an old conversion stale besides its source: the tool version and each setting
+    that changes the YAML or the verdicts, named one by one (black's Mode.get_cache_key), so a
+    field added to Options or Target does not silently invalidate every manifest."""
+    target = options.target
+    return json.dumps({
+        "version": __version__,
+        "target": target.name,
+        "allow_operators": sorted(target.allow_operators),
+        "dags_folder": target.dags_folder,
+        "max_file_size": options.max_file_size,
+        "today": options.today.isoformat() if options.today is not None else None,
+    }, sort_keys=True, separators=(",", ":"))
 
 
 def sha256_text(text: str) -> str:
@@ -65,9 +81,6 @@ class Manifest:
 
     def forget(self, source: str) -> None:
         self.sources.pop(source, None)
-
-    def output_checksums(self) -> dict[str, str]:
-        return {name: digest for entry in self.sources.values() for name, digest in entry.outputs}
 
     def dumps(self) -> str:
         """The manifest's text: the document as JSON, one line per source. Each source's line is
@@ -125,7 +138,7 @@ def restore_result(entry: SourceEntry) -> FileResult:
         converted = dag["status"] == "converted"
         dags.append(DagResult(workflow, tuple(_diagnostic(d) for d in dag["diagnostics"]),
                               RESTORED_YAML if converted else None, dag["output"] if converted else None))
-    return FileResult(path, str(raw["status"]), tuple(_diagnostic(d) for d in raw["diagnostics"]),  # type: ignore[attr-defined]
+    return FileResult(path, FileStatus(raw["status"]), tuple(_diagnostic(d) for d in raw["diagnostics"]),  # type: ignore[attr-defined]
                       tuple(dags))
 
 
@@ -136,4 +149,4 @@ def _diagnostic(raw: Mapping[str, object]) -> Diagnostic:
 
 
 __all__ = ["MANIFEST_NAME", "Manifest", "RESTORED_YAML", "SourceEntry", "load_manifest", "restore_result",
-           "sha256_text"]
+           "settings_key", "sha256_text"]

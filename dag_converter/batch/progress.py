@@ -7,7 +7,7 @@ from typing import Final
 
 import click
 
-_LABELS: Final = {"convert": "reading and converting", "write": "writing YAML"}
+_LABELS: Final = {"convert": "reading and converting", "write": "writing YAML", "compare": "comparing YAML"}
 
 
 class PlainProgress:
@@ -63,6 +63,10 @@ class RichProgress:
 
 
 def make_progress(tty: bool, color: bool, quiet: bool) -> PlainProgress | RichProgress | None:
+    """A rich bar on a terminal, plain lines otherwise, nothing with --quiet."""
     if quiet:
         return None
     return RichProgress(color) if tty else PlainProgress()
+
+
+__all__ = ["PlainProgress", "RichProgress", "make_progress"]
