@@ -695,6 +695,14 @@ IAM_ACTIONS_UNKNOWN = register(Code(
     fix="Add the task's actions to the role by hand.",
 ))
 
+IAM_ROLE_NOT_NAMED = register(Code(
+    "DC513", "iam-role-not-named", Severity.WARNING,
+    message="execution role: task {task!r} also passes roles no argument names ({detail}); iam:PassRole lists only {roles}",
+    summary="An operator that passes roles from elsewhere (an ECS task definition's task and execution roles) besides the literal ones.",
+    why="Those roles are in a resource the converter cannot read, so the PassRole statement cannot name them.",
+    fix="Add the missing role ARNs to the iam:PassRole statement of that task.",
+))
+
 # --------------------------------------------------------------------------------------------
 # DC9xx internal
 

@@ -141,6 +141,8 @@ def _is_literal(value: object, templated: bool) -> bool:
 # Resources: which literal argument names which ARN
 
 Resolved = list[str] | Runtime | None
+#: (resources, actions, conditions as (operator, key, value)) of one statement
+Grant = tuple[tuple[str, ...], tuple[str, ...], tuple[tuple[str, str, str], ...]]
 
 #: S3 (bucket argument, key argument, key is a prefix) pairs, over the provider's S3 operators,
 #: sensors and transfers (their ``__init__`` parameter names).
@@ -319,13 +321,15 @@ class PassRole:
     service: str  #: iam:PassedToService
     always: bool  #: needed even when no argument names the role (the role comes from elsewhere)
     source: str
+    elsewhere: str | None = None  #: roles passed that no argument names, even when some are literal
 
 
 PASS_ROLE: Final[dict[str, PassRole]] = {
     "airflow.providers.amazon.aws.operators.ecs.EcsRunTaskOperator": PassRole(
         ("overrides.taskRoleArn", "overrides.executionRoleArn"), "ecs-tasks.amazonaws.com", True,
         "Amazon ECS developer guide, 'IAM roles for tasks' (RunTask passes the task definition's task and "
-        "execution roles); provider docs operators/ecs.rst 'IAM permissions' (apache/airflow#36864)"),
+        "execution roles); provider docs operators/ecs.rst 'IAM permissions' (apache/airflow#36864)",
+        elsewhere="the task definition's task and execution roles"),
     "airflow.providers.amazon.aws.operators.glue.GlueJobOperator": PassRole(
         ("iam_role_arn", "iam_role_name"), "glue.amazonaws.com", False,
         "hooks/glue.py create_glue_job_config: CreateJob/UpdateJob send Role=<the execution role>"),
@@ -362,6 +366,15 @@ GUARDS: Final[dict[tuple[str, str], tuple[Callable[[_Args], bool], str]]] = {
 def _local_script(args: _Args) -> bool:
     location = args.get("script_location")
     return isinstance(location, Runtime) or (isinstance(location, str) and not location.startswith("s3://"))
+
+
+#: Actions whose resource type is a filter of the request, not the resource acted on: granted on
+#: ``*`` with a condition naming the resource instead. action -> (operator, condition key, resource key).
+CONDITIONED: Final[dict[str, tuple[str, str, str]]] = {
+    # Amazon ECS developer guide, 'Amazon ECS identity-based policy examples': ListTasks is scoped
+    # with the ecs:cluster condition key (a Fargate task has no container instance to name).
+    "ecs:ListTasks": ("ArnEquals", "ecs:cluster", "ecs:cluster"),
+}
 
 
 #: What a target service does with the caller's credentials, which no boto3 call of the operator
@@ -433,7 +446,7 @@ def _sid(words: Iterable[str]) -> str:
 
 def _task_grants(
     task: Task, data: IamData, registry: Registry | None, place: Place, diagnostics: list[Diagnostic]
-) -> tuple[list[tuple[tuple[str, ...], tuple[str, ...], tuple[tuple[str, str], ...]]], TaskActions]:
+) -> tuple[list[Grant], TaskActions]:
     """(resources, actions, condition) triples for one task, and its action list."""
     rule = registry.resolve(task.operator).rule if registry is not None else None
     templated = rule.templated_fields if rule is not None and rule.templated_fields_static else None
@@ -449,9 +462,16 @@ def _task_grants(
     by_resources: dict[tuple[str, ...], set[str]] = {}
     runtime: dict[str, set[str]] = {}
     unscoped: set[str] = set()
+    conditioned: list[Grant] = []
     for action in actions:
         prefix = action.split(":", 1)[0]
         types = data.resource_types(action)
+        if action in CONDITIONED:
+            operator, key, resource = CONDITIONED[action]
+            found = resolver.resolve(resource)
+            if isinstance(found, list) and found:
+                conditioned += [(("*",), (action,), ((operator, key, arn),)) for arn in found]
+                continue
         if not types:
             by_resources.setdefault(("*",), set()).add(action)
             continue
@@ -480,7 +500,7 @@ def _task_grants(
             runtime.setdefault(found.argument, set()).update(implied_actions)
         elif not found:
             unscoped.update(implied_actions)
-    grants = [(res, tuple(sorted(acts)), ()) for res, acts in sorted(by_resources.items())]
+    grants = [(res, tuple(sorted(acts)), ()) for res, acts in sorted(by_resources.items())] + conditioned
     passing = PASS_ROLE.get(task.operator)
     if passing is not None:
         roles: set[str] = set()
@@ -493,9 +513,12 @@ def _task_grants(
                 roles.add(value if is_arn(value) else
                           fill(data.arns.get("iam:role", ""), {"RoleNameWithPath": value}, place) or "*")
         if roles or late_roles or passing.always:
-            condition = (("iam:PassedToService", passing.service),)
+            condition = (("StringEquals", "iam:PassedToService", passing.service),)
             grants.append((tuple(sorted(roles)) or ("*",), ("iam:PassRole",), condition))
             actions.append("iam:PassRole")
+            if roles and passing.elsewhere:
+                diagnostics.append(codes.make(codes.IAM_ROLE_NOT_NAMED, task.span, task=task.task_id,
+                                              detail=passing.elsewhere, roles=", ".join(sorted(roles))))
             if not roles:
                 for name in sorted(late_roles):
                     runtime.setdefault(name, set()).add("iam:PassRole")
@@ -573,7 +596,7 @@ def derive(
 ) -> RoleDerivation:
     data = data or load_iam_data()
     diagnostics: list[Diagnostic] = []
-    merged: dict[tuple[tuple[str, ...], tuple[str, ...], tuple[tuple[str, str], ...]], list[str]] = {}
+    merged: dict[Grant, list[str]] = {}
     tasks: list[TaskActions] = []
     for task in workflow.tasks:
         grants, granted = _task_grants(task, data, registry, place, diagnostics)
@@ -593,8 +616,8 @@ def derive(
             "Action": list(actions),
             "Resource": list(resources) if len(resources) > 1 else resources[0],
         }
-        if condition:
-            statement["Condition"] = {"StringEquals": dict(condition)}
+        for operator, key, value in condition:
+            statement.setdefault("Condition", {}).setdefault(operator, {})[key] = value
         statements.append(statement)
     statements += _service_statements(workflow, data, place, definition_bucket, definition_key,
                                       code_objects, kms_key)
