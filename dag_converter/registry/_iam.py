@@ -359,10 +359,17 @@ class Deriver:
                                 and target.slice.value == "client_type"):
                             found = node.value.value
                     for target in node.targets:
-                        if (isinstance(target, ast.Subscript) and isinstance(target.slice, ast.Constant)
-                                and target.slice.value == "resource_type" and not found):
+                        # kwargs["resource_type"] = "dynamodb"; EC2Hook: kwargs[api_type] = "ec2"
+                        if (isinstance(target, ast.Subscript) and not found and (
+                                isinstance(target.slice, ast.Name) or (isinstance(target.slice, ast.Constant)
+                                                                      and target.slice.value == "resource_type"))):
                             found = node.value.value
                 elif isinstance(node, ast.Call):
+                    # kwargs.setdefault("client_type", "datazone")
+                    if (isinstance(node.func, ast.Attribute) and node.func.attr == "setdefault"
+                            and len(node.args) == 2 and all(isinstance(a, ast.Constant) for a in node.args)
+                            and node.args[0].value == "client_type" and isinstance(node.args[1].value, str)):
+                        found = node.args[1].value
                     for kw in node.keywords:
                         if (kw.arg == "client_type" and isinstance(kw.value, ast.Constant)
                                 and isinstance(kw.value.value, str)):
