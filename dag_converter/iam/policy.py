@@ -153,6 +153,8 @@ _S3_PAIRS: Final = (
     ("s3_bucket", "s3_artifacts_prefix", True), ("bucket", None, False), ("bucket_name", None, False),
     ("s3_bucket", None, False),
 )
+#: Bucket arguments of a copy's source: read, never written (S3CopyObjectOperator, S3CopyPrefixOperator).
+_S3_READ_ONLY: Final = frozenset({"source_bucket_name"})
 _S3_URL: Final = re.compile(r"^s3a?://([^/]+)/?(.*)$")
 
 
@@ -167,11 +169,15 @@ class _Resolver:
         return fill(template, values, self.place) if template else None
 
     # -- S3 -------------------------------------------------------------------------------
-    def s3(self) -> tuple[Resolved, Resolved]:
+    def s3(self, writing: bool = False) -> tuple[Resolved, Resolved]:
+        """(bucket ARNs, object ARNs) the task's S3 arguments name; ``writing`` leaves out the
+        sources of a copy, which are only read."""
         buckets: list[str] = []
         objects: list[str] = []
         runtime: Runtime | None = None
         for bucket_arg, key_arg, is_prefix in _S3_PAIRS:
+            if writing and bucket_arg in _S3_READ_ONLY:
+                continue
             bucket = self.args.text(bucket_arg)
             keys_value = self.args.get(key_arg) if key_arg else None
             key_list: list[str | Runtime] = []
@@ -281,8 +287,11 @@ class _Resolver:
         arn = url if is_arn(url) else queue_arn(url, self.place)
         return [arn] if arn else None
 
-    def resolve(self, key: str) -> Resolved:
-        """The ARNs of resource type ``key`` ("s3:bucket") that this task's arguments name."""
+    def resolve(self, key: str, access: str = "") -> Resolved:
+        """The ARNs of resource type ``key`` ("s3:bucket") that this task's arguments name, for an
+        action of catalogue access level ``access`` ("Read", "Write"...)."""
+        if key == "s3:object":
+            return self.s3(writing=access not in ("Read", "List"))[1]
         handler = _RESOLVERS.get(key)
         return handler(self) if handler else None
 
@@ -477,8 +486,9 @@ def _task_grants(
             continue
         arns: set[str] = set()
         late: set[str] = set()
+        access = str(data.actions.get(action, {}).get("access", ""))
         for kind in types:
-            found = resolver.resolve(f"{prefix}:{kind}")
+            found = resolver.resolve(f"{prefix}:{kind}", access)
             if isinstance(found, Runtime):
                 late.add(found.argument)
             elif found:
@@ -581,6 +591,8 @@ class RoleDerivation:
     policy: dict[str, Any]
     tasks: tuple[TaskActions, ...]
     diagnostics: tuple[Diagnostic, ...]
+    #: Sid -> the tasks the statement serves (the Sid names them; this keeps the exact ids)
+    statement_tasks: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
 
 def derive(
@@ -607,11 +619,14 @@ def derive(
                 owners.append(task.task_id)
     statements: list[dict[str, Any]] = []
     used: dict[str, int] = {}
+    statement_tasks: dict[str, tuple[str, ...]] = {}
     for (resources, actions, condition), owners in merged.items():
         sid = _sid(owners)
         used[sid] = used.get(sid, 0) + 1
+        sid = sid if used[sid] == 1 else f"{sid}{used[sid]}"
+        statement_tasks[sid] = tuple(owners)
         statement: dict[str, Any] = {
-            "Sid": sid if used[sid] == 1 else f"{sid}{used[sid]}",
+            "Sid": sid,
             "Effect": "Allow",
             "Action": list(actions),
             "Resource": list(resources) if len(resources) > 1 else resources[0],
@@ -628,6 +643,7 @@ def derive(
         policy={"Version": "2012-10-17", "Statement": statements},
         tasks=tuple(tasks),
         diagnostics=tuple(sorted(diagnostics, key=Diagnostic.sort_key)),
+        statement_tasks=statement_tasks,
     )
 
 
