@@ -7,6 +7,8 @@ from pathlib import Path
 
 import click
 
+REPORT_NAME = "execution-roles.md"
+
 
 def _write_atomic(path: Path, text: str) -> bool:
     """Write ``text`` to ``path`` unless it already holds exactly that; True when written."""
@@ -35,12 +37,13 @@ def iam(output: Path, account: str, region: str, partition: str, definition_buck
     """Write a least-privilege execution role (trust + permissions) for each converted DAG in OUTPUT.
 
     Reads the YAML the converter wrote (and conversion-manifest.json for source positions); writes
-    OUTPUT/<dag_id>.iam.json. Actions come from the registry's IAM data, derived from the Amazon
+    OUTPUT/<dag_id>.iam.json, and execution-roles.md (each DAG's actions by task). Actions come from the registry's IAM data, derived from the Amazon
     provider's code; resources are narrowed from literal arguments.
     """
     from dag_converter.cli import format_diagnostic
     from dag_converter.iam.arns import Place
-    from dag_converter.iam.policy import derive_role, load_iam_data, output_name
+    from dag_converter.iam.policy import RoleDerivation, derive, load_iam_data, output_name, render
+    from dag_converter.iam.report import render_markdown_document
     from dag_converter.iam.workflows import FoundWorkflow, workflows_in_output
     from dag_converter.registry import get_registry
 
@@ -48,12 +51,15 @@ def iam(output: Path, account: str, region: str, partition: str, definition_buck
     registry = get_registry()
     place = Place(partition=partition, region=region, account=account)
     written = current = warnings = 0
+    derivations: list[RoleDerivation] = []
     for found in workflows_in_output(output):
         if not isinstance(found, FoundWorkflow):
             click.echo(f"{found.path}: skipped: {found.reason}", err=True)
             continue
-        text, diagnostics = derive_role(found.workflow, registry, data=data, place=place,
-                                        definition_bucket=definition_bucket, kms_key=kms_key)
+        derivation = derive(found.workflow, registry, data=data, place=place,
+                            definition_bucket=definition_bucket, kms_key=kms_key)
+        derivations.append(derivation)
+        text, diagnostics = render(derivation, data), derivation.diagnostics
         for diagnostic in diagnostics:
             click.echo(format_diagnostic(diagnostic), err=True)
         warnings += len(diagnostics)
@@ -65,6 +71,11 @@ def iam(output: Path, account: str, region: str, partition: str, definition_buck
             sys.exit(1)
         written += changed
         current += not changed
+    try:
+        _write_atomic(output / REPORT_NAME, render_markdown_document(derivations))
+    except OSError as exc:
+        click.echo(f"{output / REPORT_NAME}: cannot write: {exc.strerror or exc}", err=True)
+        sys.exit(1)
     if not quiet:
         click.echo(f"{written + current} roles: {written} written, {current} already current, "
                    f"{warnings} warnings; in {output}", err=True)

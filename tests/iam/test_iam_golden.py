@@ -176,6 +176,8 @@ def test_rerun_is_byte_identical(roles: dict[str, dict[str, Any]], tmp_path: Pat
     second = runner.invoke(main, ["iam", str(tmp_path)])
     assert (tmp_path / "lambda_invoke.iam.json").read_bytes() == text
     assert "1 written" in first.output and "1 already current" in second.output
+    assert "| `notify` | `LambdaInvokeFunctionOperator` | `lambda:InvokeFunction` |" in (
+        tmp_path / "execution-roles.md").read_text(encoding="utf-8")
 
 
 def test_kms_key_and_definition_bucket(tmp_path: Path) -> None:

@@ -1,0 +1,74 @@
+"""derive / derive_role on workflows as the analyzer builds them (model values, not YAML)."""
+
+from __future__ import annotations
+
+import json
+
+from dag_converter.iam import derive, derive_role
+from dag_converter.iam.report import render_markdown_section
+from dag_converter.model import Argument, Span, Task, Unresolved, Workflow, XComRef
+from dag_converter.registry import get_registry
+
+S3 = "airflow.providers.amazon.aws.operators.s3."
+SPAN = Span("dags/etl.py", 7, 4)
+
+
+def _task(task_id: str, operator: str, **arguments: object) -> Task:
+    return Task(task_id=task_id, operator=operator, span=SPAN,
+                arguments=tuple(Argument(k, v, SPAN) for k, v in arguments.items()))  # type: ignore[arg-type]
+
+
+def _workflow(*tasks: Task) -> Workflow:
+    return Workflow(dag_id="etl", span=Span("dags/etl.py", 5), tasks=tasks)
+
+
+def test_tasks_with_the_same_statement_share_it_and_its_sid_names_both() -> None:
+    role = derive(_workflow(_task("list-a", S3 + "S3ListOperator", bucket="b"),
+                            _task("list_b", S3 + "S3ListOperator", bucket="b")), get_registry())
+    (statement,) = [s for s in role.policy["Statement"] if s["Sid"].startswith("Task")]
+    assert statement["Sid"] == "TaskListAListB"
+    assert role.statement_tasks["TaskListAListB"] == ("list-a", "list_b")
+
+
+def test_an_xcom_or_unresolved_value_is_known_only_at_run_time() -> None:
+    role = derive(_workflow(
+        _task("from_xcom", S3 + "S3ListOperator", bucket=XComRef("upstream")),
+        _task("from_env", S3 + "S3ListOperator", bucket=Unresolved("os.environ", SPAN, source="env")),
+    ), get_registry())
+    statements = [s for s in role.policy["Statement"] if s["Sid"].startswith("Task")]
+    assert statements == [{"Sid": "TaskFromXcomFromEnv", "Effect": "Allow", "Action": ["s3:ListBucket"],
+                           "Resource": "*"}]
+    assert [(d.code, d.span) for d in role.diagnostics] == [("DC510", SPAN), ("DC510", SPAN)]
+    assert "'from_env' argument 'bucket'" in role.diagnostics[0].message + role.diagnostics[1].message
+
+
+def test_a_jinja_value_in_an_untemplated_field_is_literal() -> None:
+    # "delimiter" is templated, "bucket" too; "aws_conn_id" irrelevant. S3ListOperator's bucket with
+    # Jinja is a template (templated field): run time.
+    role = derive(_workflow(_task("l", S3 + "S3ListOperator", bucket="{{ params.b }}")), get_registry())
+    assert role.diagnostics[0].code == "DC510"
+
+
+def test_an_operator_without_derived_actions_is_reported_not_guessed() -> None:
+    path = "airflow.providers.amazon.aws.operators.sagemaker.SageMakerConditionOperator"
+    role = derive(_workflow(_task("cond", path)), get_registry())
+    assert [d.code for d in role.diagnostics] == ["DC512"]
+    assert role.tasks[0].derived is False and role.tasks[0].actions == ()
+    assert all(s["Sid"].startswith("Service") for s in role.policy["Statement"])
+
+
+def test_derive_role_gives_the_document_text_and_the_diagnostics() -> None:
+    text, diagnostics = derive_role(_workflow(_task("l", S3 + "S3ListOperator", bucket="{{ x }}")), get_registry())
+    document = json.loads(text)
+    assert document["dag_id"] == "etl" and text.endswith("\n")
+    assert [d.code for d in diagnostics] == ["DC510"]
+    assert document["tasks"]["l"]["actions"] == ["s3:ListBucket"]
+
+
+def test_markdown_lists_actions_by_task() -> None:
+    role = derive(_workflow(_task("l", S3 + "S3ListOperator", bucket="b"),
+                            _task("cond", "airflow.providers.amazon.aws.operators.sagemaker.SageMakerConditionOperator")),
+                  get_registry())
+    text = render_markdown_section([role])
+    assert "| `l` | `S3ListOperator` | `s3:ListBucket` |" in text
+    assert "| `cond` | `SageMakerConditionOperator` | *not derived (DC512)* |" in text
