@@ -105,9 +105,11 @@ class _Args:
         value = self.get(name)
         if value is None:
             return default
-        if isinstance(value, Runtime) or isinstance(value, str):
-            return value if not isinstance(value, str) or value else default
-        return Runtime(name)
+        if isinstance(value, Runtime):
+            return value
+        if isinstance(value, str):
+            return value or default
+        return None  # a literal of another type names no resource
 
     def prefix(self, name: str) -> str | Runtime | None:
         """A string argument's literal head: the whole value, or the text before its first template

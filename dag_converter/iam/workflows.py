@@ -48,14 +48,18 @@ def _positions(folder: Path) -> dict[str, tuple[str, int, dict[str, int]]]:
         return {}
     out: dict[str, tuple[str, int, dict[str, int]]] = {}
     sources = data.get("sources") if isinstance(data, dict) else None
-    for source, entry in (sources or {}).items():
+    for source, entry in (sources.items() if isinstance(sources, dict) else ()):
         result = entry.get("result", {}) if isinstance(entry, dict) else {}
         for dag in result.get("dags", ()) if isinstance(result, dict) else ():
             if isinstance(dag, dict) and isinstance(dag.get("dag_id"), str):
-                tasks = {t["task_id"]: int(t.get("line", 0)) for t in dag.get("tasks", ())
+                tasks = {t["task_id"]: _line(t.get("line")) for t in dag.get("tasks", ())
                          if isinstance(t, dict) and isinstance(t.get("task_id"), str)}
-                out[dag["dag_id"]] = (str(source), int(dag.get("line", 0) or 0), tasks)
+                out[dag["dag_id"]] = (str(source), _line(dag.get("line")), tasks)
     return out
+
+
+def _line(value: object) -> int:
+    return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else 0
 
 
 def _tasks(raw: Any) -> list[tuple[str, dict[str, Any]]]:
@@ -91,7 +95,7 @@ def workflows_in_output(folder: Path | str) -> Iterator[FoundWorkflow | Skipped]
                 yield Skipped(path, f"larger than {MAX_BYTES} bytes")
                 continue
             data = yaml.safe_load(path.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+        except (OSError, UnicodeDecodeError, yaml.YAMLError, RecursionError) as exc:
             yield Skipped(path, f"not readable YAML: {type(exc).__name__}")
             continue
         if not isinstance(data, dict) or not data:
