@@ -76,3 +76,25 @@ def test_coverage_figure(capsys: pytest.CaptureFixture[str]) -> None:
     assert len(data["operators"]) >= 260  # 266 of 284 with provider 9.32.0
     # every class not derived says why
     assert all(reason for reason in data["not_derived"].values())
+
+
+def test_every_hand_written_action_of_the_policy_is_in_the_catalogue() -> None:
+    """The actions dag_converter/iam/policy.py adds by hand (service needs, implied, PassRole,
+    conditioned, guarded) are checked like the derived ones."""
+    from dag_converter.iam import policy
+    from dag_converter.registry._iam import Catalogue
+
+    catalogue = Catalogue()
+    actions = {"iam:PassRole", "logs:CreateLogGroup", "logs:CreateLogStream", "logs:DescribeLogStreams",
+               "logs:PutLogEvents", "s3:GetObject", "s3:GetObjectVersion", "kms:Decrypt", "kms:DescribeKey",
+               "kms:GenerateDataKey"}
+    actions |= {a for entries in policy.IMPLIED.values() for acts, _ in entries for a in acts}
+    actions |= set(policy.CONDITIONED) | {action for _, action in policy.GUARDS}
+    assert sorted(a for a in actions if catalogue.action(a) is None) == []
+    # the service statements use exactly the actions listed above
+    from dag_converter.iam.arns import Place
+    from dag_converter.model import Span, Workflow
+
+    statements = policy._service_statements(Workflow("d", Span("d.py")), policy.load_iam_data(), Place(),
+                                            "b", None, (), "k")
+    assert {a for s in statements for a in s["Action"]} <= actions
