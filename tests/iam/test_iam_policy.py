@@ -72,3 +72,16 @@ def test_markdown_lists_actions_by_task() -> None:
     text = render_markdown_section([role])
     assert "| `l` | `S3ListOperator` | `s3:ListBucket` |" in text
     assert "| `cond` | `SageMakerConditionOperator` | *not derived (DC512)* |" in text
+
+
+def test_the_conversion_markdown_report_shows_the_roles_when_given() -> None:
+    from dataclasses import replace
+
+    from dag_converter.report import build_report, render_markdown
+
+    role = derive(_workflow(_task("l", S3 + "S3ListOperator", bucket="b")), get_registry())
+    report = build_report("mwaa-serverless", [])
+    assert "Execution roles" not in render_markdown(report)
+    text = render_markdown(replace(report, execution_roles=(role,)))
+    assert "## Execution roles" in text and "### `etl`" in text
+    assert "| `l` | `S3ListOperator` | `s3:ListBucket` |" in text
