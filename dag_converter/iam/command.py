@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import re
 import sys
 from pathlib import Path
 
 import click
 
 REPORT_NAME = "execution-roles.md"
+#: the converter's dag_id rule; anything else (a path, say) in a hand-edited YAML is skipped
+_SAFE_DAG_ID = re.compile(r"[A-Za-z0-9_.-]{1,250}")
 
 
 def _write_atomic(path: Path, text: str) -> bool:
@@ -55,6 +58,10 @@ def iam(output: Path, account: str, region: str, partition: str, definition_buck
     for found in workflows_in_output(output):
         if not isinstance(found, FoundWorkflow):
             click.echo(f"{found.path}: skipped: {found.reason}", err=True)
+            continue
+        if not _SAFE_DAG_ID.fullmatch(found.workflow.dag_id):
+            click.echo(f"{found.yaml_path}: skipped: dag_id {found.workflow.dag_id[:80]!r} is not a safe file name",
+                       err=True)
             continue
         derivation = derive(found.workflow, registry, data=data, place=place,
                             definition_bucket=definition_bucket, kms_key=kms_key)

@@ -204,9 +204,13 @@ def test_a_bad_yaml_file_is_one_line_and_the_rest_goes_on(tmp_path: Path) -> Non
     assert runner.invoke(main, ["convert", str(DAGS / "lambda_invoke.py"), "-o", str(tmp_path), "-q"]).exit_code == 0
     (tmp_path / "broken.yaml").write_text("a: [\n", encoding="utf-8")
     (tmp_path / "list.yaml").write_text("- 1\n", encoding="utf-8")
+    (tmp_path / "escape.yaml").write_text(
+        "x:\n  dag_id: ../../escaped\n  tasks:\n    t:\n      operator: a.B\n", encoding="utf-8")
     result = runner.invoke(main, ["iam", str(tmp_path)])
     assert result.exit_code == 0
     assert "broken.yaml: skipped: not readable YAML" in result.output
     assert "list.yaml: skipped: not a dag-factory file" in result.output
     assert (tmp_path / "lambda_invoke.iam.json").is_file()
+    assert "escape.yaml: skipped: dag_id '../../escaped' is not a safe file name" in result.output
+    assert not list(tmp_path.parent.parent.glob("escaped*"))
     assert "Traceback" not in result.output
