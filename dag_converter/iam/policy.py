@@ -368,6 +368,17 @@ GUARDS: Final[dict[tuple[str, str], tuple[Callable[[_Args], bool], str]]] = {
         lambda a: a.flag("verbose"), "hooks/glue.py print_job_logs: only with verbose=True"),
     ("airflow.providers.amazon.aws.operators.glue.GlueJobOperator", "glue:BatchStopJobRun"): (
         lambda a: a.flag("stop_job_run_on_kill"), "operators/glue.py on_kill: only with stop_job_run_on_kill"),
+    ("airflow.providers.amazon.aws.operators.glue.GlueJobOperator", "glue:GetJobRuns"): (
+        lambda a: a.flag("resume_glue_job_on_retry"),
+        "operators/glue.py _find_job_run_id_by_task_uuid: only with resume_glue_job_on_retry"),
+    **{("airflow.providers.amazon.aws.operators.glue.GlueJobOperator", action): (
+        lambda a: a.flag("update_config"),
+        "hooks/glue.py initialize_job: update_job and update_tags run only with update_config")
+       for action in ("glue:UpdateJob", "glue:GetTags", "glue:TagResource", "glue:UntagResource")},
+    **{("airflow.providers.amazon.aws.operators.glue_crawler.GlueCrawlerOperator", action): (
+        lambda a: a.get("config.Tags") is not None,
+        "hooks/glue_crawler.py update_crawler: update_tags only when the config has Tags")
+       for action in ("glue:GetTags", "glue:TagResource", "glue:UntagResource")},
     **{("airflow.providers.amazon.aws.operators.glue.GlueJobOperator", action): (
         lambda a: _local_script(a), "operators/glue.py upload_etl_script_to_s3: only for a local script_location")
        for action in ("s3:PutObject", "s3:AbortMultipartUpload", "s3:GetObject")},

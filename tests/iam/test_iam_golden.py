@@ -58,23 +58,24 @@ def test_s3_list_and_write(roles: dict[str, dict[str, Any]]) -> None:
 
 def test_glue_job_and_crawler(roles: dict[str, dict[str, Any]]) -> None:
     # GlueCrawlerOperator.execute (operators/glue_crawler.py): has_crawler/get_crawler (GetCrawler),
-    # update_crawler (UpdateCrawler, update_tags: GetTags/TagResource/UntagResource), create_crawler
-    # (CreateCrawler), start_crawler, wait_for_crawler_completion (GetCrawlerMetrics).
+    # update_crawler (UpdateCrawler; its update_tags, GetTags/TagResource/UntagResource, only when
+    # the config has Tags, which this one has not), create_crawler (CreateCrawler), start_crawler,
+    # wait_for_crawler_completion (GetCrawlerMetrics).
     # CreateCrawler and GetCrawlerMetrics have no resource type [SAR-GLUE], so "*".
     # The crawler's Role is passed to Glue: iam:PassRole on that role.
-    # GlueJobOperator.execute -> GlueJobHook.initialize_job (get_or_create_glue_job: GetJob, CreateJob;
-    # create_or_update_glue_job: UpdateJob, tags) -> StartJobRun; job_completion -> GetJobRun;
-    # operators/glue.py resume path: GetJobRuns. script_location is in S3 already, so no upload
+    # GlueJobOperator.execute -> GlueJobHook.initialize_job (get_or_create_glue_job: has_job/GetJob,
+    # CreateJob when missing) -> StartJobRun; job_completion -> GetJobRun. UpdateJob and the tag
+    # actions (create_or_update_glue_job) need update_config, GetJobRuns resume_glue_job_on_retry:
+    # neither is set. script_location is in S3 already, so no upload
     # (s3 actions dropped), iam_role_arn given, so no iam:GetRole; verbose and stop_job_run_on_kill
     # are unset, so no logs:FilterLogEvents and no glue:BatchStopJobRun.
     assert _task_statements(roles["glue_job_crawler"]) == [
         ("TaskCrawl", ["glue:CreateCrawler", "glue:GetCrawlerMetrics"], "*", None),
-        ("TaskCrawl2", ["glue:GetCrawler", "glue:GetTags", "glue:StartCrawler", "glue:TagResource",
-                        "glue:UntagResource", "glue:UpdateCrawler"], "arn:aws:glue:*:*:crawler/sales-crawler", None),
+        ("TaskCrawl2", ["glue:GetCrawler", "glue:StartCrawler", "glue:UpdateCrawler"],
+         "arn:aws:glue:*:*:crawler/sales-crawler", None),
         ("TaskCrawl3", ["iam:PassRole"], "arn:aws:iam::123456789012:role/glue-crawler",
          {"StringEquals": {"iam:PassedToService": "glue.amazonaws.com"}}),
-        ("TaskTransform", ["glue:CreateJob", "glue:GetJob", "glue:GetJobRun", "glue:GetJobRuns", "glue:GetTags",
-                           "glue:StartJobRun", "glue:TagResource", "glue:UntagResource", "glue:UpdateJob"],
+        ("TaskTransform", ["glue:CreateJob", "glue:GetJob", "glue:GetJobRun", "glue:StartJobRun"],
          "arn:aws:glue:*:*:job/sales-etl", None),
         ("TaskTransform2", ["iam:PassRole"], "arn:aws:iam::123456789012:role/glue-etl",
          {"StringEquals": {"iam:PassedToService": "glue.amazonaws.com"}}),

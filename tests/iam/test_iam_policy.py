@@ -85,3 +85,17 @@ def test_the_conversion_markdown_report_shows_the_roles_when_given() -> None:
     text = render_markdown(replace(report, execution_roles=(role,)))
     assert "## Execution roles" in text and "### `etl`" in text
     assert "| `l` | `S3ListOperator` | `s3:ListBucket` |" in text
+
+
+def test_branch_guarded_actions_follow_their_argument() -> None:
+    glue = "airflow.providers.amazon.aws.operators.glue.GlueJobOperator"
+    plain = derive(_workflow(_task("j", glue, job_name="etl", script_location="s3://c/e.py")), get_registry())
+    updating = derive(_workflow(_task("j", glue, job_name="etl", script_location="s3://c/e.py", update_config=True)),
+                      get_registry())
+    local = derive(_workflow(_task("j", glue, job_name="etl", script_location="etl.py", s3_bucket="code")),
+                   get_registry())
+    assert "glue:UpdateJob" not in plain.tasks[0].actions and "s3:PutObject" not in plain.tasks[0].actions
+    assert "glue:UpdateJob" in updating.tasks[0].actions
+    assert "s3:PutObject" in local.tasks[0].actions
+    put = [s for s in local.policy["Statement"] if "s3:PutObject" in s["Action"] and s["Sid"].startswith("Task")]
+    assert put[0]["Resource"] == "arn:aws:s3:::code/*"
