@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -23,7 +23,7 @@ from typing import Any, Final
 from dag_converter import codes
 from dag_converter.iam.arns import Place, fill, is_arn, queue_arn
 from dag_converter.iam.trust import trust_policy
-from dag_converter.model import Diagnostic, Task, Workflow
+from dag_converter.model import DagResult, Diagnostic, Task, Workflow
 from dag_converter.registry import DATA_DIR, PROVIDER_VERSION, Registry
 
 #: Where MWAA Serverless writes a workflow's logs ([BLOG] in shared/SERVICE.md §2.1:
@@ -694,5 +694,17 @@ def output_name(dag_id: str) -> str:
     return f"{dag_id}.iam.json"
 
 
+def roles_for_dags(
+    dags: Iterable[DagResult], registry: Registry | None = None, **options: Any
+) -> Iterator[tuple[str, str, RoleDerivation]]:
+    """For ``convert --iam``: (file name, document text, derivation) for each converted DAG of a
+    batch, in the order given; refused DAGs get no role. ``options`` as for `derive`."""
+    data = options.pop("data", None) or load_iam_data()
+    for dag in dags:
+        if dag.converted:
+            derivation = derive(dag.workflow, registry, data=data, **options)
+            yield output_name(dag.dag_id), render(derivation, data), derivation
+
+
 __all__ = ["IamData", "RoleDerivation", "Runtime", "TaskActions", "derive", "derive_role",
-           "load_iam_data", "output_name", "render"]
+           "load_iam_data", "output_name", "render", "roles_for_dags"]

@@ -99,3 +99,13 @@ def test_branch_guarded_actions_follow_their_argument() -> None:
     assert "s3:PutObject" in local.tasks[0].actions
     put = [s for s in local.policy["Statement"] if "s3:PutObject" in s["Action"] and s["Sid"].startswith("Task")]
     assert put[0]["Resource"] == "arn:aws:s3:::code/*"
+
+
+def test_roles_for_dags_skips_refused_dags() -> None:
+    from dag_converter.iam import roles_for_dags
+    from dag_converter.model import DagResult
+
+    ok = DagResult(_workflow(_task("l", S3 + "S3ListOperator", bucket="b")), (), "yaml: text\n", "etl.yaml")
+    refused = DagResult(Workflow(dag_id="bad", span=SPAN), (), None)
+    (name, text, role), = roles_for_dags([ok, refused], get_registry())
+    assert name == "etl.iam.json" and json.loads(text)["dag_id"] == "etl" and role.dag_id == "etl"
