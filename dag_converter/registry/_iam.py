@@ -53,19 +53,13 @@ OPERATION_ACTIONS: Final[dict[tuple[str, str], tuple[tuple[str, ...], str]]] = {
     ("s3", "CreateMultipartUpload"): (("s3:PutObject",), "S3 API reference, CreateMultipartUpload: needs s3:PutObject"),
     ("s3", "CompleteMultipartUpload"): (("s3:PutObject",), "S3 API reference, CompleteMultipartUpload: needs s3:PutObject"),
     ("s3", "SelectObjectContent"): (("s3:GetObject",), "S3 API reference, SelectObjectContent: 'You must have the s3:GetObject permission'"),
-    ("s3", "GetBucketPolicyStatus"): (("s3:GetBucketPolicyStatus",), "same name; listed so the S3 table is complete"),
-    ("s3", "PutBucketTagging"): (("s3:PutBucketTagging",), "same name; listed so the S3 table is complete"),
     ("s3", "DeleteBucketTagging"): (("s3:PutBucketTagging",), "S3 API reference, DeleteBucketTagging: 'you must have permission to perform the s3:PutBucketTagging action'"),
-    ("s3", "GetBucketTagging"): (("s3:GetBucketTagging",), "same name; listed so the S3 table is complete"),
     ("lambda", "Invoke"): (("lambda:InvokeFunction",), "Lambda API reference, Invoke: authorized by lambda:InvokeFunction"),
-    ("lambda", "InvokeAsync"): (("lambda:InvokeAsync",), "deprecated operation, own action"),
     ("sqs", "DeleteMessageBatch"): (("sqs:DeleteMessage",), "SQS developer guide, batch actions: a batch call needs the permission of its single action"),
     ("sqs", "SendMessageBatch"): (("sqs:SendMessage",), "SQS developer guide, batch actions: a batch call needs the permission of its single action"),
     ("sqs", "ChangeMessageVisibilityBatch"): (("sqs:ChangeMessageVisibility",), "SQS developer guide, batch actions"),
     ("sns", "PublishBatch"): (("sns:Publish",), "SNS API reference, PublishBatch: 'the same permissions as Publish'"),
     ("glue", "BatchGetDataQualityResult"): (("glue:GetDataQualityResult",), "Glue IAM reference: batch get of data quality results is authorized by glue:GetDataQualityResult"),
-    ("dynamodb", "DescribeExport"): (("dynamodb:DescribeExport",), "same name; listed so the table is complete"),
-    ("logs", "FilterLogEvents"): (("logs:FilterLogEvents",), "same name; listed so the table is complete"),
 }
 
 #: Methods boto3 adds to clients and resources (``boto3/s3/inject.py``, managed transfers through

@@ -98,3 +98,13 @@ def test_every_hand_written_action_of_the_policy_is_in_the_catalogue() -> None:
     statements = policy._service_statements(Workflow("d", Span("d.py")), policy.load_iam_data(), Place(),
                                             "b", None, (), "k")
     assert {a for s in statements for a in s["Action"]} <= actions
+
+
+def test_the_override_table_holds_only_exceptions() -> None:
+    """An operation whose same-named action the catalogue knows needs no entry: the table lists
+    only operations authorized by other actions."""
+    from dag_converter.registry._iam import OPERATION_ACTIONS, Botocore, Catalogue
+
+    boto, catalogue = Botocore(), Catalogue()
+    same = [f"{s}.{o}" for s, o in OPERATION_ACTIONS if catalogue.action(f"{boto.prefix(s)}:{o}") is not None]
+    assert same == []
