@@ -59,7 +59,7 @@ OPERATION_ACTIONS: Final[dict[tuple[str, str], tuple[tuple[str, ...], str]]] = {
     ("sqs", "SendMessageBatch"): (("sqs:SendMessage",), "SQS developer guide, batch actions: a batch call needs the permission of its single action"),
     ("sqs", "ChangeMessageVisibilityBatch"): (("sqs:ChangeMessageVisibility",), "SQS developer guide, batch actions"),
     ("sns", "PublishBatch"): (("sns:Publish",), "SNS API reference, PublishBatch: 'the same permissions as Publish'"),
-    ("glue", "BatchGetDataQualityResult"): (("glue:GetDataQualityResult",), "Glue IAM reference: batch get of data quality results is authorized by glue:GetDataQualityResult"),
+    ("glue", "BatchGetDataQualityResult"): (("glue:GetDataQualityResult",), "Glue developer guide, 'Configure IAM permissions for AWS Glue Data Quality': glue:GetDataQualityResult also grants BatchGetDataQualityResult"),
 }
 
 #: Methods boto3 adds to clients and resources (``boto3/s3/inject.py``, managed transfers through
