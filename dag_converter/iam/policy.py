@@ -24,7 +24,7 @@ from dag_converter import codes
 from dag_converter.iam.arns import Place, fill, is_arn, queue_arn
 from dag_converter.iam.trust import trust_policy
 from dag_converter.model import DagResult, Diagnostic, Task, Workflow
-from dag_converter.registry import DATA_DIR, PROVIDER_VERSION, Registry
+from dag_converter.registry import DATA_DIR, EMPTY_OPERATOR_PATH, PROVIDER_VERSION, Registry
 
 #: Where MWAA Serverless writes a workflow's logs ([BLOG] in shared/SERVICE.md §2.1:
 #: ``/aws/mwaa-serverless/<name>-<id>/``); the workflow name is the dag_id.
@@ -250,6 +250,20 @@ class _Resolver:
             return [arn]
         return [arn.replace(":stateMachine:", ":execution:", 1) + ":*"]
 
+    def execution(self) -> Resolved:
+        """An execution given whole (StepFunctionExecutionSensor, StepFunctionGetExecutionOutputOperator)."""
+        arn = self.args.text("execution_arn")
+        if arn is None or isinstance(arn, Runtime):
+            return arn
+        return [arn] if is_arn(arn) else None
+
+    def job_run(self) -> Resolved:
+        application = self.args.text("application_id")
+        if application is None or isinstance(application, Runtime):
+            return application
+        arn = self.arn("emr-serverless:jobRun", ApplicationId=application, JobRunId="*")
+        return [arn] if arn else None
+
     def ecs(self, kind: str) -> Resolved:
         cluster = self.args.text("cluster")
         if kind == "task-definition":
@@ -305,7 +319,7 @@ _RESOLVERS: Final[dict[str, Callable[[_Resolver], Resolved]]] = {
     "glue:crawler": lambda r: r.named("glue:crawler", "config.Name", "CrawlerName"),
     "lambda:function": lambda r: r.lambda_function(),
     "states:statemachine": lambda r: r.state_machine(False),
-    "states:execution": lambda r: r.state_machine(True),
+    "states:execution": lambda r: r.execution() or r.state_machine(True),
     # AthenaOperator defaults: workgroup="primary", catalog="AwsDataCatalog" (operators/athena.py)
     "athena:workgroup": lambda r: r.named("athena:workgroup", "workgroup", "WorkGroupName", "primary"),
     "athena:datacatalog": lambda r: r.named("athena:datacatalog", "catalog", "DataCatalogName", "AwsDataCatalog"),
@@ -316,6 +330,10 @@ _RESOLVERS: Final[dict[str, Callable[[_Resolver], Resolved]]] = {
     "logs:log-group": lambda r: r.log_group(False),
     "logs:log-stream": lambda r: r.log_group(True),
     "sqs:queue": lambda r: r.queue(),
+    "states:express": lambda r: r.execution(),
+    "emr-serverless:application": lambda r: r.named("emr-serverless:application", "application_id", "ApplicationId"),
+    "emr-serverless:jobRun": lambda r: r.job_run(),
+    "redshift-data:cluster": lambda r: r.named("redshift-data:cluster", "cluster_identifier", "ClusterName"),
     "sns:topic": lambda r: r.named("sns:topic", "target_arn", "TopicName"),
 }
 
@@ -475,6 +493,8 @@ def _task_grants(
     args = _Args(task, templated)
     resolver = _Resolver(args, data, place)
     derived = data.operator_actions(task.operator)
+    if task.operator == EMPTY_OPERATOR_PATH or (rule is not None and rule.service == "core"):
+        return [], TaskActions(task.task_id, task.operator, (), True)  # runs nothing on AWS
     if derived is None:
         reason = data.not_derived.get(task.operator, "not an Amazon provider operator")
         diagnostics.append(codes.make(codes.IAM_ACTIONS_UNKNOWN, task.span, task=task.task_id,

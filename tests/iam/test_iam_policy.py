@@ -109,3 +109,27 @@ def test_roles_for_dags_skips_refused_dags() -> None:
     refused = DagResult(Workflow(dag_id="bad", span=SPAN), (), None)
     (name, text, role), = roles_for_dags([ok, refused], get_registry())
     assert name == "etl.iam.json" and json.loads(text)["dag_id"] == "etl" and role.dag_id == "etl"
+
+
+def test_empty_operator_needs_no_actions_and_no_warning() -> None:
+    from dag_converter.registry import EMPTY_OPERATOR_PATH
+
+    role = derive(_workflow(_task("noop", EMPTY_OPERATOR_PATH)), get_registry())
+    assert role.diagnostics == () and role.tasks[0].derived and role.tasks[0].actions == ()
+
+
+def test_an_execution_arn_and_an_emr_serverless_application_narrow_their_statements() -> None:
+    sensor = "airflow.providers.amazon.aws.sensors.step_function.StepFunctionExecutionSensor"
+    emr = "airflow.providers.amazon.aws.operators.emr.EmrServerlessStartJobOperator"
+    execution = "arn:aws:states:us-east-1:123456789012:execution:pipeline:run-1"
+    role = derive(_workflow(
+        _task("wait", sensor, execution_arn=execution),
+        _task("job", emr, application_id="00f1", execution_role_arn="arn:aws:iam::123456789012:role/emr",
+              job_driver={}, configuration_overrides={}),
+    ), get_registry())
+    by_action = {a: s for s in role.policy["Statement"] for a in s["Action"]}
+    assert by_action["states:DescribeExecution"]["Resource"] == execution
+    assert by_action["emr-serverless:StartJobRun"]["Resource"] == "arn:aws:emr-serverless:*:*:/applications/00f1"
+    assert by_action["emr-serverless:GetJobRun"]["Resource"] == "arn:aws:emr-serverless:*:*:/applications/00f1/jobruns/*"
+    assert by_action["iam:PassRole"]["Resource"] == "arn:aws:iam::123456789012:role/emr"
+    assert role.diagnostics == ()
