@@ -703,6 +703,14 @@ IAM_ROLE_NOT_NAMED = register(Code(
     fix="Add the missing role ARNs to the iam:PassRole statement of that task.",
 ))
 
+IAM_POLICY_TOO_LARGE = register(Code(
+    "DC514", "iam-policy-too-large", Severity.WARNING,
+    message="execution role: the permissions policy is {size} characters; IAM allows {limit} for a role's inline policies",
+    summary="A workflow whose derived permissions policy is over IAM's size quota for a role's inline policies.",
+    why="IAM rejects PutRolePolicy over the quota (10,240 characters, whitespace not counted), so the role cannot be created as written.",
+    fix="Attach the statements as one or more customer managed policies (6,144 characters each) or split the DAG.",
+))
+
 # --------------------------------------------------------------------------------------------
 # DC9xx internal
 

@@ -30,6 +30,9 @@ from dag_converter.registry import DATA_DIR, EMPTY_OPERATOR_PATH, PROVIDER_VERSI
 #: ``/aws/mwaa-serverless/<name>-<id>/``); the workflow name is the dag_id.
 LOG_GROUP_PREFIX: Final = "/aws/mwaa-serverless/"
 DOCUMENT_VERSION: Final = 1
+#: IAM quota: the aggregate size of a role's inline policies, whitespace not counted (IAM User
+#: Guide, "IAM and AWS STS quotas": "Role policy size cannot exceed 10,240 characters").
+INLINE_POLICY_LIMIT: Final = 10_240
 
 
 @dataclass(frozen=True, slots=True)
@@ -669,11 +672,16 @@ def derive(
         statements.append(statement)
     statements += _service_statements(workflow, data, place, definition_bucket, definition_key,
                                       code_objects, kms_key)
+    policy = {"Version": "2012-10-17", "Statement": statements}
+    size = len(json.dumps(policy, separators=(",", ":")))
+    if size > INLINE_POLICY_LIMIT:
+        diagnostics.append(codes.make(codes.IAM_POLICY_TOO_LARGE, workflow.span, size=size,
+                                      limit=INLINE_POLICY_LIMIT))
     account = place.account if place.account != "*" else None
     return RoleDerivation(
         dag_id=workflow.dag_id,
         trust=trust_policy(account),
-        policy={"Version": "2012-10-17", "Statement": statements},
+        policy=policy,
         tasks=tuple(tasks),
         diagnostics=tuple(sorted(diagnostics, key=Diagnostic.sort_key)),
         statement_tasks=statement_tasks,

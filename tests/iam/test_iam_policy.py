@@ -133,3 +133,11 @@ def test_an_execution_arn_and_an_emr_serverless_application_narrow_their_stateme
     assert by_action["emr-serverless:GetJobRun"]["Resource"] == "arn:aws:emr-serverless:*:*:/applications/00f1/jobruns/*"
     assert by_action["iam:PassRole"]["Resource"] == "arn:aws:iam::123456789012:role/emr"
     assert role.diagnostics == ()
+
+
+def test_a_policy_over_the_inline_quota_is_reported() -> None:
+    tasks = [_task(f"list_{n:03d}", S3 + "S3ListOperator", bucket=f"bucket-{n:03d}-" + "x" * 40) for n in range(150)]
+    role = derive(_workflow(*tasks), get_registry())
+    assert [d.code for d in role.diagnostics] == ["DC514"]
+    small = derive(_workflow(*tasks[:3]), get_registry())
+    assert small.diagnostics == ()
