@@ -260,5 +260,9 @@ def verify(py_file: Path, yaml_files: tuple[Path, ...]) -> None:
     click.echo(f"equivalent: {py_file} and {', '.join(map(str, yaml_files))}", err=True)
 
 
+from dag_converter.iam.command import iam as _iam_command  # noqa: E402 - a command of its own package
+
+main.add_command(_iam_command)
+
 if __name__ == "__main__":  # pragma: no cover
     main()

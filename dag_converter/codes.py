@@ -666,6 +666,47 @@ with DAG("dc504", start_date=datetime(2025, 1, 1), schedule=None):
 ''',
 ))
 
+# The execution role (`dag-converter iam`, `convert --iam`; issue 18). Raised while deriving the
+# role, never by a conversion, so they have no example file (tests/iam/ exercises them).
+IAM_RESOURCE_AT_RUN_TIME = register(Code(
+    "DC510", "iam-resource-at-run-time", Severity.WARNING,
+    message="execution role: task {task!r} argument {argument!r} is known only at run time; {actions} granted on \"*\"",
+    summary="A task whose resource (bucket, job, function...) comes from a template, an XCom or a run-time value, so its role statement cannot name it.",
+    why="Params and templates can change per run; a role narrowed to one value would fail the other runs.",
+    fix="Pass the resource as a literal to get a narrowed statement, or narrow the Resource of that statement by hand.",
+    hint="Edit the statement whose Sid names {task!r} in the .iam.json before creating the role.",
+))
+IAM_RESOURCE_UNSCOPED = register(Code(
+    "DC511", "iam-resource-unscoped", Severity.WARNING,
+    message="execution role: no argument of task {task!r} names the resource of {actions}; granted on \"*\"",
+    summary="An action that applies to a resource no argument of the task names (e.g. the roles of an ECS task definition).",
+    why="The converter narrows a statement only from a literal argument whose ARN format it knows.",
+    fix="Narrow the Resource of that statement by hand, or pass the resource as an argument.",
+))
+IAM_ACTIONS_UNKNOWN = register(Code(
+    "DC512", "iam-actions-unknown", Severity.WARNING,
+    message="execution role: the actions of task {task!r} ({operator}) are not derived: {reason}",
+    summary="A task whose operator class has no derived IAM actions (abstract bases, EC2 resource API, operators outside the Amazon provider).",
+    why="The registry derives actions statically from the provider's code; some classes do not call boto3 in a way it can follow.",
+    fix="Add the task's actions to the role by hand.",
+))
+
+IAM_ROLE_NOT_NAMED = register(Code(
+    "DC513", "iam-role-not-named", Severity.WARNING,
+    message="execution role: task {task!r} also passes roles no argument names ({detail}); iam:PassRole lists only {roles}",
+    summary="An operator that passes roles from elsewhere (an ECS task definition's task and execution roles) besides the literal ones.",
+    why="Those roles are in a resource the converter cannot read, so the PassRole statement cannot name them.",
+    fix="Add the missing role ARNs to the iam:PassRole statement of that task.",
+))
+
+IAM_POLICY_TOO_LARGE = register(Code(
+    "DC514", "iam-policy-too-large", Severity.WARNING,
+    message="execution role: the permissions policy is {size} characters; IAM allows {limit} for a role's inline policies",
+    summary="A workflow whose derived permissions policy is over IAM's size quota for a role's inline policies.",
+    why="IAM rejects PutRolePolicy over the quota (10,240 characters, whitespace not counted), so the role cannot be created as written.",
+    fix="Attach the statements as one or more customer managed policies (6,144 characters each) or split the DAG.",
+))
+
 # --------------------------------------------------------------------------------------------
 # DC9xx internal
 

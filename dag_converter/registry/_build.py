@@ -386,4 +386,7 @@ def write_registry_data(path: Path | str | None = None, provider_version: str | 
     tmp = target.with_name(target.name + ".tmp")
     tmp.write_text(render_registry_data(data), encoding="utf-8")
     tmp.replace(target)
+    from dag_converter.registry._iam import write_iam_data  # IAM actions per class (issue 18)
+
+    write_iam_data(target.with_name("iam-" + target.name), data, [Path(p) for p in _search_path() if p])
     return target

@@ -4,9 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from dag_converter import __version__
 from dag_converter.model import DagResult, Diagnostic, FileResult, Severity
+
+if TYPE_CHECKING:
+    from dag_converter.iam.policy import RoleDerivation
 
 SCHEMA_VERSION = 1
 
@@ -16,6 +20,9 @@ class RunReport:
     target: str
     files: tuple[FileResult, ...]
     run_diagnostics: tuple[Diagnostic, ...] = ()  #: findings about the run itself (missing paths, ...)
+    #: with ``convert --iam``: each converted DAG's derived execution role (the Markdown report lists
+    #: its actions by task)
+    execution_roles: tuple["RoleDerivation", ...] = ()
 
     @property
     def dags(self) -> list[DagResult]:

@@ -45,4 +45,8 @@ def render_markdown(report: RunReport) -> str:
         lines += ["", "## Diagnostics", "", "| where | code | severity | message | hint |",
                   "| --- | --- | --- | --- | --- |"]
         lines += [_diagnostic_row(d) for d in diagnostics]
+    if report.execution_roles:
+        from dag_converter.iam.report import render_markdown_section
+
+        lines += ["", render_markdown_section(report.execution_roles).rstrip("\n")]
     return "\n".join(lines) + "\n"
