@@ -43,7 +43,7 @@ def iam(output: Path, account: str, region: str, partition: str, definition_buck
     OUTPUT/<dag_id>.iam.json, and execution-roles.md (each DAG's actions by task). Actions come from the registry's IAM data, derived from the Amazon
     provider's code; resources are narrowed from literal arguments.
     """
-    from dag_converter.cli import format_diagnostic
+    from dag_converter.report.concise import format_diagnostic
     from dag_converter.iam.arns import Place
     from dag_converter.iam.policy import RoleDerivation, derive, load_iam_data, output_name, render
     from dag_converter.iam.report import render_markdown_document

@@ -380,13 +380,19 @@ def default_data_path(version: str) -> Path:
 
 def write_registry_data(path: Path | str | None = None, provider_version: str | None = None) -> Path:
     """Build the data for the installed provider and write it (atomically) to ``path``."""
+    from dag_converter.registry._iam import iam_data_for  # IAM actions per class (issue 18)
+
     data = build_registry_data(provider_version)
     target = Path(path) if path is not None else default_data_path(data["provider"]["version"])
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_name(target.name + ".tmp")
-    tmp.write_text(render_registry_data(data), encoding="utf-8")
-    tmp.replace(target)
-    from dag_converter.registry._iam import write_iam_data  # IAM actions per class (issue 18)
-
-    write_iam_data(target.with_name("iam-" + target.name), data, [Path(p) for p in _search_path() if p])
+    iam = iam_data_for(data, [Path(p) for p in _search_path() if p])
+    _write_json(target, data)
+    _write_json(target.with_name("iam-" + target.name), iam)
     return target
+
+
+def _write_json(path: Path, data: dict[str, Any]) -> None:
+    """Write one data file atomically (a temporary file beside it, renamed into place)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(render_registry_data(data), encoding="utf-8")
+    tmp.replace(path)

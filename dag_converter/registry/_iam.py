@@ -644,18 +644,12 @@ def build_iam_data(registry_rules: Iterable[str], roots: Iterable[Path]) -> dict
     }
 
 
-def write_iam_data(path: Path, registry_data: dict[str, Any], roots: Iterable[Path]) -> Path:
-    """Build the IAM data for the classes of ``registry_data`` and write it atomically to ``path``."""
-    from dag_converter.registry._build import render_registry_data
-
+def iam_data_for(registry_data: dict[str, Any], roots: Iterable[Path]) -> dict[str, Any]:
+    """The IAM data file's content for the classes of ``registry_data`` (the registry build writes it)."""
     data = build_iam_data(registry_data["rules"], roots)
     data["_comment"] = (
         "Generated with the registry by `dag-converter registry build` "
         "(dag_converter/registry/_iam.py). Do not edit."
     )
     data["provider"] = registry_data["provider"]
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(render_registry_data(data), encoding="utf-8")
-    tmp.replace(path)
-    return path
+    return data
