@@ -384,5 +384,10 @@ def verify(py_file: Path, yaml_files: tuple[Path, ...]) -> None:
     click.echo(f"equivalent: {py_file} and {', '.join(map(str, yaml_files))}", err=True)
 
 
+from dag_converter.deploy.command import deploy as _deploy  # noqa: E402 - after the group it joins
+
+main.add_command(_deploy)
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -1,0 +1,174 @@
+"""One deploy from start to end: read the output folder, check every name and definition, list
+the account's workflows, plan, and (unless --plan) apply. Returns data; the command prints it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from dag_converter import codes
+from dag_converter.deploy.apply import Outcome, apply_plan, failure_diagnostic
+from dag_converter.deploy.command import UsageError
+from dag_converter.deploy.inputs import MANIFEST_FILE, Definition, InputError, converted_dags, read_definition
+from dag_converter.deploy.names import TAG_KEY_MAX, TAG_SCOPE, TAG_VALUE_MAX, TAGS_MAX, name_problem, workflow_name
+from dag_converter.deploy.plan import Action, Desired, Existing, Plan, Settings, desired_workflow, make_plan
+from dag_converter.deploy.service import ServiceFailure, make_s3, make_service
+from dag_converter.deploy.upload import Folder, S3Ref, read_object, upload
+from dag_converter.model import Diagnostic, Severity, Span
+
+
+@dataclass
+class DeployResult:
+    plan: Plan = field(default_factory=Plan)
+    outcomes: list[Outcome] = field(default_factory=list)
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+
+    @property
+    def failed(self) -> bool:
+        return any(d.severity is Severity.ERROR for d in self.diagnostics)
+
+    def summary(self) -> str:
+        verbs = {Action.CREATE: "created", Action.UPDATE: "updated", Action.DELETE: "deleted"}
+        lines = []
+        for outcome in self.outcomes:
+            step = outcome.step
+            if step.action in verbs:
+                where = f" ({step.span.path}:{step.span.line})" if step.span else ""
+                lines.append(f"{verbs[step.action] if outcome.ok else 'FAILED':9} {step.name}{where}")
+        count = {a: sum(1 for o in self.outcomes if o.ok and o.step.action is a) for a in Action}
+        failed = sum(1 for o in self.outcomes if not o.ok)
+        refused = len({d.span for d in self.diagnostics if d.code in ("DC601", "DC608", "DC609")})
+        uploads = sum(1 for o in self.outcomes if o.uploaded)
+        lines.append(f"{count[Action.CREATE]} created, {count[Action.UPDATE]} updated, "
+                     f"{count[Action.UNCHANGED]} unchanged, {count[Action.DELETE]} deleted, {failed} failed, "
+                     f"{refused} refused; {uploads} definitions uploaded.")
+        return "\n".join(lines)
+
+
+def run_deploy(output: str, settings: Settings, *, plan_only: bool, prune: bool, start: bool,
+               endpoint_url: str | None) -> DeployResult:
+    result = DeployResult()
+    s3 = None
+    versions: dict[str, S3Ref] = {}
+    if output.startswith("s3://"):
+        folder = Folder.parse(output)
+        if settings.definitions and Folder.parse(settings.definitions) != folder:
+            raise UsageError("--definitions is for a local OUTPUT; the YAML of an s3:// OUTPUT is deployed where it is")
+        s3 = make_s3(endpoint_url)
+        manifest_span = Span(folder.url + MANIFEST_FILE)
+
+        def read(name: str) -> bytes:
+            data, where = read_object(s3, folder, name)
+            versions[name] = where
+            return data
+        try:
+            manifest_text = read_object(s3, folder, MANIFEST_FILE)[0].decode("utf-8", "replace")
+        except OSError as exc:
+            raise UsageError(f"cannot read {manifest_span.path}: {exc}") from exc
+    else:
+        if not settings.definitions:
+            raise UsageError("--definitions s3://BUCKET/PREFIX/ is required when OUTPUT is a local folder")
+        try:
+            folder = Folder.parse(settings.definitions)
+        except ValueError as exc:
+            raise UsageError(f"--definitions: {exc}") from exc
+        root = Path(output)
+        manifest_span = Span(str(root / MANIFEST_FILE))
+
+        def read(name: str) -> bytes:
+            return (root / name).read_bytes()
+        try:
+            manifest_text = (root / MANIFEST_FILE).read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise UsageError(f"cannot read {manifest_span.path}: {exc}; run dag-converter convert first") from exc
+    try:
+        dags = converted_dags(manifest_text)
+    except InputError as exc:
+        raise UsageError(f"{manifest_span.path}: {exc}") from exc
+
+    desired: list[Desired] = []
+    keep: set[str] = set()  # names of DAGs still in the manifest, never pruned
+    for dag in dags:
+        name = workflow_name(settings.name_prefix, dag.dag_id)
+        keep.add(name)
+        if dag.yaml_name is None:
+            continue  # refused by convert: its report says why
+        problem = name_problem(name)
+        if problem:
+            result.diagnostics.append(codes.make(codes.WORKFLOW_NAME_INVALID, dag.span, dag_id=dag.dag_id, name=name,
+                                                 reason=problem))
+            continue
+        try:
+            definition = read_definition(dag, read)
+        except OSError as exc:
+            result.diagnostics.append(codes.make(codes.DEFINITION_UNREADABLE, dag.span, dag_id=dag.dag_id,
+                                                 file=dag.yaml_name, detail=exc.strerror or str(exc)))
+            continue
+        want = desired_workflow(name, definition, settings, folder.url)
+        problem = _tags_problem(want)
+        if problem:
+            result.diagnostics.append(codes.make(codes.WORKFLOW_SETTING_INVALID, dag.span, dag_id=dag.dag_id,
+                                                 detail=problem, hint=codes.WORKFLOW_SETTING_INVALID.fix))
+            continue
+        desired.append(want)
+
+    service = make_service()
+    try:
+        listing = {w["Name"]: w for w in service.workflows() if w.get("Name")}
+    except ServiceFailure as failure:
+        result.diagnostics.append(failure_diagnostic(failure, "(all)", manifest_span))
+        return result
+    existing: dict[str, Existing] = {}
+    found: list[Desired] = []
+    for want in desired:
+        summary = listing.get(want.name)
+        if summary is not None:
+            try:
+                existing[want.name] = Existing(want.name, summary["WorkflowArn"], service.tags(summary["WorkflowArn"]))
+            except ServiceFailure as failure:
+                result.diagnostics.append(failure_diagnostic(failure, want.name, want.span))
+                continue
+        found.append(want)
+    prunable: list[Existing] = []
+    if prune:
+        for name, summary in sorted(listing.items()):
+            if name in keep or not name.startswith(settings.name_prefix) or summary.get("WorkflowStatus") == "DELETING":
+                continue
+            try:
+                tags = service.tags(summary["WorkflowArn"])
+            except ServiceFailure as failure:
+                result.diagnostics.append(failure_diagnostic(failure, name, manifest_span))
+                continue
+            if tags.get(TAG_SCOPE) == folder.url:  # deployed by this tool from these definitions
+                prunable.append(Existing(name, summary["WorkflowArn"], tags))
+    result.plan = make_plan(found, existing, prunable)
+    if plan_only:
+        return result
+
+    def locate(want: Desired) -> tuple[S3Ref, bool]:
+        nonlocal s3
+        definition: Definition = want.definition
+        name = definition.dag.yaml_name or ""
+        if name in versions:
+            return versions[name], False
+        if s3 is None:
+            s3 = make_s3(endpoint_url)
+        return upload(s3, folder, name, definition.data, definition.sha256)
+
+    outcomes, diagnostics = apply_plan(result.plan, service, locate, kms_key=settings.kms_key, start=start,
+                                       fallback=manifest_span)
+    result.outcomes = outcomes
+    result.diagnostics += diagnostics
+    return result
+
+
+def _tags_problem(want: Desired) -> str | None:
+    if len(want.tags) > TAGS_MAX:
+        return f"{len(want.tags)} tags (its DAG tags, --tag and dag-converter's 3); a workflow takes at most {TAGS_MAX}"
+    for key, value in want.tags.items():
+        if not 1 <= len(key) <= TAG_KEY_MAX or len(value) > TAG_VALUE_MAX or key.startswith("aws:"):
+            return f"tag {key[:40]!r} is not a valid workflow tag (key 1-{TAG_KEY_MAX} characters, not aws:*)"
+    return None
+
+
+__all__ = ["DeployResult", "run_deploy"]
