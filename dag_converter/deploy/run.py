@@ -54,7 +54,10 @@ def run_deploy(output: str, settings: Settings, *, plan_only: bool, prune: bool,
         folder = Folder.parse(output)
         if settings.definitions and Folder.parse(settings.definitions) != folder:
             raise UsageError("--definitions is for a local OUTPUT; the YAML of an s3:// OUTPUT is deployed where it is")
-        s3 = make_s3(endpoint_url)
+        try:
+            s3 = make_s3(endpoint_url)
+        except ImportError as exc:
+            raise UsageError('deploy needs boto3 >= 1.44: pip install "dag-converter[s3]"') from exc
         manifest_span = Span(folder.url + MANIFEST_FILE)
 
         def read(name: str) -> bytes:
@@ -112,7 +115,12 @@ def run_deploy(output: str, settings: Settings, *, plan_only: bool, prune: bool,
             continue
         desired.append(want)
 
-    service = make_service()
+    try:
+        service = make_service()
+    except ImportError as exc:
+        raise UsageError('deploy needs boto3 >= 1.44: pip install "dag-converter[s3]"') from exc
+    except Exception as exc:  # botocore's NoRegionError and kin: a setup problem, not a workflow's
+        raise UsageError(f"cannot make an MWAA Serverless client: {exc}") from exc
     try:
         listing = {w["Name"]: w for w in service.workflows() if w.get("Name")}
     except ServiceFailure as failure:

@@ -314,8 +314,11 @@ def check(value: Any, shape: Any) -> list[tuple[str, str]]:
     if shape is None:
         return problems
     report = ParamValidator().validate(value, shape)
-    for error in report._errors:  # (kind, name, details)
-        problems.append((str(error[1]) or shape.name, f"{error[0]}: {error[2]}"))
+    for reason, name, details in report._errors:  # botocore's own (reason, name, details) records
+        member = details.get("required_name") or details.get("unknown_param")
+        path = ".".join(p for p in (name.lstrip("."), member) if p) or shape.name
+        shown = {k: v for k, v in details.items() if k in ("param", "valid_types", "min_allowed")}
+        problems.append((path, f"{reason}" + (f" {shown}" if shown else "")))
     _walk(value, shape, "", problems)
     return problems
 

@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from deploy.conftest import DAG_LINE, ROLE, Project, dag_file
+from deploy.conftest import DAG_LINE, ROLE, Project, dag_file, run_cli
 from deploy.fake_mwaa import Fault, FakeMwaaServerless
 
 DIGEST = "dag-converter:definition-sha256"
@@ -188,3 +188,57 @@ def test_bad_settings_stop_before_any_call(project: Project, mwaa: FakeMwaaServe
     assert result.returncode == 2
     assert message in result.stderr
     assert mwaa.calls == []
+
+
+def test_settings_from_the_projects_pyproject(project: Project, mwaa: FakeMwaaServerless, bucket: str) -> None:
+    (project.root / "pyproject.toml").write_text(
+        '[tool.dag-converter]\noutput = "out"\n\n'
+        f'[tool.dag-converter.deploy]\nrole-arn = "{ROLE}"\ndefinitions = "s3://{bucket}/wf/"\n'
+        'name-prefix = "team-"\nlog-group = "/wf"\ntags = {cost-center = "42"}\n', encoding="utf-8")
+    # configuration never comes from the folders being converted or deployed
+    (project.root / "out" / "pyproject.toml").write_text(
+        '[tool.dag-converter.deploy]\nrole-arn = "arn:aws:iam::999999999999:role/evil"\n', encoding="utf-8")
+    assert project.convert().returncode == 0  # convert reads the same file and leaves the deploy table alone
+    result = run_cli("deploy", "out", cwd=project.root, env=project.env)
+    assert result.returncode == 0, result.stderr
+    assert sorted(w.name for w in mwaa.workflows.values()) == ["team-etl_a", "team-etl_b", "team-etl_c"]
+    created = mwaa.by_name("team-etl_a")
+    assert created.versions[0]["RoleArn"] == ROLE
+    assert created.versions[0]["DefinitionS3Location"]["ObjectKey"] == "wf/etl_a.yaml"
+    assert created.versions[0]["LoggingConfiguration"] == {"LogGroupName": "/wf"}
+    assert created.tags["cost-center"] == "42"
+    flagged = run_cli("deploy", "out", "--name-prefix", "team-", "--log-group", "/other", "--plan", cwd=project.root,
+                      env=project.env)
+    assert "update    team-etl_a (dags/etl_a.py:6): settings changed" in flagged.stdout  # a flag wins over the file
+
+
+def test_output_folder_in_s3_is_deployed_where_it_is(project: Project, mwaa: FakeMwaaServerless, bucket: str, s3,
+                                                     request_log) -> None:  # noqa: ANN001
+    converted = run_cli("convert", "dags", "--output", f"s3://{bucket}/converted/", cwd=project.root, env=project.env)
+    assert converted.returncode == 0, converted.stderr
+    request_log.clear()
+    result = run_cli("deploy", f"s3://{bucket}/converted/", "--role-arn", ROLE, cwd=project.root, env=project.env)
+    assert result.returncode == 0, result.stderr
+    assert puts(request_log) == 0
+    location = mwaa.by_name("etl_c").versions[0]["DefinitionS3Location"]
+    head = s3.head_object(Bucket=bucket, Key="converted/etl_c.yaml")
+    assert location == {"Bucket": bucket, "ObjectKey": "converted/etl_c.yaml", "VersionId": head["VersionId"]}
+    assert run_cli("deploy", f"s3://{bucket}/converted/", "--role-arn", ROLE, cwd=project.root,
+                   env=project.env).returncode == 0
+    assert mwaa.count("CreateWorkflow") == 3 and mwaa.count("UpdateWorkflow") == 0
+
+
+def test_missing_manifest_is_a_usage_error(project: Project, mwaa: FakeMwaaServerless) -> None:
+    (project.root / "out" / "conversion-manifest.json").unlink()
+    result = project.deploy()
+    assert result.returncode == 2
+    assert "run dag-converter convert first" in result.stderr
+    assert mwaa.calls == []
+
+
+def test_deleted_yaml_is_reported_at_its_dag(project: Project, mwaa: FakeMwaaServerless) -> None:
+    (project.root / "out" / "etl_a.yaml").unlink()
+    result = project.deploy()
+    assert result.returncode == 1
+    assert f"dags/etl_a.py:{DAG_LINE}:0: DC608 [error] the YAML of DAG 'etl_a' (etl_a.yaml) cannot be read" in result.stderr
+    assert sorted(w.name for w in mwaa.workflows.values()) == ["etl_b", "etl_c"]
