@@ -20,7 +20,8 @@ if TYPE_CHECKING:
 SERVICE: Final = "mwaa-serverless"
 ATTEMPTS: Final = 5  #: per call, the first included
 MAX_WAIT: Final = 30.0  #: seconds; a longer RetryAfterSeconds is capped
-RETRYABLE: Final = frozenset({"ThrottlingException", "InternalServerException"})
+RETRYABLE: Final = frozenset({"ThrottlingException", "InternalServerException", "ConnectionClosedError",
+                              "EndpointConnectionError", "ReadTimeoutError", "ConnectTimeoutError"})
 #: what each operation changes; the tests count these
 MUTATING: Final = frozenset({"CreateWorkflow", "UpdateWorkflow", "DeleteWorkflow", "TagResource", "UntagResource",
                              "StartWorkflowRun"})
@@ -53,7 +54,8 @@ class Service:
 
     def call(self, operation: str, **params: object) -> dict[str, Any]:
         """Call `operation` (CamelCase, as in the model), retrying throttling as the service asks."""
-        from botocore.exceptions import BotoCoreError, ClientError
+        from botocore.exceptions import (BotoCoreError, ClientError, ConnectionClosedError, ConnectTimeoutError,
+                                         EndpointConnectionError, ReadTimeoutError)
 
         method = getattr(self.client, _snake(operation))
         self.throttled = 0
@@ -64,6 +66,10 @@ class Service:
             except ClientError as exc:
                 response = exc.response
                 failure = _failure(operation, response, attempt)
+            except (ConnectionClosedError, EndpointConnectionError, ReadTimeoutError, ConnectTimeoutError) as exc:
+                # no answer: retried like throttling (CreateWorkflow carries one ClientToken for all attempts)
+                failure = ServiceFailure(operation, type(exc).__name__, str(exc), attempts=attempt)
+                response = {}
             except BotoCoreError as exc:
                 raise ServiceFailure(operation, type(exc).__name__, str(exc), attempts=attempt) from exc
             if failure.code not in RETRYABLE or attempt == ATTEMPTS:
