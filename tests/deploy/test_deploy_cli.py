@@ -242,3 +242,16 @@ def test_deleted_yaml_is_reported_at_its_dag(project: Project, mwaa: FakeMwaaSer
     assert result.returncode == 1
     assert f"dags/etl_a.py:{DAG_LINE}:0: DC608 [error] the YAML of DAG 'etl_a' (etl_a.yaml) cannot be read" in result.stderr
     assert sorted(w.name for w in mwaa.workflows.values()) == ["etl_b", "etl_c"]
+
+
+def test_a_manifest_never_makes_deploy_read_outside_the_output_folder(project: Project,
+                                                                      mwaa: FakeMwaaServerless) -> None:
+    (project.root / "secret.yaml").write_text("etl_a:\n  tasks: {}\n", encoding="utf-8")
+    manifest = project.root / "out" / "conversion-manifest.json"
+    manifest.write_text(manifest.read_text(encoding="utf-8").replace('"output":"etl_a.yaml"',
+                                                                     '"output":"../secret.yaml"'), encoding="utf-8")
+    result = project.deploy()
+    assert result.returncode == 1
+    assert "DC608 [error] the YAML of DAG 'etl_a' (../secret.yaml) cannot be read: '../secret.yaml' is not a path " \
+           "below the output folder" in result.stderr
+    assert sorted(w.name for w in mwaa.workflows.values()) == ["etl_b", "etl_c"]
