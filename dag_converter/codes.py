@@ -766,6 +766,16 @@ RETRIED = register(Code(
     fix="Nothing to do.",
     example="dag-converter deploy out --role-arn ARN  # one ThrottlingException, then success -> DC610",
 ))
+ENCRYPTION_UNCHANGED = register(Code(
+    "DC611", "encryption-unchanged", Severity.WARNING,
+    message="workflow {name!r} stays encrypted with {current}; --kms-key {wanted} applies only when a workflow is created",
+    summary="--kms-key differs from the encryption of a workflow that exists already.",
+    why="MWAA Serverless fixes a workflow's encryption when it is created (UpdateWorkflow has no "
+        "EncryptionConfiguration); the rest of the deploy goes on.",
+    fix="Delete the workflow and deploy again to create it with the new key (its run history goes with it).",
+    hint="delete workflow {name} and deploy again to encrypt it with this key",
+    example="dag-converter deploy out --role-arn ARN --kms-key alias/new  # existing workflow on another key -> DC611",
+))
 
 # --------------------------------------------------------------------------------------------
 # DC9xx internal

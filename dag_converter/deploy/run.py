@@ -134,7 +134,7 @@ def _desired(dags: list[ConvertedDag], settings: Settings, opened: _Output,
 
 
 def _discover(service: Service, desired: list[Desired], keep: set[str], *, prune: bool, prefix: str,
-              opened: _Output, diagnostics: list[Diagnostic]) -> Plan | None:
+              kms_key: str | None, opened: _Output, diagnostics: list[Diagnostic]) -> Plan | None:
     """Read the account (ListWorkflows, ListTagsForResource only) and plan; None when it cannot be listed."""
     try:
         listing = {w["Name"]: w for w in service.workflows() if w.get("Name")}
@@ -152,6 +152,10 @@ def _discover(service: Service, desired: list[Desired], keep: set[str], *, prune
                 diagnostics.append(failure_diagnostic(failure, want.name, want.span))
                 continue
         found.append(want)
+    if kms_key:
+        for want in found:
+            if want.name in existing:
+                _check_encryption(service, existing[want.name], want, kms_key, diagnostics)
     prunable: list[Existing] = []
     for name, summary in sorted(listing.items()) if prune else ():
         if name in keep or not name.startswith(prefix) or summary.get("WorkflowStatus") == "DELETING":
@@ -183,8 +187,8 @@ def run_deploy(output: str, settings: Settings, *, plan_only: bool, prune: bool,
         raise UsageError(INSTALL_HINT) from exc
     except Exception as exc:  # botocore's NoRegionError and kin: a setup problem, not a workflow's
         raise UsageError(f"cannot make an MWAA Serverless client: {exc}") from exc
-    plan = _discover(service, desired, keep, prune=prune, prefix=settings.name_prefix, opened=opened,
-                     diagnostics=result.diagnostics)
+    plan = _discover(service, desired, keep, prune=prune, prefix=settings.name_prefix, kms_key=settings.kms_key,
+                     opened=opened, diagnostics=result.diagnostics)
     if plan is None:
         return result
     result.plan = plan
@@ -205,6 +209,20 @@ def run_deploy(output: str, settings: Settings, *, plan_only: bool, prune: bool,
                                         fallback=opened.manifest)
     result.diagnostics += found
     return result
+
+
+def _check_encryption(service: Service, have: Existing, want: Desired, kms_key: str,
+                      diagnostics: list[Diagnostic]) -> None:
+    """A warning when an existing workflow is not on --kms-key: encryption is set at creation only."""
+    try:
+        current = service.call("GetWorkflow", WorkflowArn=have.arn).get("EncryptionConfiguration") or {}
+    except ServiceFailure as failure:
+        diagnostics.append(failure_diagnostic(failure, want.name, want.span))
+        return
+    if current.get("KmsKeyId") != kms_key:
+        shown = current.get("KmsKeyId") or current.get("Type") or "the service's default key"
+        diagnostics.append(codes.make(codes.ENCRYPTION_UNCHANGED, want.span, name=want.name, current=shown,
+                                      wanted=kms_key))
 
 
 def _tags_problem(want: Desired) -> str | None:

@@ -252,6 +252,24 @@ class FakeMwaaServerless:
         return {"WorkflowArn": workflow.arn, "ModifiedAt": _now(), "WorkflowVersion": version["WorkflowVersion"],
                 "Warnings": []}
 
+    def op_GetWorkflow(self, request: dict[str, Any]) -> dict[str, Any]:  # noqa: N802
+        workflow = self._workflow(request["WorkflowArn"])
+        wanted = request.get("WorkflowVersion")
+        version = next((v for v in workflow.versions if v["WorkflowVersion"] == wanted), None) if wanted else \
+            workflow.versions[-1]
+        if version is None:
+            raise ServiceError("ResourceNotFoundException", 404, Message=f"no version {wanted}",
+                               ResourceId=workflow.arn, ResourceType="WorkflowVersion")
+        # EncryptionConfiguration is a CreateWorkflow member only: the first version's stays
+        encryption = workflow.versions[0].get("EncryptionConfiguration") or {"Type": "AWS_MANAGED_KEY"}
+        answer = {"WorkflowArn": workflow.arn, "WorkflowVersion": version["WorkflowVersion"], "Name": workflow.name,
+                  "CreatedAt": workflow.created, "WorkflowStatus": "READY", "EncryptionConfiguration": encryption}
+        for member in ("Description", "LoggingConfiguration", "NetworkConfiguration", "RoleArn", "TriggerMode",
+                       "DefinitionS3Location", "EngineVersion", "Code", "Environment"):
+            if member in version:
+                answer[member] = version[member]
+        return answer
+
     def op_ListWorkflows(self, request: dict[str, Any]) -> dict[str, Any]:  # noqa: N802
         # "Lists all workflows in your account, with optional pagination support ... showing only
         # the most recently created version of each workflow." NextToken: "This value is null if

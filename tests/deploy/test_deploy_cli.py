@@ -255,3 +255,20 @@ def test_a_manifest_never_makes_deploy_read_outside_the_output_folder(project: P
     assert "DC608 [error] the YAML of DAG 'etl_a' (../secret.yaml) cannot be read: '../secret.yaml' is not a path " \
            "below the output folder" in result.stderr
     assert sorted(w.name for w in mwaa.workflows.values()) == ["etl_b", "etl_c"]
+
+
+def test_kms_key_applies_on_create_and_warns_for_existing_workflows(project: Project,
+                                                                     mwaa: FakeMwaaServerless) -> None:
+    assert project.deploy().returncode == 0
+    project.write_dag("etl_d.py", dag_file("etl_d"))
+    assert project.convert().returncode == 0
+    mwaa.calls.clear()
+    result = project.deploy("--kms-key", "alias/new")
+    assert result.returncode == 0, result.stderr
+    assert mwaa.mutating_calls() == ["CreateWorkflow"]  # the existing three are unchanged: kms is not a setting they take
+    assert mwaa.by_name("etl_d").versions[0]["EncryptionConfiguration"] == {"Type": "CUSTOMER_MANAGED_KEY",
+                                                                            "KmsKeyId": "alias/new"}
+    warnings = [line for line in result.stderr.splitlines() if "DC611" in line]
+    assert warnings[0] == (f"dags/etl_a.py:{DAG_LINE}:0: DC611 [warning] workflow 'etl_a' stays encrypted with "
+                           "AWS_MANAGED_KEY; --kms-key alias/new applies only when a workflow is created")
+    assert len(warnings) == 3
