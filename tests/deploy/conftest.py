@@ -69,6 +69,7 @@ class Project:
 def mwaa(s3_endpoint: str) -> Iterator[FakeMwaaServerless]:  # noqa: F811
     with FakeMwaaServerless(s3_endpoint) as server:
         yield server
+    assert server.broken == []
 
 
 @pytest.fixture

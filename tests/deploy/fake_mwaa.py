@@ -73,6 +73,7 @@ class FakeMwaaServerless:
         self.workflows: dict[str, Workflow] = {}  # by ARN, in creation order
         self.calls: list[tuple[str, dict[str, Any], int]] = []  # (operation, request, HTTP status)
         self.faults: list[Fault] = []
+        self.broken: list[str] = []  #: answers the fake could not give within the model
         self.lock = threading.Lock()
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
@@ -158,6 +159,10 @@ class FakeMwaaServerless:
             except ServiceError as error:
                 response = {"__type": error.code, **error.members}
                 status = error.status
+            except AssertionError as exc:  # the fake itself is wrong: the test fixture fails on it
+                self.broken.append(str(exc))
+                response = {"__type": "InternalServerException", "Message": "fake broken"}
+                status = 500
             if self.calls and self.calls[-1][0] == operation and self.calls[-1][2] == 0:
                 self.calls[-1] = (operation, request, status)
             return status, response
