@@ -73,6 +73,7 @@ class FakeMwaaServerless:
         self.workflows: dict[str, Workflow] = {}  # by ARN, in creation order
         self.calls: list[tuple[str, dict[str, Any], int]] = []  # (operation, request, HTTP status)
         self.faults: list[Fault] = []
+        self.warnings: dict[str, list[str]] = {}  #: injected CreateWorkflow/UpdateWorkflow `Warnings`, by name
         self.broken: list[str] = []  #: answers the fake could not give within the model
         self.lock = threading.Lock()
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
@@ -244,7 +245,8 @@ class FakeMwaaServerless:
 
     def _created(self, workflow: Workflow) -> dict[str, Any]:
         return {"WorkflowArn": workflow.arn, "CreatedAt": workflow.created, "WorkflowStatus": "READY",
-                "WorkflowVersion": workflow.versions[-1]["WorkflowVersion"], "IsLatestVersion": True, "Warnings": []}
+                "WorkflowVersion": workflow.versions[-1]["WorkflowVersion"], "IsLatestVersion": True,
+                "Warnings": self.warnings.get(workflow.name, [])}
 
     def op_UpdateWorkflow(self, request: dict[str, Any]) -> dict[str, Any]:  # noqa: N802
         workflow = self._workflow(request["WorkflowArn"])
@@ -255,7 +257,7 @@ class FakeMwaaServerless:
                    "Snapshot": snapshot.decode()}
         workflow.versions.append(version)
         return {"WorkflowArn": workflow.arn, "ModifiedAt": _now(), "WorkflowVersion": version["WorkflowVersion"],
-                "Warnings": []}
+                "Warnings": self.warnings.get(workflow.name, [])}
 
     def op_GetWorkflow(self, request: dict[str, Any]) -> dict[str, Any]:  # noqa: N802
         workflow = self._workflow(request["WorkflowArn"])

@@ -272,3 +272,15 @@ def test_kms_key_applies_on_create_and_warns_for_existing_workflows(project: Pro
     assert warnings[0] == (f"dags/etl_a.py:{DAG_LINE}:0: DC611 [warning] workflow 'etl_a' stays encrypted with "
                            "AWS_MANAGED_KEY; --kms-key alias/new applies only when a workflow is created")
     assert len(warnings) == 3
+
+
+def test_service_warnings_are_shown_and_do_not_fail(project: Project, mwaa: FakeMwaaServerless) -> None:
+    mwaa.warnings["etl_c"] = ["start_date is in the past"]
+    result = project.deploy("--output-format", "json")
+    assert result.returncode == 0, result.stderr
+    document = json.loads(result.stdout)
+    assert [d["message"] for d in document["diagnostics"]] == [
+        "CreateWorkflow of workflow 'etl_c': the service warns: start_date is in the past"]
+    assert [(r["name"], r["action"], r["ok"]) for r in document["results"]] == [
+        ("etl_a", "create", True), ("etl_b", "create", True), ("etl_c", "create", True)]
+    assert all(r["arn"].startswith("arn:aws:airflow-serverless:") for r in document["results"])
