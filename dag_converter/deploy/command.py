@@ -10,7 +10,7 @@ from typing import Any, Final, NoReturn
 
 import click
 
-from dag_converter.deploy.names import OWN_TAGS, TAG_KEY_MAX, TAG_VALUE_MAX
+from dag_converter.deploy.names import OWN_TAGS, TAG_KEY_MAX, TAG_VALUE_MAX, name_problem
 from dag_converter.deploy.plan import Settings
 
 EXIT_OK: Final = 0
@@ -89,6 +89,8 @@ def make_settings(flags: dict[str, Any], config: dict[str, Any]) -> Settings:
         problem = shape_problem(shape, value)
         if problem:
             raise UsageError(f"{flag} {value!r}: {problem}")
+    if settings.name_prefix and name_problem(settings.name_prefix + "x"):
+        raise UsageError(f"--name-prefix {settings.name_prefix!r}: {name_problem(settings.name_prefix + 'x')}")
     for key, value in settings.tags:
         if key in OWN_TAGS or key.startswith("aws:") or not 1 <= len(key) <= TAG_KEY_MAX or len(value) > TAG_VALUE_MAX:
             raise UsageError(f"--tag {key!r}: keys are 1-{TAG_KEY_MAX} characters, not aws:* or dag-converter's own; "

@@ -181,6 +181,8 @@ def test_exact_name_match_across_pages(project: Project, mwaa: FakeMwaaServerles
     (("--role-arn", "role/etl"), "--role-arn 'role/etl': does not match RoleARN's pattern"),
     (("--subnet", "net-1"), "--subnet 'net-1': does not match SubnetString's pattern"),
     (("--tag", "novalue"), "--tag 'novalue': use KEY=VALUE"),
+    (("--name-prefix", "_x-"), "--name-prefix '_x-': it starts with '_'"),
+    (("--plan", "--start"), "--start changes workflows; it cannot go with --plan"),
 ])
 def test_bad_settings_stop_before_any_call(project: Project, mwaa: FakeMwaaServerless, flags: tuple[str, ...],
                                            message: str) -> None:
