@@ -776,6 +776,14 @@ ENCRYPTION_UNCHANGED = register(Code(
     hint="delete workflow {name} and deploy again to encrypt it with this key",
     example="dag-converter deploy out --role-arn ARN --kms-key alias/new  # existing workflow on another key -> DC611",
 ))
+WORKFLOW_DEPLOYED = register(Code(
+    "DC612", "workflow-deployed", Severity.INFO,
+    message="workflow {name!r} {done}",
+    summary="What deploy changed for one workflow: created, updated (and why), retagged, deleted, or a run started.",
+    why="A deploy's results are reported like its errors, at the DAG's source line, so one list says what happened.",
+    fix="Nothing to do.",
+    example="dag-converter deploy out --role-arn ARN  # -> DC612 workflow 'etl' created (version 3f0c...)",
+))
 
 # --------------------------------------------------------------------------------------------
 # DC9xx internal

@@ -47,6 +47,8 @@ def apply_plan(plan: Plan, service: Service, locate: Locate, *, kms_key: str | N
             found.append(failure_diagnostic(failure, step.name, span))
             outcome = Outcome(step, False)
         outcomes.append(outcome)
+        if outcome.ok:
+            found.insert(0, codes.make(codes.WORKFLOW_DEPLOYED, span, name=step.name, done=_done(outcome)))
         diagnostics += found
     return outcomes, diagnostics
 
@@ -88,6 +90,20 @@ def _apply(step: Step, service: Service, locate: Locate, kms_key: str | None, st
                        **({"WorkflowVersion": version} if version else {}))
         run_id = started.get("RunId")
     return Outcome(step, True, arn, version, uploaded, run_id)
+
+
+def _done(outcome: Outcome) -> str:
+    step = outcome.step
+    version = f" (version {outcome.version})" if outcome.version else ""
+    if step.action is Action.CREATE:
+        text = f"created{version}"
+    elif step.action is Action.DELETE:
+        text = f"deleted: {', '.join(step.reasons)}"
+    elif step.new_version:
+        text = f"updated{version}: {', '.join(step.reasons)}"
+    else:
+        text = "retagged: tags changed"
+    return text + (f"; run {outcome.run_id} started" if outcome.run_id else "")
 
 
 def failure_diagnostic(failure: ServiceFailure, name: str, span: Span) -> Diagnostic:

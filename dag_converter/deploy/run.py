@@ -31,21 +31,14 @@ class DeployResult:
         return any(d.severity is Severity.ERROR for d in self.diagnostics)
 
     def summary(self) -> str:
-        verbs = {Action.CREATE: "created", Action.UPDATE: "updated", Action.DELETE: "deleted"}
-        lines = []
-        for outcome in self.outcomes:
-            step = outcome.step
-            if step.action in verbs:
-                where = f" ({step.span.path}:{step.span.line})" if step.span else ""
-                lines.append(f"{verbs[step.action] if outcome.ok else 'FAILED':9} {step.name}{where}")
+        """One line of counts; what happened to each workflow is in the diagnostics (DC612 and the errors)."""
         count = {a: sum(1 for o in self.outcomes if o.ok and o.step.action is a) for a in Action}
         failed = sum(1 for o in self.outcomes if not o.ok)
         refused = len({d.span for d in self.diagnostics if d.code in ("DC601", "DC608", "DC609")})
         uploads = sum(1 for o in self.outcomes if o.uploaded)
-        lines.append(f"{count[Action.CREATE]} created, {count[Action.UPDATE]} updated, "
-                     f"{count[Action.UNCHANGED]} unchanged, {count[Action.DELETE]} deleted, {failed} failed, "
-                     f"{refused} refused; {uploads} definitions uploaded.")
-        return "\n".join(lines)
+        return (f"{count[Action.CREATE]} created, {count[Action.UPDATE]} updated, "
+                f"{count[Action.UNCHANGED]} unchanged, {count[Action.DELETE]} deleted, {failed} failed, "
+                f"{refused} refused; {uploads} definitions uploaded.")
 
 
 @dataclass
