@@ -90,3 +90,23 @@ def test_throttling_carries_retry_after(client, mwaa: FakeMwaaServerless) -> Non
     assert error(exc)["Error"]["Code"] == "ThrottlingException"
     assert error(exc)["RetryAfterSeconds"] == 0 and error(exc)["QuotaCode"] == "L-CREATE-RATE"
     assert client.list_workflows()["Workflows"] == []
+
+
+def test_service_waits_what_the_service_asks(mwaa: FakeMwaaServerless, aws_env: dict[str, str],
+                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    from dag_converter.deploy.service import ServiceFailure, make_service
+
+    monkeypatch.setenv("AWS_ENDPOINT_URL_MWAA_SERVERLESS", mwaa.url)
+    service = make_service()
+    waits: list[float] = []
+    service.sleep = waits.append
+    mwaa.faults = [Fault("ListWorkflows", "ThrottlingException", times=2, members={"RetryAfterSeconds": 7})]
+    assert list(service.workflows()) == []
+    assert waits == [7.0, 7.0] and service.throttled == 2
+    mwaa.faults = [Fault("ListWorkflows", "ThrottlingException", times=9, members={"RetryAfterSeconds": 600})]
+    waits.clear()
+    with pytest.raises(ServiceFailure) as failure:
+        list(service.workflows())
+    assert waits == [30.0] * 4  # capped; 5 attempts in all
+    assert (failure.value.code, failure.value.attempts, failure.value.quota) == ("ThrottlingException", 5,
+                                                                                 "L-CREATE-RATE")
