@@ -286,8 +286,25 @@ def test_service_warnings_are_shown_and_do_not_fail(project: Project, mwaa: Fake
     result = project.deploy("--output-format", "json")
     assert result.returncode == 0, result.stderr
     document = json.loads(result.stdout)
-    assert [d["message"] for d in document["diagnostics"] if d["code"] != "DC612"] == [
-        "CreateWorkflow of workflow 'etl_c': the service warns: start_date is in the past"]
+    assert [(d["code"], d["severity"], d["message"]) for d in document["diagnostics"] if d["code"] != "DC612"] == [
+        ("DC607", "warning", "CreateWorkflow of workflow 'etl_c': the service warns: start_date is in the past")]
     assert [(r["name"], r["action"], r["ok"]) for r in document["results"]] == [
         ("etl_a", "create", True), ("etl_b", "create", True), ("etl_c", "create", True)]
     assert all(r["arn"].startswith("arn:aws:airflow-serverless:") for r in document["results"])
+
+
+def test_quota_and_too_many_tags(project: Project, mwaa: FakeMwaaServerless) -> None:
+    project.write_dag("tagged.py", dag_file("tagged", tags=tuple(f"t{n}" for n in range(60))))
+    assert project.convert().returncode == 0
+    mwaa.faults = [Fault("CreateWorkflow", "ServiceQuotaExceededException", name="etl_a",
+                         members={"ResourceId": "", "ResourceType": "Workflow", "ServiceCode": "airflow-serverless",
+                                  "QuotaCode": "L-WORKFLOWS"})]
+    result = project.deploy()
+    assert result.returncode == 1
+    errors = [line for line in result.stderr.splitlines() if "[error]" in line]
+    assert errors == [
+        f"dags/etl_a.py:{DAG_LINE}:0: DC606 [error] CreateWorkflow of workflow 'etl_a' failed: "
+        "ServiceQuotaExceededException: injected ServiceQuotaExceededException",
+        f"dags/tagged.py:{DAG_LINE}:0: DC609 [error] DAG 'tagged' cannot be deployed: 63 tags (its DAG tags, --tag and "
+        "dag-converter's 3); a workflow takes at most 50"]
+    assert sorted(w.name for w in mwaa.workflows.values()) == ["etl_b", "etl_c"]

@@ -65,3 +65,13 @@ def test_description_and_tags_come_from_the_yaml() -> None:
     assert _dag_fields(b"- a list\n", "etl") == (None, ())
     assert _dag_fields(b": : not yaml [", "etl") == (None, ())
     assert _dag_fields(b"etl:\n  description: " + b"x" * 2000 + b"\n", "etl")[0] == "x" * 1024
+
+
+def test_every_deploy_code_is_raised_by_a_cli_test() -> None:
+    from pathlib import Path
+
+    from dag_converter import codes
+
+    text = (Path(__file__).parent / "test_deploy_cli.py").read_text(encoding="utf-8")
+    missing = [c.code for c in codes.documented_codes() if c.code.startswith("DC6") and c.code not in text]
+    assert missing == []
