@@ -109,7 +109,7 @@ def make_settings(flags: dict[str, Any], config: dict[str, Any]) -> Settings:
 @click.option("--prune", is_flag=True,
               help="Also delete the workflows this tool deployed from these definitions whose DAG is gone.")
 @click.option("--start", is_flag=True, help="Start one run of each workflow created or updated.")
-@click.option("--name-prefix", default=None, help="Workflow name = PREFIX + dag id.")
+@click.option("--name-prefix", default=None, metavar="PREFIX", help="Workflow name = PREFIX + dag id.")
 @click.option("--subnet", "subnets", multiple=True, metavar="ID", help="Subnet of the workflows' tasks (repeatable).")
 @click.option("--security-group", "security_groups", multiple=True, metavar="ID",
               help="Security group of the workflows' tasks (repeatable).")
