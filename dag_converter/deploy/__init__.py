@@ -6,5 +6,6 @@
 - `service`: the MWAA Serverless client: paging, retries after throttling, errors as data.
 - `plan`: creates, updates, unchanged and deletes, computed as data before any mutating call.
 - `apply`: carries a plan out, one workflow at a time; a failure becomes a diagnostic.
+- `run`: one deploy from the output folder to the results (open, check, list, plan, apply).
 - `command`: the click command.
 """
