@@ -260,9 +260,13 @@ def verify(py_file: Path, yaml_files: tuple[Path, ...]) -> None:
     click.echo(f"equivalent: {py_file} and {', '.join(map(str, yaml_files))}", err=True)
 
 
-from dag_converter.iam.command import iam as _iam_command  # noqa: E402 - a command of its own package
+# Commands that live in their own packages join the group here (after it exists).
+from dag_converter.deploy.command import deploy as _deploy_command  # noqa: E402
+from dag_converter.iam.command import iam as _iam_command  # noqa: E402
 
+main.add_command(_deploy_command)
 main.add_command(_iam_command)
+
 
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -2,7 +2,8 @@
 
 Every finding the converter reports has a code declared here. Codes are grouped as in
 shared/DESIGN.md: DC1xx input and parsing, DC2xx values that cannot be resolved statically, DC3xx
-operators and parameters, DC4xx schedule and DAG arguments, DC5xx target limits, DC9xx internal.
+operators and parameters, DC4xx schedule and DAG arguments, DC5xx target limits, DC6xx deploying
+to MWAA Serverless, DC9xx internal.
 A code is never reused; a renamed code keeps its old name in `aliases`. docs/diagnostics.md is
 generated from this table (`python -m dag_converter.docs`), and a test checks it is current.
 """
@@ -15,7 +16,7 @@ from typing import Final
 
 from dag_converter.model import Diagnostic, Severity, Span
 
-_CODE_RE: Final = re.compile(r"^DC[1-59]\d\d$")
+_CODE_RE: Final = re.compile(r"^DC[1-69]\d\d$")
 _NAME_RE: Final = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
 
 
@@ -705,6 +706,120 @@ IAM_POLICY_TOO_LARGE = register(Code(
     summary="A workflow whose derived permissions policy is over IAM's size quota for a role's inline policies.",
     why="IAM rejects PutRolePolicy over the quota (10,240 characters, whitespace not counted), so the role cannot be created as written.",
     fix="Attach the statements as one or more customer managed policies (6,144 characters each) or split the DAG.",
+))
+
+# --------------------------------------------------------------------------------------------
+# DC6xx deploying to MWAA Serverless (`dag-converter deploy`); reported at the DAG's source line
+
+WORKFLOW_NAME_INVALID = register(Code(
+    "DC601", "invalid-workflow-name", Severity.ERROR,
+    message="DAG {dag_id!r} cannot be deployed as workflow {name!r}: {reason}",
+    summary="A dag id (with the --name-prefix) that MWAA Serverless refuses as a workflow name.",
+    why="Workflow names are 1-255 characters, start with a letter or digit and hold only letters, digits, "
+        "'.', '-' and '_'; Airflow also accepts a leading '_', '.' or '-'. The name is checked before any call.",
+    fix="Rename the DAG, or pass a --name-prefix that starts with a letter.",
+    hint="rename the DAG or deploy with --name-prefix (e.g. --name-prefix wf-)",
+    example="dag-converter deploy out --definitions s3://b/wf/ --role-arn ARN  # DAG '_load' -> DC601",
+))
+SERVICE_VALIDATION = register(Code(
+    "DC602", "workflow-rejected", Severity.ERROR,
+    message="{operation} of workflow {name!r} rejected ({reason}): {detail}",
+    summary="MWAA Serverless answered ValidationException: a field, the definition, the role or the S3 location is not accepted.",
+    why="The service validates the definition, the role and the settings when a workflow is created or updated; "
+        "nothing was changed for this workflow.",
+    fix="Fix the fields named in the message (FieldList), then deploy again.",
+    hint="{hint}",
+    example="dag-converter deploy out --role-arn ARN  # definition not readable -> DC602 DefinitionS3Location",
+))
+WORKFLOW_CONFLICT = register(Code(
+    "DC603", "workflow-conflict", Severity.ERROR,
+    message="{operation} of workflow {name!r} conflicts with {resource}: {detail}",
+    summary="MWAA Serverless answered ConflictException: the workflow exists already or is busy.",
+    why="Workflow names are unique in an account; someone created this one between the listing and the "
+        "create, or the workflow is being deleted.",
+    fix="Deploy again: the rerun finds the workflow and updates it.",
+    hint="run the same deploy again",
+    example="dag-converter deploy out --role-arn ARN  # created by someone else meanwhile -> DC603",
+))
+THROTTLED = register(Code(
+    "DC604", "throttled", Severity.ERROR,
+    message="{operation} of workflow {name!r} still throttled after {attempts} attempts",
+    summary="MWAA Serverless kept answering ThrottlingException (or InternalServerException) after the retries.",
+    why="Each retry waits the RetryAfterSeconds the service asks for; the workflow is left as it was.",
+    fix="Deploy again later, or ask for a higher quota (the message names it).",
+    hint="run the same deploy again later; quota {quota}",
+    example="dag-converter deploy out --role-arn ARN  # rate limit -> DC604",
+))
+ACCESS_DENIED = register(Code(
+    "DC605", "deploy-access-denied", Severity.ERROR,
+    message="{operation} of workflow {name!r} denied: {detail}",
+    summary="The deploying identity may not call this operation (AccessDeniedException, or S3 AccessDenied).",
+    why="Creating a workflow needs airflow-serverless:CreateWorkflow and TagResource, iam:PassRole on the "
+        "execution role, and read access to the definition in S3.",
+    fix="Grant the named action to the identity that runs deploy (docs/migration.md lists them).",
+    hint="grant {action} to the identity running deploy",
+    example="dag-converter deploy out --role-arn ARN  # no airflow-serverless:CreateWorkflow -> DC605",
+))
+DEPLOY_FAILED = register(Code(
+    "DC606", "deploy-failed", Severity.ERROR,
+    message="{operation} of workflow {name!r} failed: {detail}",
+    summary="Any other failure of one workflow's deploy (quota, a missing workflow, an S3 error, no network).",
+    why="One workflow failing never stops the others; the run exits 1.",
+    fix="Act on the message, then deploy again: what is already deployed is left alone.",
+    hint="{hint}",
+    example="dag-converter deploy out --role-arn ARN  # ServiceQuotaExceededException -> DC606",
+))
+SERVICE_WARNING = register(Code(
+    "DC607", "workflow-warning", Severity.WARNING,
+    message="{operation} of workflow {name!r}: the service warns: {detail}",
+    summary="A Warnings entry in the CreateWorkflow or UpdateWorkflow response.",
+    why="The workflow was deployed, but the service points at something that may not run as intended.",
+    fix="Read the warning; change the DAG if it applies.",
+    example="dag-converter deploy out --role-arn ARN  # Warnings: [...] -> DC607",
+))
+DEFINITION_UNREADABLE = register(Code(
+    "DC608", "definition-unreadable", Severity.ERROR,
+    message="the YAML of DAG {dag_id!r} ({file}) cannot be read: {detail}",
+    summary="The manifest names a YAML file that is missing or unreadable in the output folder.",
+    why="deploy sends what convert wrote (after your review); without the file there is nothing to deploy.",
+    fix="Run convert again into the same output folder.",
+    hint="run dag-converter convert again with the same --output",
+    example="rm out/etl.yaml; dag-converter deploy out --role-arn ARN  # -> DC608",
+))
+WORKFLOW_SETTING_INVALID = register(Code(
+    "DC609", "invalid-workflow-setting", Severity.ERROR,
+    message="DAG {dag_id!r} cannot be deployed: {detail}",
+    summary="A per-DAG workflow setting (its tags) that the service would refuse.",
+    why="Workflows take at most 50 tags, keys of 1-128 characters and values of up to 256; checked before any call.",
+    fix="Shorten or drop the DAG's tags, or pass fewer --tag flags.",
+    hint="{hint}",
+    example="dag-converter deploy out --role-arn ARN  # a DAG with 60 tags -> DC609",
+))
+RETRIED = register(Code(
+    "DC610", "request-retried", Severity.INFO,
+    message="{operation} of workflow {name!r} was throttled {count} time(s) and succeeded on retry",
+    summary="A request MWAA Serverless throttled once or more before it succeeded.",
+    why="Shown so a slow deploy has a visible cause.",
+    fix="Nothing to do.",
+    example="dag-converter deploy out --role-arn ARN  # one ThrottlingException, then success -> DC610",
+))
+ENCRYPTION_UNCHANGED = register(Code(
+    "DC611", "encryption-unchanged", Severity.WARNING,
+    message="workflow {name!r} stays encrypted with {current}; --kms-key {wanted} applies only when a workflow is created",
+    summary="--kms-key differs from the encryption of a workflow that exists already.",
+    why="MWAA Serverless fixes a workflow's encryption when it is created (UpdateWorkflow has no "
+        "EncryptionConfiguration); the rest of the deploy goes on.",
+    fix="Delete the workflow and deploy again to create it with the new key (its run history goes with it).",
+    hint="delete workflow {name} and deploy again to encrypt it with this key",
+    example="dag-converter deploy out --role-arn ARN --kms-key alias/new  # existing workflow on another key -> DC611",
+))
+WORKFLOW_DEPLOYED = register(Code(
+    "DC612", "workflow-deployed", Severity.INFO,
+    message="workflow {name!r} {done}",
+    summary="What deploy changed for one workflow: created, updated (and why), retagged, deleted, or a run started.",
+    why="A deploy's results are reported like its errors, at the DAG's source line, so one list says what happened.",
+    fix="Nothing to do.",
+    example="dag-converter deploy out --role-arn ARN  # -> DC612 workflow 'etl' created (version 3f0c...)",
 ))
 
 # --------------------------------------------------------------------------------------------

@@ -96,6 +96,7 @@ def load_config(pyproject: Path) -> Config:
 
 def parse_table(table: Mapping[str, object], pyproject: Path) -> Config:
     values = {key.replace("_", "-"): value for key, value in table.items()}
+    values.pop("deploy", None)  # [tool.dag-converter.deploy] belongs to `deploy` (dag_converter/deploy/command.py)
     unknown = sorted(set(values) - set(KEYS))
     if unknown:
         raise ConfigError(f"{pyproject}: unknown key(s) in [tool.{TABLE}]: {', '.join(unknown)} "

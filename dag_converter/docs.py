@@ -11,7 +11,8 @@ from dag_converter.targets import DEFAULT_TARGET
 
 _GROUPS = {
     "1": "Input and parsing", "2": "Values that cannot be resolved statically", "3": "Operators and parameters",
-    "4": "Schedule and DAG arguments", "5": "Target limits (MWAA Serverless)", "9": "Internal",
+    "4": "Schedule and DAG arguments", "5": "Target limits (MWAA Serverless)",
+    "6": "Deploying to MWAA Serverless", "9": "Internal",
 }
 
 
@@ -44,7 +45,8 @@ def render_diagnostics_markdown() -> str:
             if code.example_target != DEFAULT_TARGET:
                 where = f" (with `--target {code.example_target}`"
                 where += f" `--dags-folder '{code.example_dags_folder}'`)" if code.example_dags_folder else ")"
-            lines += [f"**Example**{where}:", "", "```python", example.rstrip("\n"), "```", ""]
+            language = "console" if group == "6" else "python"  # DC6xx examples are deploy commands
+            lines += [f"**Example**{where}:", "", f"```{language}", example.rstrip("\n"), "```", ""]
         elif code.example_file:
             lines += [f"**Example**: `fixtures/diagnostics/{code.example_file}`", ""]
         lines += [f"**Fix**: {code.fix}", ""]

@@ -13,7 +13,9 @@ from dag_converter.pipeline import Options, convert_source
 from dag_converter.targets import get_target
 from fixture_cases import ROOT, TODAY
 
-WITH_EXAMPLE = [c for c in codes.documented_codes() if c.example is not None or c.example_file]
+# DC6xx examples are deploy commands, not DAG files: tests/deploy raises each of them.
+WITH_EXAMPLE = [c for c in codes.documented_codes()
+                if (c.example is not None or c.example_file) and not c.code.startswith("DC6")]
 
 
 @pytest.mark.parametrize("code", WITH_EXAMPLE, ids=lambda c: c.code)

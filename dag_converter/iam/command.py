@@ -46,7 +46,7 @@ def iam(output: Path, account: str, region: str, partition: str, definition_buck
     from dag_converter.report.concise import format_diagnostic
     from dag_converter.iam.arns import Place
     from dag_converter.iam.policy import RoleDerivation, derive, load_iam_data, output_name, render
-    from dag_converter.iam.report import render_markdown_document
+    from dag_converter.report.roles import render_markdown_document
     from dag_converter.iam.workflows import FoundWorkflow, workflows_in_output
     from dag_converter.registry import get_registry
 

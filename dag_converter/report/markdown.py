@@ -46,7 +46,7 @@ def render_markdown(report: RunReport) -> str:
                   "| --- | --- | --- | --- | --- |"]
         lines += [_diagnostic_row(d) for d in diagnostics]
     if report.execution_roles:
-        from dag_converter.iam.report import render_markdown_section
+        from dag_converter.report.roles import render_markdown_section
 
         lines += ["", render_markdown_section(report.execution_roles).rstrip("\n")]
     return "\n".join(lines) + "\n"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from dag_converter.iam import derive, derive_role
-from dag_converter.iam.report import render_markdown_section
+from dag_converter.report.roles import render_markdown_section
 from dag_converter.model import Argument, Span, Task, Unresolved, Workflow, XComRef
 from dag_converter.registry import get_registry
 

@@ -9,7 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from dag_converter.iam.policy import RoleDerivation
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from dag_converter.iam.policy import RoleDerivation
 
 
 def _escape(text: str) -> str:
