@@ -79,6 +79,7 @@ def build(roots: Iterable[str] = SERVICE_ROOTS) -> dict[str, object]:  # pragma:
     from packaging.requirements import Requirement
 
     installed = {canonical(d.metadata["Name"]): d for d in metadata.distributions()}
+    installed.pop("dag-converter", None)  # the converter itself is no requirement of anyone's code
     closure: dict[str, str] = {}
     todo = [canonical(r) for r in roots]
     while todo:
