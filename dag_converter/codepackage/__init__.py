@@ -65,27 +65,29 @@ def references_for(tasks: Sequence[Task], dag_module: str | None = None, *,
     env = environment or shipped()
     found: list[Reference] = []
     for task in tasks:
-        if task.kind is TaskKind.TASKFLOW or task.taskflow is not None:
+        if task.kind == TaskKind.TASKFLOW or task.taskflow is not None:
             function = task.taskflow.function if task.taskflow is not None else task.callable_name
             if function:
                 callable_value = task.taskflow.callable if task.taskflow is not None else None
                 if isinstance(callable_value, CallableRef) and not callable_value.defined_in_file:
-                    found.append(Reference(task.task_id, callable_value.qualname, callable_value.span or task.span))
+                    found.append(Reference(task.task_id, callable_value.qualname, callable_value.span or task.span,
+                                           role="TaskFlow function"))
                 else:
-                    found.append(Reference(task.task_id, function, task.span, taskflow=True))
+                    found.append(Reference(task.task_id, function, task.span, taskflow=True, role="TaskFlow function"))
         for argument in task.arguments:
             if argument.name.startswith("__"):
                 continue  # the analyzer's side channel for TaskFlow tasks, handled above
             for value in walk_values(argument.value):
                 if isinstance(value, CallableRef):
-                    found.append(Reference(task.task_id, _reference_name(value), value.span or argument.span))
+                    found.append(Reference(task.task_id, _reference_name(value), value.span or argument.span,
+                                           role=argument.name))
         operator = task.operator
         if dag_module and operator.startswith(dag_module + "."):
-            found.append(Reference(task.task_id, operator[len(dag_module) + 1:], task.span))
-        elif task.kind is TaskKind.OPERATOR and "." in operator:
+            found.append(Reference(task.task_id, operator[len(dag_module) + 1:], task.span, role="operator class"))
+        elif task.kind == TaskKind.OPERATOR and "." in operator:
             distribution = env.distribution_for(operator.rsplit(".", 1)[0])
             if distribution is None or not env.is_preinstalled(distribution):
-                found.append(Reference(task.task_id, operator, task.span))
+                found.append(Reference(task.task_id, operator, task.span, role="operator class"))
     return found
 
 
@@ -174,7 +176,7 @@ def _unique(references: Sequence[Reference]) -> list[Reference]:
     seen: set[tuple[str, str, bool]] = set()
     unique: list[Reference] = []
     for ref in references:
-        key = (ref.task_id, ref.name, ref.taskflow)
+        key = (ref.task_id, ref.name, ref.taskflow)  # the same callable named twice by one task
         if key not in seen:
             seen.add(key)
             unique.append(ref)
@@ -190,7 +192,7 @@ def _task_callables(tasks: Sequence[Task], resolved: Sequence[Resolved], module_
             callable_value = task.taskflow.callable
             wanted = (callable_value.qualname if isinstance(callable_value, CallableRef)
                       and not callable_value.defined_in_file else task.taskflow.function)
-        elif task.callable_name and task.kind is TaskKind.TASKFLOW:
+        elif task.callable_name and task.kind == TaskKind.TASKFLOW:
             wanted = task.callable_name
         else:
             arg = next((a for a in task.arguments if a.name == "python_callable"), None)

@@ -71,6 +71,7 @@ class Reference:
     name: str  #: a name defined in (or imported into) the DAG file, or a dotted `module.attribute`
     span: Span | None = None  #: where the task names it (the DAG file's diagnostics point here)
     taskflow: bool = False  #: a TaskFlow function: its @task decorator is left out
+    role: str = "callable"  #: what the task uses it as ("python_callable", "operator class", ...), for reasons
 
 
 @dataclass(frozen=True, slots=True)
@@ -275,7 +276,7 @@ class _Collector:
             self.add_nested(ref, name)
             return
         if len(assignments) > 1:
-            lines = ", ".join(str(self.line(a.node)) for a in assignments)
+            lines = ", ".join(str(n) for n in sorted(self.line(a.node) for a in assignments))
             raise self.refuse(codes.UNDEFINED_CALLABLE_NAME, ref.span or assignments[0].node, name=name,
                               reason=f"it is bound {len(assignments)} times at module level (lines {lines})")
         assignment = assignments[0]
@@ -287,8 +288,7 @@ class _Collector:
             self.add_dotted(ref, qualified)
             return
         if isinstance(node, (cst.FunctionDef, cst.ClassDef)):
-            stripped = self.add_definition(node, f"{'TaskFlow function' if ref.taskflow else 'callable'} of task "
-                                                 f"{ref.task_id!r}", strip_taskflow=ref.taskflow)
+            stripped = self.add_definition(node, f"{ref.role} of task {ref.task_id!r}", strip_taskflow=ref.taskflow)
             self.resolved.append(Resolved(ref.task_id, ref.name, None, name, stripped))
             return
         statement = self.assigning_statement(node)
@@ -308,8 +308,7 @@ class _Collector:
             reason = "it is not defined in the DAG file" if not found else f"{len(found)} nested functions have that name"
             raise self.refuse(codes.UNDEFINED_CALLABLE_NAME, ref.span or (found[0] if found else None),
                               name=name, reason=reason)
-        stripped = self.add_definition(found[0], f"{'TaskFlow function' if ref.taskflow else 'callable'} of task "
-                                                 f"{ref.task_id!r}", strip_taskflow=ref.taskflow)
+        stripped = self.add_definition(found[0], f"{ref.role} of task {ref.task_id!r}", strip_taskflow=ref.taskflow)
         self.resolved.append(Resolved(ref.task_id, ref.name, None, name, stripped))
 
     def add_dotted(self, ref: Reference, dotted: str) -> None:
@@ -322,7 +321,7 @@ class _Collector:
         if kind == "folder":
             relative = self.folder_file(module)
             assert relative is not None
-            self.add_folder_module(module, f"defines {attribute}, the callable of task {ref.task_id!r}", where)
+            self.add_folder_module(module, f"defines {attribute}, {ref.role} of task {ref.task_id!r}", where)
             tree = self.parsed_folder.get(module)
             if tree is not None and attribute not in _top_level_names(tree):
                 raise self.refuse(codes.UNDEFINED_CALLABLE_NAME, where, name=dotted,
@@ -368,6 +367,11 @@ class _Collector:
         parts = module.split(".")
         for depth in range(1, len(parts) + 1):  # a package's __init__.py runs before its submodules
             name = ".".join(parts[:depth])
+            if name in self.modules and depth == len(parts):
+                known = self.modules[name]
+                if reason not in known.reason.split("; "):  # one module, several uses: all are listed
+                    self.modules[name] = FolderModule(name, known.path, f"{known.reason}; {reason}")
+                continue
             if name in self.modules or name in self.parsed_folder:
                 continue
             relative = self.folder_file(name)
@@ -565,10 +569,10 @@ class _Collector:
         reason = f"used by {owner}"
         if all(isinstance(r, ImportAssignment) for r in referents):
             first = min(referents, key=lambda r: (self.line(r.node), 0))
-            self.add_import_definition(first, _access_root(used_at), reason)
+            self.add_import_definition(first, _access_root(used_at), f"imported for {owner} ({self.path}:{self.line(first.node)})")
             return
         if len(referents) > 1:
-            lines = ", ".join(sorted(str(self.line(r.node)) for r in referents))
+            lines = ", ".join(str(n) for n in sorted(self.line(r.node) for r in referents))
             raise self.refuse(codes.UNDEFINED_CALLABLE_NAME, used_at, name=name,
                               reason=f"it is bound {len(referents)} times at module level (lines {lines}), "
                                      "so its value depends on the order the file runs in")

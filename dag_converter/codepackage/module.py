@@ -44,30 +44,31 @@ def module_name_for(dag_id: str, taken: Collection[str] = ()) -> str:
 def render_module(dag_id: str, source_name: str, definitions: Sequence[Definition], *,
                   future_annotations: bool = False) -> str:
     """The module's source: a header, the imports, then the definitions in the DAG file's order."""
-    lines = [
-        f'"""Task code of {dag_id}, taken from {source_name} by dag-converter; it builds no workflow.',
-        "",
-        "Generated: change the source file and convert again instead of editing this one.",
-        '"""',
-        "",
-    ]
+    header = (f'"""Task code of {dag_id}, taken from {source_name} by dag-converter; it builds no workflow.\n'
+              "\n"
+              "Generated: change the source file and convert again instead of editing this one.\n"
+              '"""\n')
+    blocks: list[tuple[str, str]] = []  #: (kind, code)
     if future_annotations:
-        lines += ["from __future__ import annotations", ""]
-    imports = [d for d in definitions if d.kind == "import" and not d.code.startswith("from __future__ ")]
+        blocks.append(("import", "from __future__ import annotations\n"))
     seen: set[str] = set()
-    for definition in imports:
-        if definition.code not in seen:
-            seen.add(definition.code)
-            lines.append(definition.code)
-    text = "\n".join(lines).rstrip("\n") + "\n"
-    previous: str | None = "import" if imports else None
     for definition in definitions:
-        if definition.kind == "import":
-            continue
-        code = definition.code.strip("\n") + "\n"
-        gap = "\n\n" if definition.kind in ("function", "class") or previous in ("function", "class", "import") else ""
+        if definition.kind == "import" and not definition.code.startswith("from __future__ ") \
+                and definition.code not in seen:
+            seen.add(definition.code)
+            blocks.append(("import", definition.code + "\n"))
+    blocks.extend((d.kind, d.code.strip("\n") + "\n") for d in definitions if d.kind != "import")
+    text = header
+    previous = "header"
+    for kind, code in blocks:
+        if previous == "header":
+            gap = "\n"
+        elif kind in ("function", "class") or previous in ("function", "class") or (previous == "import") != (kind == "import"):
+            gap = "\n\n"
+        else:
+            gap = ""
         text += gap + code
-        previous = definition.kind
+        previous = kind
     return text
 
 
