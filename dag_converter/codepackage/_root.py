@@ -51,6 +51,17 @@ class FolderRoot:
     def is_file(self, relative: str) -> bool:
         return self.read(relative).data is not None
 
+    def exists(self, relative: str) -> bool:
+        """True when something (a file, a folder or a link, followed or not) has this name in the root."""
+        clean = self.normalize(relative)
+        if clean is None:
+            return False
+        try:
+            os.lstat(self._real.joinpath(*clean.split("/")))
+        except OSError:
+            return False
+        return True
+
     def is_dir(self, relative: str) -> bool:
         clean = self.normalize(relative)
         if clean is None:

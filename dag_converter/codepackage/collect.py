@@ -353,7 +353,7 @@ class _Collector:
             return None
         base = "/".join(parts)
         for candidate in (base + ".py", base + "/__init__.py"):
-            if self.root.is_file(candidate):
+            if self.root.exists(candidate):  # a link or an oversized file is found, then refused when read
                 return candidate
         if self.root.is_dir(base):
             return base  # a namespace package: a folder without __init__.py
@@ -623,7 +623,7 @@ class _Collector:
             if isinstance(node, cst.Call):
                 if isinstance(node.func, cst.Attribute) and node.func.attr.value in _FILE_READ_METHODS:
                     raise self.refuse(codes.RUNTIME_MODULE_VALUE, used_at, name=name,
-                                      source=f"a file read (.{node.func.attr.value}() at line {self.line(node)})")
+                                      source=f"a file read, .{node.func.attr.value}() (line {self.line(node)})")
                 callee = self.qualified(node.func)
                 if any(_builds_dag_object(q) for q in callee):
                     raise self.refuse(codes.DAG_OBJECT_IN_CALLABLE, used_at, name=name,
