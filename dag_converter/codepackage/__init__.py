@@ -110,6 +110,25 @@ def build_package(dag_id: str, tasks: Sequence[Task], source: str, path: str, ro
     `module.f` references to it); `extra_references`: e.g. DAG-level callbacks; `import_names`:
     import name -> distribution for imports the shipped table does not know.
     """
+    try:
+        return _build(dag_id, tasks, source, path, root, dag_file=dag_file, dag_module=dag_module,
+                      extra_references=extra_references, template_searchpath=template_searchpath,
+                      import_names=import_names, max_file_size=max_file_size, environment=environment)
+    except (RecursionError, ValueError, OSError) as exc:  # hostile input: one DAG fails, the batch goes on
+        return _failed(dag_id, codes.make(codes.INTERNAL_ERROR, Span(path), detail=f"code package: {exc}"))
+
+
+def _failed(dag_id: str, diagnostic: Diagnostic) -> CodePackage:
+    empty = derive_requirements(())
+    return CodePackage(dag_id=dag_id, zip_bytes=None, files=(), requirements=empty,
+                       requirements_text=empty.text(dag_id), pip_command=pip_command_text(), module_name=None,
+                       callable_rewrites={}, task_callables={}, operator_paths={}, stripped_decorators={},
+                       diagnostics=(diagnostic,))
+
+
+def _build(dag_id: str, tasks: Sequence[Task], source: str, path: str, root: Path, *, dag_file: str | None,
+           dag_module: str | None, extra_references: Sequence[Reference], template_searchpath: Sequence[str],
+           import_names: Mapping[str, str] | None, max_file_size: int, environment: Environment | None) -> CodePackage:
     env = (environment or shipped()).with_modules(import_names or {})
     folder = FolderRoot(root, max_file_size)
     references = references_for(tasks, dag_module, environment=env) + list(extra_references)

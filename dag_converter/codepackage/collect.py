@@ -16,7 +16,7 @@ from __future__ import annotations
 import builtins
 import sys
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
 
@@ -35,6 +35,7 @@ from libcst.metadata import (
 )
 
 from dag_converter import codes
+from dag_converter.analyzer._screen import nesting_problem
 from dag_converter.codepackage._environment import Environment, shipped
 from dag_converter.codepackage._root import DEFAULT_MAX_FILE_SIZE, FolderRoot
 from dag_converter.model import Diagnostic, Span
@@ -146,6 +147,10 @@ def collect(source: str, path: str, root: Path, references: Sequence[Reference],
     `dag_file` is the DAG file's POSIX path relative to `root` when it lies inside it (used for its
     own module name); nothing is read outside `root`, through a link, or above `max_file_size` bytes.
     """
+    too_complex = nesting_problem(source)  # libcst's native parser overflows its stack on deep nesting
+    if too_complex is not None:
+        return Closure(diagnostics=(codes.make(codes.INPUT_TOO_COMPLEX, Span(path, too_complex[0], 1),
+                                               detail=too_complex[1]),))
     try:
         module = cst.parse_module(source)
     except cst.ParserSyntaxError as exc:
@@ -388,9 +393,14 @@ class _Collector:
         if read.data is None:
             self.diagnostics.append(codes.make(codes.PACKAGE_FILE_UNAVAILABLE, where, file=relative, reason=read.problem))
             return
+        too_complex = nesting_problem(read.data.decode("utf-8", errors="replace"))
+        if too_complex is not None:
+            self.diagnostics.append(codes.make(codes.PACKAGE_FILE_UNAVAILABLE, where, file=relative,
+                                               reason=f"line {too_complex[0]}: {too_complex[1]}"))
+            return
         try:
             tree = cst.parse_module(read.data)
-        except (cst.ParserSyntaxError, UnicodeDecodeError, ValueError) as exc:
+        except (cst.ParserSyntaxError, UnicodeDecodeError, ValueError, RecursionError) as exc:
             self.diagnostics.append(codes.make(codes.PACKAGE_FILE_UNAVAILABLE, where, file=relative,
                                                reason=f"it is not valid Python ({str(exc).splitlines()[0]})"))
             return

@@ -240,3 +240,23 @@ def test_taskflow_decorators_are_left_out_only_for_the_task_function(tmp_path: P
     assert not ok.diagnostics
     assert ok.resolved[0].stripped_decorators == ("@task.branch",)
     assert [d.code for d in ok.definitions] == ["def tf_choose():\n    return 'a'\n"]
+
+
+def test_hostile_folder_modules_become_diagnostics(tmp_path: Path) -> None:
+    root = folder(tmp_path, {"dag.py": "import deep, broken, latin\n\ndef work():\n    return deep, broken, latin\n",
+                             "deep.py": "X = " + "(" * 5000 + "1" + ")" * 5000 + "\n",
+                             "broken.py": "def (:\n"})
+    (root / "latin.py").write_bytes(b"# -*- coding: utf-8 -*-\nNAME = '\xe9'\n")
+    package = build_package("dag", [], (root / "dag.py").read_text(), "dag.py", root, dag_file="dag.py",
+                            extra_references=[Reference("t", "work")])
+    assert package.zip_bytes is None
+    assert sorted((d.code, d.message.split(":")[0]) for d in package.diagnostics) == [
+        ("DC346", "broken.py cannot go into the code package"),
+        ("DC346", "deep.py cannot go into the code package"),
+        ("DC346", "latin.py cannot go into the code package"),
+    ]
+
+
+def test_a_dag_file_that_does_not_parse_is_reported() -> None:
+    closure = collect("def (:\n", "dag.py", Path("."), [Reference("t", "work")])
+    assert [d.code for d in closure.diagnostics] == ["DC101"]
