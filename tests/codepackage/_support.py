@@ -43,7 +43,7 @@ def run_in_package(package: CodePackage, tmp_path: Path, code: str) -> object:
     is on the path: the fixture folder and its DAG file are not."""
     assert package.zip_bytes is not None, package.diagnostics
     dags = tmp_path / "dags"
-    dags.mkdir()
+    dags.mkdir(parents=True)
     zipfile.ZipFile(io.BytesIO(package.zip_bytes)).extractall(dags)
     script = "import json, sys\nsys.path.append(sys.argv[1])\n" + textwrap.dedent(code)
     done = subprocess.run([sys.executable, "-I", "-c", script, str(dags)], capture_output=True, text=True,

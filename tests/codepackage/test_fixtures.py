@@ -162,3 +162,24 @@ def test_two_builds_are_byte_identical(case: str, dag_file: str, dag_id: str | N
     assert {(i.date_time, i.external_attr >> 16, i.create_system) for i in infos} == {((1980, 1, 1, 0, 0, 0), 0o100644, 3)}
     assert not any("__pycache__" in i.filename or i.filename.endswith(".pyc") or i.filename.startswith("/")
                    for i in infos)
+
+
+def test_operator_class_defined_in_the_dag_file_goes_into_the_generated_module(tmp_path: Path) -> None:
+    root = tmp_path / "dags"
+    root.mkdir()
+    (root / "shout.py").write_text(
+        "from datetime import datetime\n\nfrom airflow import DAG\nfrom airflow.models import BaseOperator\n\n"
+        "SUFFIX = '!'\n\n\nclass ShoutOperator(BaseOperator):\n    def __init__(self, *, word: str, **kwargs):\n"
+        "        super().__init__(**kwargs)\n        self.word = word\n\n    def execute(self, context):\n"
+        "        return self.word.upper() + SUFFIX\n\n\n"
+        "with DAG('shout', start_date=datetime(2025, 1, 1), schedule=None):\n    ShoutOperator(task_id='s', word='hi')\n")
+    package = build("", "shout.py", root=root)
+    assert not package.diagnostics
+    assert dict(package.operator_paths) == {"s": "shout_tasks.ShoutOperator"}
+    assert names(package) == ["shout_tasks.py"]
+    assert "DAG(" not in member(package, "shout_tasks.py")
+    result = run_in_package(package, tmp_path / "run", """
+        from shout_tasks import ShoutOperator
+        print(json.dumps(ShoutOperator(task_id="s", word="hi").execute({})))
+    """)
+    assert result == "HI!"
