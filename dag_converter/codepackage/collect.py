@@ -28,7 +28,6 @@ from libcst.metadata import (
     GlobalScope,
     ImportAssignment,
     MetadataWrapper,
-    ParentNodeProvider,
     PositionProvider,
     Scope,
     ScopeProvider,
@@ -178,6 +177,18 @@ def _walk(node: cst.CSTNode, skip: frozenset[int] = frozenset()) -> Iterator[cst
         stack.extend(reversed(current.children))
 
 
+def _parents(tree: cst.CSTNode) -> dict[int, cst.CSTNode]:
+    """Each node's parent, by the child's id."""
+    parents: dict[int, cst.CSTNode] = {}
+    stack = [tree]
+    while stack:
+        node = stack.pop()
+        for child in node.children:
+            parents[id(child)] = node
+            stack.append(child)
+    return parents
+
+
 def _dotted(node: cst.BaseExpression) -> str | None:
     if isinstance(node, cst.Name):
         return node.value
@@ -215,10 +226,11 @@ class _Collector:
         self.root = root
         self.env = environment
         self.dag_module = dag_file[:-3].replace("/", ".") if dag_file and dag_file.endswith(".py") else None
-        wrapper = MetadataWrapper(module, unsafe_skip_copy=True)
-        self.scopes = wrapper.resolve(ScopeProvider)
-        self.positions = wrapper.resolve(PositionProvider)
-        self.parents: dict[int, cst.CSTNode] = {id(k): v for k, v in wrapper.resolve(ParentNodeProvider).items()}
+        # One batched traversal for both providers; parents come from a plain walk, which is cheaper.
+        metadata = MetadataWrapper(module, unsafe_skip_copy=True).resolve_many([ScopeProvider, PositionProvider])
+        self.scopes = metadata[ScopeProvider]
+        self.positions = metadata[PositionProvider]
+        self.parents = _parents(module)
         self.global_scope = self.scopes[module]
         assert isinstance(self.global_scope, GlobalScope)
         self.accesses = {}
@@ -405,9 +417,8 @@ class _Collector:
                                                reason=f"it is not valid Python ({str(exc).splitlines()[0]})"))
             return
         self.parsed_folder[name] = tree
-        wrapper = MetadataWrapper(tree, unsafe_skip_copy=True)
-        positions = wrapper.resolve(PositionProvider)
-        parents = {id(k): v for k, v in wrapper.resolve(ParentNodeProvider).items()}
+        positions = MetadataWrapper(tree, unsafe_skip_copy=True).resolve(PositionProvider)
+        parents = _parents(tree)
         package = name if relative.endswith("__init__.py") else name.rpartition(".")[0]
         for node in _walk(tree):
             if not isinstance(node, (cst.Import, cst.ImportFrom)):
