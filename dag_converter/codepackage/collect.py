@@ -292,6 +292,12 @@ class _Collector:
         if not assignments:
             self.add_nested(ref, name)
             return
+        if len(assignments) > 1 and ref.taskflow:
+            # `extract = extract()` rebinds a TaskFlow function's name to its task's output; the task
+            # was made from the one decorated def, which is what the package carries.
+            defs = [a for a in assignments if isinstance(a.node, cst.FunctionDef)
+                    and any(self.is_taskflow_decorator(d) for d in a.node.decorators)]
+            assignments = defs if len(defs) == 1 else assignments
         if len(assignments) > 1:
             lines = ", ".join(str(n) for n in sorted(self.line(a.node) for a in assignments))
             raise self.refuse(codes.UNDEFINED_CALLABLE_NAME, ref.span or assignments[0].node, name=name,

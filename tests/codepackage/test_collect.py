@@ -260,3 +260,17 @@ def test_hostile_folder_modules_become_diagnostics(tmp_path: Path) -> None:
 def test_a_dag_file_that_does_not_parse_is_reported() -> None:
     closure = collect("def (:\n", "dag.py", Path("."), [Reference("t", "work")])
     assert [d.code for d in closure.diagnostics] == ["DC101"]
+
+
+def test_a_taskflow_function_rebound_to_its_output_is_still_shipped(tmp_path: Path) -> None:
+    closure = closure_of(tmp_path, """
+        from airflow.sdk import task
+
+        @task
+        def tf_create(name: str) -> str:
+            return name
+
+        tf_create = tf_create("orders")
+    """, "tf_create")
+    assert not closure.diagnostics
+    assert [(d.kind, d.name, d.line) for d in closure.definitions] == [("function", "tf_create", 5)]
