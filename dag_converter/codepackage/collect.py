@@ -594,6 +594,10 @@ class _Collector:
     def add_global(self, referents: list[BaseAssignment], used_at: cst.CSTNode, owner: str) -> None:
         name = referents[0].name
         reason = f"used by {owner}"
+        block = self.import_fallback_block(referents) if len(referents) > 1 else None
+        if block is not None:
+            self.add_import_block(block, f"imported for {owner} ({self.path}:{self.line(block)})")
+            return
         if all(isinstance(r, ImportAssignment) for r in referents):
             first = min(referents, key=lambda r: (self.line(r.node), 0))
             self.add_import_definition(first, _access_root(used_at), f"imported for {owner} ({self.path}:{self.line(first.node)})")
@@ -698,6 +702,60 @@ class _Collector:
             for module in self.import_modules(node.with_changes(names=[alias]), ""):
                 if module is not None:
                     self.add_import(module, span, reason, optional)
+
+    def import_fallback_block(self, referents: list[BaseAssignment]) -> cst.Try | None:
+        """The module-level `try: import a / except ImportError: import b` that binds a name several
+        times, when it holds nothing but imports and constant assignments; else None."""
+        tops = {id(top): top for top in (self.top_statement(r.node) for r in referents)}
+        if len(tops) != 1:
+            return None
+        top = next(iter(tops.values()))
+        if not isinstance(top, cst.Try) or top.finalbody is not None or not top.handlers:
+            return None
+        if not _in_optional_try(self.parents, top.body.body[0]) if top.body.body else True:
+            return None
+        blocks = [top.body, *(h.body for h in top.handlers), *([top.orelse.body] if top.orelse else [])]
+        for block in blocks:
+            for line in block.body:
+                if not isinstance(line, cst.SimpleStatementLine):
+                    return None
+                for small in line.body:
+                    if isinstance(small, (cst.Import, cst.ImportFrom, cst.Pass)):
+                        continue
+                    if isinstance(small, cst.Assign) and isinstance(small.value, (cst.Name, cst.BaseNumber,
+                                                                                  cst.SimpleString)):
+                        if isinstance(small.value, cst.Name) and small.value.value not in ("None", "True", "False"):
+                            return None
+                        continue
+                    return None
+        return top
+
+    def top_statement(self, node: cst.CSTNode) -> cst.CSTNode:
+        current = node
+        while id(current) in self.parents and self.parents[id(current)] is not self.module:
+            current = self.parents[id(current)]
+        return current
+
+    def add_import_block(self, block: cst.Try, reason: str) -> None:
+        if id(block) in self.definitions:
+            return
+        empty = cst.Module(body=[], default_indent=self.module.default_indent,
+                           default_newline=self.module.default_newline)
+        code = empty.code_for_node(block.with_changes(leading_lines=())).rstrip("\n")
+        names = sorted({_asname(a) or a.evaluated_name.split(".")[0] for n in _walk(block)
+                        if isinstance(n, (cst.Import, cst.ImportFrom)) and not isinstance(n.names, cst.ImportStar)
+                        for a in n.names})
+        self.definitions[id(block)] = Definition(", ".join(names), "import", code, self.line(block), reason)
+        pos = self.positions[block].start
+        self.definition_order[id(block)] = (pos.line, pos.column)
+        for node in _walk(block):
+            if isinstance(node, (cst.Import, cst.ImportFrom)):
+                if isinstance(node, cst.ImportFrom) and node.relative:
+                    raise self.refuse(codes.UNDEFINED_CALLABLE_NAME, node, name=names[0] if names else "?",
+                                      reason="a relative import in a DAG file")
+                for module in self.import_modules(node, ""):
+                    if module is not None:
+                        self.add_import(module, self.span(node), reason, _in_optional_try(self.parents, node))
 
     def add_import_line(self, node: cst.CSTNode, alias: cst.ImportAlias, code: str, bound: str, reason: str) -> None:
         if id(alias) in self.definitions:

@@ -274,3 +274,29 @@ def test_a_taskflow_function_rebound_to_its_output_is_still_shipped(tmp_path: Pa
     """, "tf_create")
     assert not closure.diagnostics
     assert [(d.kind, d.name, d.line) for d in closure.definitions] == [("function", "tf_create", 5)]
+
+
+def test_an_import_with_a_fallback_keeps_its_try_block(tmp_path: Path) -> None:
+    closure = closure_of(tmp_path, """
+        try:
+            from airflow.sdk import TriggerRule
+        except ImportError:
+            # Airflow < 3.1
+            from airflow.utils.trigger_rule import TriggerRule
+
+        try:
+            import orjson as json_impl
+        except ImportError:
+            json_impl = None
+
+        def work():
+            return TriggerRule.ALL_DONE, json_impl
+    """, "work")
+    assert not closure.diagnostics
+    assert [d.code for d in closure.definitions if d.kind == "import"] == [
+        "try:\n    from airflow.sdk import TriggerRule\nexcept ImportError:\n    # Airflow < 3.1\n"
+        "    from airflow.utils.trigger_rule import TriggerRule",
+        "try:\n    import orjson as json_impl\nexcept ImportError:\n    json_impl = None",
+    ]
+    assert [(i.module, i.optional) for i in closure.imports] == [
+        ("airflow.sdk", True), ("airflow.utils.trigger_rule", False), ("orjson", True)]
