@@ -39,12 +39,15 @@ from dag_converter.codepackage._environment import Environment, shipped
 from dag_converter.codepackage._root import DEFAULT_MAX_FILE_SIZE, FolderRoot
 from dag_converter.model import Diagnostic, Span
 
-# Decorators that make a TaskFlow task of a function. The package carries the plain function:
-# the YAML (dag-factory `decorator:` or PythonOperator) applies Airflow's behaviour itself.
-_TASKFLOW_DECORATORS: Final = ("airflow.decorators.task", "airflow.sdk.task",
-                               "airflow.sdk.definitions.decorators.task")
-_DAG_DECORATORS: Final = ("airflow.decorators.dag", "airflow.sdk.dag", "airflow.models.dag.dag",
-                          "airflow.sdk.definitions.dag.dag")
+
+def _is_airflow_decorator(qualified: str, name: str) -> bool:
+    """`airflow.<module>.task` or `airflow.<module>.task.<kind>` (any module that re-exports it:
+    airflow.sdk, airflow.decorators, airflow.providers.common.compat.sdk, ...); likewise `dag`."""
+    parts = qualified.split(".")
+    if parts[0] != "airflow" or name not in parts[1:]:
+        return False
+    last = len(parts) - 1 - parts[::-1].index(name)
+    return len(parts) - last <= 2
 
 # Module-level values read from the environment, Airflow's metadata, files or the clock: a name
 # assigned from one of these is known only at run time (qualified-name prefixes).
@@ -524,7 +527,12 @@ class _Collector:
         return names
 
     def is_taskflow_decorator(self, decorator: cst.Decorator) -> bool:
-        return any(n == p or n.startswith(p + ".") for n in self.decorator_names(decorator) for p in _TASKFLOW_DECORATORS)
+        """A decorator that makes a TaskFlow task of a function. The package carries the plain
+        function: the YAML (dag-factory `decorator:` or PythonOperator) applies Airflow's part itself."""
+        return any(_is_airflow_decorator(n, "task") for n in self.decorator_names(decorator))
+
+    def is_dag_decorator(self, decorator: cst.Decorator) -> bool:
+        return any(_is_airflow_decorator(n, "dag") for n in self.decorator_names(decorator))
 
     def add_definition(self, node: cst.FunctionDef | cst.ClassDef, reason: str, *,
                        strip_taskflow: bool = False) -> tuple[str, ...]:
@@ -534,8 +542,7 @@ class _Collector:
         stripped: list[cst.Decorator] = []
         kept: list[cst.Decorator] = []
         for decorator in node.decorators:
-            names = self.decorator_names(decorator)
-            if any(n == p or n.startswith(p + ".") for n in names for p in _DAG_DECORATORS):
+            if self.is_dag_decorator(decorator):
                 raise self.refuse(codes.DAG_OBJECT_IN_CALLABLE, decorator, name=node.name.value,
                                   what="a @dag function")
             if self.is_taskflow_decorator(decorator):
@@ -662,8 +669,7 @@ class _Collector:
                 local = self.global_scope.assignments[_dotted(node.func) or ""] if _dotted(node.func) else ()
                 for assignment in local:
                     if isinstance(assignment.node, cst.FunctionDef) and any(
-                            any(n == p or n.startswith(p + ".") for n in self.decorator_names(d) for p in _DAG_DECORATORS)
-                            for d in assignment.node.decorators):
+                            self.is_dag_decorator(d) for d in assignment.node.decorators):
                         raise self.refuse(codes.DAG_OBJECT_IN_CALLABLE, used_at, name=name, what="a DAG")
             if isinstance(node, (cst.Name, cst.Attribute)):
                 runtime = sorted(q for q in self.qualified(node) if _is_runtime(q))

@@ -300,3 +300,17 @@ def test_an_import_with_a_fallback_keeps_its_try_block(tmp_path: Path) -> None:
     ]
     assert [(i.module, i.optional) for i in closure.imports] == [
         ("airflow.sdk", True), ("airflow.utils.trigger_rule", False), ("orjson", True)]
+
+
+def test_taskflow_decorators_re_exported_by_other_modules_are_recognised(tmp_path: Path) -> None:
+    closure = closure_of(tmp_path, """
+        from airflow.providers.common.compat.sdk import task as compat_task
+        from airflow.utils.trigger_rule import TriggerRule
+
+        @compat_task(trigger_rule=TriggerRule.ALL_DONE)
+        def tf_cleanup():
+            return "done"
+    """, "tf_cleanup")
+    assert not closure.diagnostics
+    assert closure.resolved[0].stripped_decorators == ("@compat_task(trigger_rule=TriggerRule.ALL_DONE)",)
+    assert [d.kind for d in closure.definitions] == ["function"]  # TriggerRule was only used by the decorator
