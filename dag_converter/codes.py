@@ -589,7 +589,7 @@ UNDEFINED_CALLABLE_NAME = register(Code(
 ))
 DAG_OBJECT_IN_CALLABLE = register(Code(
     "DC345", "dag-object-in-callable", Severity.ERROR,
-    message="{name} is {what}, built by the DAG file; packaged code cannot use it",
+    message="{name} is {what}; packaged code cannot use it",
     summary="A packaged callable that uses the DAG, a task group or an operator object the DAG file builds.",
     why="The package's modules must build no DAG: MWAA Serverless extracts them into its DAG folder, where a "
         "module that builds a DAG is parsed as a second, Python DAG.",

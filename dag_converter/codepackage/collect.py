@@ -229,6 +229,8 @@ class _Collector:
         self.root = root
         self.env = environment
         self.dag_module = dag_file[:-3].replace("/", ".") if dag_file and dag_file.endswith(".py") else None
+        #: folder modules are shown beside the DAG file: "dags/" + "helpers/x.py" when path is "dags/etl.py"
+        self.display_root = path[: len(path) - len(dag_file)] if dag_file and path.endswith(dag_file) else ""
         # One batched traversal for both providers; parents come from a plain walk, which is cheaper.
         metadata = MetadataWrapper(module, unsafe_skip_copy=True).resolve_many([ScopeProvider, PositionProvider])
         self.scopes = metadata[ScopeProvider]
@@ -426,6 +428,10 @@ class _Collector:
                                                reason=f"it is not valid Python ({str(exc).splitlines()[0]})"))
             return
         self.parsed_folder[name] = tree
+        builds = _builds_dag_at_import(tree)
+        if builds is not None:
+            self.diagnostics.append(codes.make(codes.DAG_OBJECT_IN_CALLABLE, where, name=relative,
+                                               what=f"a module that builds a DAG when imported ({builds})"))
         positions = MetadataWrapper(tree, unsafe_skip_copy=True).resolve(PositionProvider)
         parents = _parents(tree)
         package = name if relative.endswith("__init__.py") else name.rpartition(".")[0]
@@ -433,7 +439,7 @@ class _Collector:
             if not isinstance(node, (cst.Import, cst.ImportFrom)):
                 continue
             pos = positions[node].start
-            span = Span(relative, pos.line, pos.column + 1)
+            span = Span(self.display_root + relative, pos.line, pos.column + 1)
             optional = _in_optional_try(parents, node)
             for target in self.import_modules(node, package):
                 if target is None:
@@ -544,10 +550,10 @@ class _Collector:
         for decorator in node.decorators:
             if self.is_dag_decorator(decorator):
                 raise self.refuse(codes.DAG_OBJECT_IN_CALLABLE, decorator, name=node.name.value,
-                                  what="a @dag function")
+                                  what="a @dag function of the DAG file")
             if self.is_taskflow_decorator(decorator):
                 if not strip_taskflow:
-                    raise self.refuse(codes.DAG_OBJECT_IN_CALLABLE, node, name=node.name.value, what="a TaskFlow task")
+                    raise self.refuse(codes.DAG_OBJECT_IN_CALLABLE, node, name=node.name.value, what="a TaskFlow task of the DAG file")
                 stripped.append(decorator)
             else:
                 kept.append(decorator)
@@ -625,7 +631,7 @@ class _Collector:
             value = next((item.item for item in statement.items if item.asname is not None
                           and _contains(item.asname, node)), None)
             if isinstance(value, cst.Call) and any(q.startswith("airflow.") for q in self.qualified(value.func)):
-                raise self.refuse(codes.DAG_OBJECT_IN_CALLABLE, used_at, name=name, what="an object of a with block")
+                raise self.refuse(codes.DAG_OBJECT_IN_CALLABLE, used_at, name=name, what="the object of a with block of the DAG file")
             raise self.refuse(codes.RUNTIME_MODULE_VALUE, used_at, name=name, source="a with statement")
         if not isinstance(statement, (cst.Assign, cst.AnnAssign)) or statement.value is None:
             what = type(statement).__name__.lower() if statement is not None else "a statement"
@@ -665,12 +671,12 @@ class _Collector:
                 callee = self.qualified(node.func)
                 if any(_builds_dag_object(q) for q in callee):
                     raise self.refuse(codes.DAG_OBJECT_IN_CALLABLE, used_at, name=name,
-                                      what=f"an Airflow object ({sorted(callee)[0]} at line {self.line(node)})")
+                                      what=f"an Airflow object the DAG file builds ({sorted(callee)[0]}, line {self.line(node)})")
                 local = self.global_scope.assignments[_dotted(node.func) or ""] if _dotted(node.func) else ()
                 for assignment in local:
                     if isinstance(assignment.node, cst.FunctionDef) and any(
                             self.is_dag_decorator(d) for d in assignment.node.decorators):
-                        raise self.refuse(codes.DAG_OBJECT_IN_CALLABLE, used_at, name=name, what="a DAG")
+                        raise self.refuse(codes.DAG_OBJECT_IN_CALLABLE, used_at, name=name, what="a DAG the DAG file builds")
             if isinstance(node, (cst.Name, cst.Attribute)):
                 runtime = sorted(q for q in self.qualified(node) if _is_runtime(q))
                 if runtime:
@@ -824,6 +830,22 @@ def _contains(tree: cst.CSTNode, node: cst.CSTNode) -> bool:
 def _defined_inside(referent: BaseAssignment, inside: set[int]) -> bool:
     """A name bound in a scope (function, class, comprehension) that lies inside the shipped node."""
     return id(getattr(referent.scope, "node", None)) in inside
+
+
+def _builds_dag_at_import(tree: cst.Module) -> str | None:
+    """Why a folder module would build a DAG when imported (a `DAG(...)` call or a call of a @dag
+    function outside any def or class), or None. In the service's DAG folder such a module is parsed
+    as a second, Python DAG; names are matched as written, which errs towards refusing."""
+    dag_functions = {n.name.value for n in tree.body if isinstance(n, cst.FunctionDef) and any(
+        (_dotted(d.decorator.func if isinstance(d.decorator, cst.Call) else d.decorator) or "").split(".")[-1] == "dag"
+        for d in n.decorators)}
+    skip = frozenset(id(n.body) for n in _walk(tree) if isinstance(n, (cst.FunctionDef, cst.ClassDef, cst.Lambda)))
+    for node in _walk(tree, skip):
+        if isinstance(node, cst.Call):
+            callee = _dotted(node.func) or ""
+            if callee.split(".")[-1] == "DAG" or callee in dag_functions:
+                return f"{callee}()"
+    return None
 
 
 def _top_level_names(tree: cst.Module) -> set[str]:

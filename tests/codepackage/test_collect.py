@@ -234,7 +234,7 @@ def test_taskflow_decorators_are_left_out_only_for_the_task_function(tmp_path: P
             return "a"
     """, "tf_choose")
     assert [(d.span.line, d.code, d.message) for d in closure.diagnostics] == [
-        (9, "DC345", "helper is a TaskFlow task, built by the DAG file; packaged code cannot use it")]
+        (9, "DC345", "helper is a TaskFlow task of the DAG file; packaged code cannot use it")]
     ok = closure_of(tmp_path / "ok", "from airflow.sdk import task\n\n@task.branch\ndef tf_choose():\n    return 'a'\n",
                     "tf_choose")
     assert not ok.diagnostics
@@ -314,3 +314,18 @@ def test_taskflow_decorators_re_exported_by_other_modules_are_recognised(tmp_pat
     assert not closure.diagnostics
     assert closure.resolved[0].stripped_decorators == ("@compat_task(trigger_rule=TriggerRule.ALL_DONE)",)
     assert [d.kind for d in closure.definitions] == ["function"]  # TriggerRule was only used by the decorator
+
+
+def test_a_folder_module_that_builds_a_dag_is_refused(tmp_path: Path) -> None:
+    closure = closure_of(tmp_path, "from other_dag import shared\n\ndef work():\n    return shared()\n", "work", files={
+        "other_dag.py": "from airflow import DAG\n\ndef shared():\n    return 1\n\nwith DAG('other'):\n    pass\n",
+    })
+    assert [(d.span.line, d.code, d.message) for d in closure.diagnostics] == [
+        (1, "DC345", "other_dag.py is a module that builds a DAG when imported (DAG()); packaged code cannot use it")]
+
+
+def test_diagnostics_in_folder_modules_are_shown_beside_the_dag_file(tmp_path: Path) -> None:
+    root = folder(tmp_path, {"team/etl.py": "from helpers import work\n", "helpers.py": "import nowhere_known\n\ndef work():\n    return 1\n"})
+    closure = collect("from helpers import work\n", "dags/team/etl.py", root, [Reference("t", "work")],
+                      dag_file="team/etl.py")
+    assert [(d.span.path, d.span.line, d.code) for d in closure.diagnostics] == [("dags/helpers.py", 1, "DC342")]
