@@ -62,7 +62,7 @@ class PackagedFile:
 
 def file_references(task: Task) -> list[FileReference]:
     """The files `task`'s templated arguments name, by the operator's template_ext."""
-    rule = TEMPLATE_FILES.get(task.operator) or (TEMPLATE_FILES.get(task.source_operator or "") if task.source_operator else None)
+    rule = TEMPLATE_FILES.get(task.operator)
     found: list[FileReference] = []
     if rule is not None:
         names, extensions = rule
