@@ -132,3 +132,72 @@ def test_airflow_parses_no_dag_from_the_package_but_would_from_the_dag_file(tmp_
     (dags / "taskflow_etl.py").write_text(source.read_text())
     assert _dagbag(dags, tmp_path / "home") == {"dags": [["taskflow_etl", "taskflow_etl.py"]], "errors": [],
                                                 "parsed": ["taskflow_etl.py", "taskflow_etl_tasks.py"]}
+
+
+_SHAPE = """
+import inspect, json, sys
+sys.path.append(sys.argv[1])
+from airflow.models.dagbag import DagBag
+from dagfactory import load_yaml_dags
+
+def code(c):  # bytecode and constants; nested code objects (comprehensions) by their own code, not file:line
+    return [c.co_code.hex(), [code(k) if hasattr(k, "co_code") else repr(k) for k in c.co_consts]]
+
+def bound(fn, task):  # `transform(extract())` passes op_args, dag-factory op_kwargs: compare by parameter
+    return dict(inspect.signature(fn).bind_partial(*task.op_args, **task.op_kwargs).arguments)
+
+def shape(dag):
+    out = {}
+    for task_id, task in sorted(dag.task_dict.items()):
+        fn = task.python_callable
+        out[task_id] = {"upstream": sorted(task.upstream_task_ids), "multiple_outputs": task.multiple_outputs,
+                        "kwargs": {k: repr(v) for k, v in sorted(bound(fn, task).items())},
+                        "callable": [fn.__name__, code(fn.__code__)]}
+    return out
+
+ns = {}
+load_yaml_dags(globals_dict=ns, dags_folder=sys.argv[1], suffix=["taskflow_etl.yaml"])
+source = DagBag(dag_folder=sys.argv[2], include_examples=False).dags["taskflow_etl"]
+yaml_dag = ns["taskflow_etl"]
+modules = sorted({t.python_callable.__module__ for t in yaml_dag.task_dict.values()})
+print(json.dumps({"same": shape(source) == shape(yaml_dag), "modules": modules, "yaml": shape(yaml_dag),
+                  "source": shape(source)}))
+"""
+
+_TASKFLOW_YAML = """\
+taskflow_etl:
+  start_date: 2025-01-01
+  schedule: null
+  tasks:
+    extract:
+      decorator: airflow.sdk.task
+      python_callable: taskflow_etl_tasks.extract
+    transform:
+      decorator: airflow.sdk.task
+      python_callable: taskflow_etl_tasks.transform
+      multiple_outputs: false
+      data: +extract
+    load:
+      decorator: airflow.sdk.task
+      python_callable: taskflow_etl_tasks.load
+      rows: +transform
+"""
+
+
+def test_dag_factory_builds_the_taskflow_dag_from_the_package(tmp_path: Path) -> None:
+    """dag-factory 1.0.0 `decorator:` tasks over the extracted package give the source DAG's tasks,
+    wiring (XComArg objects, not strings) and the same functions (name and bytecode)."""
+    package = build("taskflow", "taskflow_etl.py")
+    assert package.zip_bytes is not None
+    dags = tmp_path / "dags"
+    dags.mkdir()
+    zipfile.ZipFile(io.BytesIO(package.zip_bytes)).extractall(dags)
+    (dags / "taskflow_etl.yaml").write_text(_TASKFLOW_YAML)
+    source = Path(__file__).parents[2] / "fixtures/code_packages/taskflow/taskflow_etl.py"
+    done = subprocess.run([sys.executable, "-c", _SHAPE, str(dags), str(source)], capture_output=True, text=True,
+                          timeout=300, env={**os.environ, "AIRFLOW_HOME": str(tmp_path / "home")})
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    assert result["modules"] == ["taskflow_etl_tasks"]
+    assert result["yaml"]["load"]["kwargs"] == {"rows": "XComArg(<Task(_PythonDecoratedOperator): transform>)"}
+    assert result["yaml"] == result["source"]
