@@ -613,7 +613,7 @@ class _Collector:
             return
         if all(isinstance(r, ImportAssignment) for r in referents):
             first = min(referents, key=lambda r: (self.line(r.node), 0))
-            self.add_import_definition(first, _access_root(used_at), f"imported for {owner} ({self.path}:{self.line(first.node)})")
+            self.add_import_definition(first, _access_name(used_at), f"imported for {owner} ({self.path}:{self.line(first.node)})")
             return
         if len(referents) > 1:
             lines = ", ".join(str(n) for n in sorted(self.line(r.node) for r in referents))
@@ -803,10 +803,6 @@ def _access_name(node: cst.CSTNode) -> str:
     if isinstance(node, cst.SimpleString):
         return node.evaluated_value if isinstance(node.evaluated_value, str) else "?"
     return "?"
-
-
-def _access_root(node: cst.CSTNode) -> str:
-    return _access_name(node)
 
 
 def _builds_dag_object(qualified: str) -> bool:
