@@ -542,6 +542,65 @@ with DAG("dc321", start_date=datetime(2025, 1, 1), schedule=None):
 ))
 
 # --------------------------------------------------------------------------------------------
+# DC340-DC349 code packages (dag_converter.codepackage): what a task's code needs and why a part of it
+# cannot be shipped in the package that MWAA Serverless extracts into its DAG folder. These come from
+# building a package, not from converting a file alone, so they have no `example` (tests/codepackage).
+
+LAMBDA_CALLABLE = register(Code(
+    "DC340", "lambda-callable", Severity.ERROR,
+    message="{name} is a lambda; a code package can only name a function defined with def",
+    summary="A task callable (or a name it needs) that is a lambda expression.",
+    why="The YAML names a callable as `module.function`; a lambda has no name a module could export, "
+        "and rewriting it would change the code being run.",
+    fix="Define the function with `def` at module level and pass its name.",
+))
+CLOSURE_CALLABLE = register(Code(
+    "DC341", "closure-callable", Severity.ERROR,
+    message="{name} is nested in {outer}() and uses its local {names}; a package cannot carry that state",
+    summary="A nested function (or a TaskFlow function inside a @dag function) that reads local variables of the function around it.",
+    why="The local values exist only while the outer function runs when Airflow parses the DAG; "
+        "a module in the package would define the function without them.",
+    fix="Pass the values as arguments (op_kwargs, TaskFlow call arguments) or make them module-level constants.",
+))
+UNSHIPPABLE_IMPORT = register(Code(
+    "DC342", "unshippable-import", Severity.ERROR,
+    message="{module} is neither a module of the DAG folder nor provided by a known distribution",
+    summary="Packaged code that imports a module from outside the DAG folder that no requirement provides.",
+    why="The package must carry everything its code imports that MWAA Serverless does not pre-install; "
+        "a module with no known distribution cannot be listed in requirements.txt.",
+    fix="Move the module into the DAG folder, or name its distribution (import name = distribution) in the converter's requirements mapping.",
+))
+RUNTIME_MODULE_VALUE = register(Code(
+    "DC343", "runtime-module-value", Severity.ERROR,
+    message="{name} is assigned at module level from {source}, known only at run time",
+    summary="A module-level name a packaged callable needs whose value comes from the environment, a Variable, a connection, a file or the clock.",
+    why="The converter ships definitions it can read, never values it would have to compute by running the DAG file.",
+    fix="Read the value inside the callable (at task run time) or make it a literal constant.",
+))
+UNDEFINED_CALLABLE_NAME = register(Code(
+    "DC344", "undefined-callable-name", Severity.ERROR,
+    message="{name} cannot be packaged: {reason}",
+    summary="A callable, or a name it uses, that the converter cannot find as one module-level definition.",
+    why="Without a single static definition the package would ship code that differs from what the DAG runs.",
+    fix="Define the name once at module level (def, class, import or constant), without star imports.",
+))
+DAG_OBJECT_IN_CALLABLE = register(Code(
+    "DC345", "dag-object-in-callable", Severity.ERROR,
+    message="{name} is {what}; packaged code cannot use it",
+    summary="A packaged callable that uses the DAG, a task group or an operator object the DAG file builds.",
+    why="The package's modules must build no DAG: MWAA Serverless extracts them into its DAG folder, where a "
+        "module that builds a DAG is parsed as a second, Python DAG.",
+    fix="Use the task context inside the callable (e.g. `context['dag']`) instead of the module-level object.",
+))
+PACKAGE_FILE_UNAVAILABLE = register(Code(
+    "DC346", "package-file-unavailable", Severity.ERROR,
+    message="{file} cannot go into the code package: {reason}",
+    summary="A script, template or module that a task needs but that is missing, too large, or outside the DAG folder.",
+    why="The package carries only files from inside the DAG folder, read without following links out of it.",
+    fix="Put the file inside the DAG folder (not as a link to elsewhere), or raise the size limit.",
+))
+
+# --------------------------------------------------------------------------------------------
 # DC4xx schedule and DAG arguments
 
 UNSUPPORTED_SCHEDULE = register(Code(

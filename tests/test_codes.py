@@ -34,11 +34,14 @@ def test_example_raises_its_code(code: codes.Code) -> None:
 def test_every_code_but_runtime_ones_has_an_example() -> None:
     # These need a real failure of the file system, S3 or the converter itself; they are
     # exercised by the I/O, S3 and robustness tests instead of an example file. DC114/DC115
-    # compare with YAML on disk (tests/test_cli_check.py, tests/test_precommit.py).
+    # compare with YAML on disk (tests/test_cli_check.py, tests/test_precommit.py). DC340-DC346 come
+    # from building a code package (tests/codepackage), which convert_source does not do yet.
     runtime_only = {"DC104", "DC107", "DC108", "DC109", "DC110", "DC112", "DC113", "DC114", "DC115", "DC305", "DC308",
                     "DC309", "DC310", "DC311", "DC312", "DC315", "DC319", "DC320", "DC404", "DC406", "DC901",
                     # raised while deriving an execution role, not by a conversion: tests/iam/
-                    "DC510", "DC511", "DC512", "DC513", "DC514"}
+                    "DC510", "DC511", "DC512", "DC513", "DC514",
+                    # raised while building a code package: tests/codepackage/
+                    "DC340", "DC341", "DC342", "DC343", "DC344", "DC345", "DC346"}
     missing = {c.code for c in codes.documented_codes() if c.example is None and not c.example_file}
     missing = {c for c in missing if not c.startswith("DC9")}  # internal codes are exempt (STYLE.md 6)
     assert missing <= runtime_only

@@ -1,0 +1,113 @@
+"""Reading files of the DAG folder for a package: only inside the root, never through a link out of it."""
+
+from __future__ import annotations
+
+import os
+import stat
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+from typing import Final
+
+DEFAULT_MAX_FILE_SIZE: Final = 5 * 1024 * 1024  #: per file, as for DAG files (pipeline.DEFAULT_MAX_FILE_SIZE)
+
+
+@dataclass(frozen=True, slots=True)
+class ReadResult:
+    """A file's bytes, or why it cannot be read."""
+
+    data: bytes | None
+    problem: str = ""
+
+
+@dataclass
+class FolderRoot:
+    """The DAG folder a package is built from; files are named by their POSIX path relative to it."""
+
+    root: Path
+    max_file_size: int = DEFAULT_MAX_FILE_SIZE
+    _real: Path = field(init=False, repr=False)
+    _cache: dict[str, ReadResult] = field(default_factory=dict, repr=False)
+
+    def __post_init__(self) -> None:
+        self._real = Path(os.path.realpath(self.root))
+
+    def normalize(self, relative: str) -> str | None:
+        """`relative` as a clean POSIX path inside the root, or None when it leaves it (`..`, absolute)."""
+        if not relative or "\x00" in relative or "\\" in relative:
+            return None
+        pure = PurePosixPath(relative)
+        if pure.is_absolute():
+            return None
+        parts: list[str] = []
+        for part in pure.parts:
+            if part == "..":
+                if not parts:
+                    return None
+                parts.pop()
+            elif part != ".":
+                parts.append(part)
+        return "/".join(parts) or None
+
+    def is_file(self, relative: str) -> bool:
+        return self.read(relative).data is not None
+
+    def exists(self, relative: str) -> bool:
+        """True when something (a file, a folder or a link, followed or not) has this name in the root."""
+        clean = self.normalize(relative)
+        if clean is None:
+            return False
+        try:
+            os.lstat(self._real.joinpath(*clean.split("/")))
+        except OSError:
+            return False
+        return True
+
+    def is_dir(self, relative: str) -> bool:
+        clean = self.normalize(relative)
+        if clean is None:
+            return False
+        path = self._real.joinpath(*clean.split("/"))
+        try:
+            # Every component must be a real directory: a link, even one pointing inside, is not followed.
+            for depth in range(1, len(clean.split("/")) + 1):
+                part = self._real.joinpath(*clean.split("/")[:depth])
+                if stat.S_ISLNK(os.lstat(part).st_mode):
+                    return False
+            return path.is_dir()
+        except OSError:
+            return False
+
+    def read(self, relative: str) -> ReadResult:
+        """The bytes of a regular file inside the root; links are refused, whatever they point to."""
+        clean = self.normalize(relative)
+        if clean is None:
+            return ReadResult(None, "the path leaves the DAG folder")
+        if clean in self._cache:
+            return self._cache[clean]
+        found = self._cache[clean] = self._read(clean)
+        return found
+
+    def _read(self, clean: str) -> ReadResult:
+        parts = clean.split("/")
+        try:
+            for depth in range(1, len(parts) + 1):
+                mode = os.lstat(self._real.joinpath(*parts[:depth])).st_mode
+                if stat.S_ISLNK(mode):
+                    return ReadResult(None, "it is a symbolic link, which the converter does not follow")
+            if not stat.S_ISREG(mode):
+                return ReadResult(None, "it is not a regular file")
+            path = self._real.joinpath(*parts)
+            flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0)
+            fd = os.open(path, flags)
+            with os.fdopen(fd, "rb") as handle:
+                size = os.fstat(handle.fileno()).st_size
+                if size > self.max_file_size:
+                    return ReadResult(None, f"it is {size} bytes, over the {self.max_file_size}-byte limit")
+                data = handle.read(self.max_file_size + 1)
+            if len(data) > self.max_file_size:
+                return ReadResult(None, f"it is over the {self.max_file_size}-byte limit")
+            return ReadResult(data)
+        except FileNotFoundError:
+            return ReadResult(None, "no such file in the DAG folder")
+        except OSError as exc:
+            return ReadResult(None, f"cannot read it ({exc.strerror or type(exc).__name__})")
