@@ -15,7 +15,7 @@ from typing import Final
 from dag_converter import codes
 from dag_converter.analyzer.dags import module_name_for
 from dag_converter.model import Argument, CallableRef, Duration, ObjectValue, Span, Task, TaskGroupInfo, \
-    Unresolved, Workflow, XComRef, walk_values
+    TaskKind, Unresolved, Workflow, XComRef, walk_values
 from dag_converter.validate import (
     AMAZON_PREFIX,
     TASKFLOW_OPERATOR_PREFIX,
@@ -80,18 +80,6 @@ def group_label(group: TaskGroupInfo) -> str:
     return group.group_id
 
 
-def _inherited_spans(task: Task, workflow: Workflow) -> set[Span]:
-    """Spans of the task groups around `task`: the analyzer copies group default_args into each
-    task at the group's span; dag-factory's TaskGroup applies them itself, so they are not repeated."""
-    by_id = {g.group_id: g for g in workflow.groups}
-    spans = set()
-    current = by_id.get(task.group) if task.group else None
-    while current is not None:
-        spans.add(current.span)
-        current = by_id.get(current.parent) if current.parent else None
-    return spans
-
-
 # ---------------------------------------------------------------------------------------------
 # Values
 
@@ -130,7 +118,7 @@ def _xcom_key(ref: XComRef, workflow: Workflow) -> Task | None:
 
 
 def _refuse_value(task: Task, check: _Check, span: Span, reason: str) -> object:
-    code = codes.TASKFLOW_TASK if task.kind == "taskflow" or _is_taskflow(task) else codes.MAPPED_TASK
+    code = codes.TASKFLOW_TASK if task.kind == TaskKind.TASKFLOW else codes.MAPPED_TASK
     check.add(code, span, task=task.task_id, function=f"{task.callable_name}()", hint_override=reason)
     return _REFUSED
 
@@ -226,16 +214,14 @@ def operator_task(task: Task, workflow: Workflow, canonical: str, rule: object, 
     elif canonical.startswith(AMAZON_PREFIX) and rule is None and _has_amazon_rules(check.registry) and not allowed:
         check.add(codes.UNSUPPORTED_OPERATOR, task.span, operator=canonical,
                   hint="no such class in apache-airflow-providers-amazon 9.32.0; check the name")
-    expand_arg = next((a for a in task.arguments if a.name == "__expand__"), None)
-    expand_names = set(expand_arg.value) if expand_arg is not None and isinstance(expand_arg.value, list) else set()
-    if task.kind == "mapped" and not expand_names:
+    expand_names = set(task.expand)
+    if task.mapped and not expand_names:
         check.add(codes.MAPPED_TASK, task.span, task=task.task_id,
                   hint_override="expand_kwargs() has no dag-factory 1.0 form; use expand() with named arguments")
-    inherited = _inherited_spans(task, workflow)
     arguments: list[Argument] = []
     expand: dict[str, object] = {}
     for arg in task.arguments:
-        if arg.name.startswith("__") or arg.span in inherited:
+        if arg.inherited_from is not None:
             continue
         if arg.name in expand_names:
             value = _mapped_value(arg, task, workflow, check, taskflow=False)
@@ -255,7 +241,7 @@ def operator_task(task: Task, workflow: Workflow, canonical: str, rule: object, 
         if converted is not None:
             arguments.append(converted)
     if expand:
-        arguments.append(Argument("expand", expand, expand_arg.span if expand_arg else task.span))
+        arguments.append(Argument("expand", expand, task.span))
     from dag_converter.registry import OperatorRule
 
     if isinstance(rule, OperatorRule) and rule.complete:
@@ -274,8 +260,7 @@ def taskflow_task(task: Task, workflow: Workflow, check: _Check) -> Task:
         check.add(codes.TASKFLOW_TASK, task.span, task=task.task_id, function=function,
                   hint_override=f"only @task becomes a dag-factory decorator task; @task.{variant} has no 1.0 form")
         return task
-    hidden = {a.name: a.value for a in task.arguments if a.name.startswith("__")}
-    ref = hidden.get("__callable__")
+    ref = task.taskflow.callable if task.taskflow is not None else None
     arguments: list[Argument] = []
     if isinstance(ref, CallableRef):
         kept = callable_arguments("python_callable", ref, task.span, check)
@@ -288,18 +273,17 @@ def taskflow_task(task: Task, workflow: Workflow, check: _Check) -> Task:
                   hint_override=f"{reason}; dag-factory needs the plain function: define it without @task at module "
                                 f"level (or in a module) and make the task with task({task.callable_name})(...)")
         return task
-    params = hidden.get("__params__")
-    params = set(params) if isinstance(params, list) else None
-    passed = set(hidden.get("__call_args__") or ())  # type: ignore[arg-type]
-    expand_names = set(hidden.get("__expand__") or ())  # type: ignore[arg-type]
-    mapped = task.kind == "mapped"
-    inherited = _inherited_spans(task, workflow)
+    given = task.taskflow.parameters if task.taskflow is not None else None
+    params = set(given) if given is not None else None
+    passed = set(task.taskflow.call_arguments) if task.taskflow is not None else set()
+    expand_names = set(task.expand)
+    mapped = task.mapped
     options: list[Argument] = []
     call: dict[str, object] = {}
     expand: dict[str, object] = {}
     refused = False
     for arg in task.arguments:
-        if arg.name.startswith("__") or arg.span in inherited:
+        if arg.inherited_from is not None:
             continue
         if arg.name.startswith("arg") and arg.name[3:].isdigit():
             _refuse_value(task, check, arg.span, "a positional argument of a function whose parameters are not "
@@ -332,7 +316,7 @@ def taskflow_task(task: Task, workflow: Workflow, check: _Check) -> Task:
         arguments.append(Argument("expand", expand, task.span))
     else:
         arguments.extend(Argument(name, value, task.span) for name, value in call.items())
-    return replace(task, operator=TASKFLOW_DECORATOR, kind="taskflow", arguments=tuple(arguments))
+    return replace(task, operator=TASKFLOW_DECORATOR, kind=TaskKind.TASKFLOW, arguments=tuple(arguments))
 
 
 # ---------------------------------------------------------------------------------------------

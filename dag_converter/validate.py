@@ -28,6 +28,7 @@ from dag_converter.model import (
     Severity,
     Span,
     Task,
+    TaskKind,
     Workflow,
     XComRef,
     find_unresolved,
@@ -433,14 +434,14 @@ def _task(task: Task, workflow: Workflow, dag_defaults: dict[object, object], ch
     short = canonical.rsplit(".", 1)[-1]
     if resolution.legacy_from is not None:
         check.add(codes.LEGACY_NAME, task.span, old=resolution.legacy_from, new=canonical)
-    if check.target.taskflow and (task.kind == "taskflow" or (task.kind == "mapped" and _is_taskflow(task))):
+    if check.target.taskflow and task.kind == TaskKind.TASKFLOW:
         from dag_converter._dag_factory import taskflow_task
 
         return taskflow_task(task, workflow, check)
-    if task.kind == "taskflow":
+    if task.kind == TaskKind.TASKFLOW and not task.mapped:
         check.add(codes.TASKFLOW_TASK, task.span, task=task.task_id, function=f"{task.callable_name}()")
         return replace(task, operator=canonical)
-    if task.kind == "mapped" and not check.target.mapping:
+    if task.mapped and not check.target.mapping:
         check.add(codes.MAPPED_TASK, task.span, task=task.task_id)
         return replace(task, operator=canonical)
     if not check.target.amazon_only:

@@ -46,7 +46,9 @@ from dag_converter.model import (
     ObjectValue,
     Span,
     Task,
+    TaskFlowCall,
     TaskGroupInfo,
+    TaskKind,
     Unresolved,
     Workflow,
     XComRef,
@@ -113,8 +115,11 @@ class TaskBuilder:
     arguments: dict[str, Argument] = field(default_factory=dict)
     upstream: set[str] = field(default_factory=set)
     group: GroupBuilder | None = None
-    kind: str = "operator"
+    kind: TaskKind = TaskKind.OPERATOR
     callable_name: str | None = None
+    mapped: bool = False
+    expand: tuple[str, ...] = ()
+    taskflow: TaskFlowCall | None = None
 
 
 @dataclass(frozen=True)
@@ -895,8 +900,8 @@ class ModuleInterpreter(Evaluator):
     # -- tasks ----------------------------------------------------------------------------------------
 
     def make_task(self, operator: str, args: list[object], kwargs: dict[str, object], node: cst.Call,
-                  kwarg_nodes: Mapping[str, cst.Arg], kind: str = "operator",
-                  callable_name: str | None = None) -> object:
+                  kwarg_nodes: Mapping[str, cst.Arg], kind: TaskKind = TaskKind.OPERATOR,
+                  callable_name: str | None = None, mapped: bool = False) -> object:
         dag = kwargs.get("dag")
         group = kwargs.get("task_group")
         if not isinstance(group, GroupBuilder):
@@ -923,7 +928,8 @@ class ModuleInterpreter(Evaluator):
                                                   detail="operator arguments must be passed by keyword",
                                                   hint="Airflow operators take keyword arguments only"))
         task_id = group.child_id(label) if group is not None else label
-        task = TaskBuilder(task_id, operator, span, dag, group=group, kind=kind, callable_name=callable_name)
+        task = TaskBuilder(task_id, operator, span, dag, group=group, kind=kind, callable_name=callable_name,
+                           mapped=mapped)
         for name, value in kwargs.items():
             if name in _NOT_TASK_ARGS:
                 continue
@@ -946,7 +952,7 @@ class ModuleInterpreter(Evaluator):
             group.tasks.append(task)
         for name, value in kwargs.items():
             if name not in _NOT_TASK_ARGS:
-                self.add_xcom_edges(task, name, value, every_field=kind != "operator")
+                self.add_xcom_edges(task, name, value, every_field=kind is not TaskKind.OPERATOR or mapped)
         return task
 
     def apply_group_defaults(self, task: TaskBuilder, group: GroupBuilder) -> None:
@@ -965,7 +971,8 @@ class ModuleInterpreter(Evaluator):
                 continue
             if rule is not None and not rule.accepts(name):
                 continue  # Airflow passes only the default_args the operator's signature takes
-            task.arguments[name] = Argument(name, self.freeze(value, name, None, task.dag), group.span)
+            task.arguments[name] = Argument(name, self.freeze(value, name, None, task.dag), group.span,
+                                            inherited_from=group.group_id)
 
     def add_xcom_edges(self, task: TaskBuilder, name: str, value: object, every_field: bool = False) -> None:
         """XComArgs passed to templated fields make their task upstream (Airflow does this in __init__)."""
@@ -981,7 +988,7 @@ class ModuleInterpreter(Evaluator):
                 task.upstream.add(ref.task.task_id)
 
     def call_taskflow(self, func: TaskFlowFunction, args: list[object], kwargs: dict[str, object],
-                      node: cst.Call) -> object:
+                      node: cst.Call, mapped: bool = False) -> object:
         dag = self.dag_stack[-1] if self.dag_stack else None
         label = func.kwargs.get("task_id", func.name)
         if not isinstance(label, str):
@@ -1010,15 +1017,12 @@ class ModuleInterpreter(Evaluator):
         call_kwargs.update(kwargs)
         passed.extend(k for k in kwargs if k not in passed)
         task = self.make_task(f"{_TASKFLOW_OPERATOR}.{func.variant}", [], call_kwargs, node, {},
-                              kind="taskflow", callable_name=func.name)
+                              kind=TaskKind.TASKFLOW, callable_name=func.name, mapped=mapped)
         if isinstance(task, TaskBuilder):
             # What the dag-factory target needs to write a `decorator:` task: the function as an
             # importable reference and its parameter names (call arguments vs decorator options).
-            span = self.span(node)
-            task.arguments["__callable__"] = Argument("__callable__", self.taskflow_callable(func, node), span)
-            if names is not None:
-                task.arguments["__params__"] = Argument("__params__", list(names), span)
-            task.arguments["__call_args__"] = Argument("__call_args__", passed, span)
+            task.taskflow = TaskFlowCall(func.name, self.taskflow_callable(func, node),
+                                         tuple(names) if names is not None else None, tuple(passed))
             return TaskOutput(task)
         return task
 
@@ -1113,9 +1117,9 @@ class ModuleInterpreter(Evaluator):
             for key, value in kwargs.items():
                 merged[key] = value
             merged.setdefault("task_id", target.kwargs.get("task_id"))
-            task = self.make_task(target.operator, [], merged, node, {**target.kwarg_nodes}, kind="mapped")
+            task = self.make_task(target.operator, [], merged, node, {**target.kwarg_nodes}, mapped=True)
             if isinstance(task, TaskBuilder):
-                task.arguments["__expand__"] = Argument("__expand__", sorted(kwargs), self.span(node))
+                task.expand = tuple(sorted(kwargs))
                 for value in args:  # expand_kwargs(xcom): the mapped task runs after the XCom's task
                     self.add_xcom_edges(task, name, value, every_field=True)
             return task
@@ -1126,11 +1130,9 @@ class ModuleInterpreter(Evaluator):
             if name == "partial":
                 return TaskFlowFunction(target.function, target.name, target.variant, {**target.kwargs, **kwargs},
                                         target.imported)
-            result = self.call_taskflow(target, [], {**kwargs}, node)
-            if isinstance(result, TaskOutput):
-                result.task.kind = "mapped"
-                if name == "expand":
-                    result.task.arguments["__expand__"] = Argument("__expand__", sorted(kwargs), self.span(node))
+            result = self.call_taskflow(target, [], {**kwargs}, node, mapped=True)
+            if isinstance(result, TaskOutput) and name == "expand":
+                result.task.expand = tuple(sorted(kwargs))
             return result
         return self.unresolved(node, f"{name}()")
 
@@ -1277,6 +1279,9 @@ class ModuleInterpreter(Evaluator):
                 group=t.group.group_id if t.group is not None else None,
                 kind=t.kind,
                 callable_name=t.callable_name,
+                mapped=t.mapped,
+                expand=t.expand,
+                taskflow=t.taskflow,
             )
             for t in dag.tasks.values()
         )
