@@ -13,7 +13,7 @@ from dataclasses import replace
 from typing import Final
 
 from dag_converter import codes
-from dag_converter.analyzer.dags import module_name_for
+from dag_converter.analyzer import module_name_for
 from dag_converter.model import Argument, CallableRef, Duration, ObjectValue, Span, Task, TaskGroupInfo, \
     TaskKind, Unresolved, Workflow, XComRef, walk_values
 from dag_converter.validate import (

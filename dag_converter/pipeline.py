@@ -20,7 +20,7 @@ from typing import Final, TypeVar
 
 from dag_converter import codes
 from dag_converter.analyzer import analyze_module
-from dag_converter.analyzer.evaluate import environment_today
+from dag_converter.analyzer import environment_today
 from dag_converter.emit import render_yaml, write_atomic
 from dag_converter.model import DagResult, Diagnostic, FileResult, Severity, Span
 from dag_converter.registry import get_registry
