@@ -30,15 +30,28 @@ _SPEC_NUMBER: Final = re.compile(r"\d+")
 # Helpers shared with the interpreter
 
 
-def plain(value: object) -> bool:
-    """A literal value Python's own operators may be applied to safely."""
-    if value is None or isinstance(value, (str, int, float, bool)):
+_SCALARS: Final = frozenset({str, int, float, bool, type(None)})
+_SEQUENCES: Final = frozenset({list, tuple, set, frozenset})
+
+
+def plain(value: object, known: set[int] | None = None) -> bool:
+    """A literal value Python's own operators may be applied to safely. Each distinct container
+    is checked once (`known`), so shared references cost what building them cost."""
+    kind = type(value)
+    if kind in _SCALARS:
         return True
-    if isinstance(value, (list, tuple, set, frozenset)):
-        return all(plain(v) for v in value)
-    if isinstance(value, dict):
-        return all(plain(k) and plain(v) for k, v in value.items())
-    return False
+    if kind not in _SEQUENCES and kind is not dict:
+        return False
+    if known is None:
+        known = set()
+    elif id(value) in known:
+        return True
+    known.add(id(value))
+    items = [*value.keys(), *value.values()] if kind is dict else value  # type: ignore[attr-defined]
+    types = set(map(type, items))  # type: ignore[call-overload]
+    if types <= _SCALARS:
+        return True
+    return all(plain(v, known) for v in items)  # type: ignore[union-attr]
 
 
 def hashable(value: object) -> bool:
@@ -91,9 +104,9 @@ def _sorted(interp: Interpreter, args: list[object], kwargs: dict[str, object], 
             lists: list[list[object]]) -> object:
     if "key" in kwargs:
         return interp.unresolved(node, "sorted() with a key function")
+    interp.meter.visit(lists[0], "sorted()", node)
     if not all(plain(v) for v in lists[0]):
         return interp.unresolved(node, "sorted() of non-literal values")
-    interp.meter.visit(lists[0], "sorted()", node)
     return sorted(lists[0], reverse=bool(kwargs.get("reverse", False)))  # type: ignore[type-var]
 
 
@@ -108,10 +121,10 @@ def _reduce(name: str) -> Callable[..., object]:
 
     def build(interp: Interpreter, args: list[object], kwargs: dict[str, object], node: cst.CSTNode,
               lists: list[list[object]]) -> object:
-        if not all(plain(v) for lst in lists for v in lst):
-            return interp.unresolved(node, f"{name}() of non-literal values")
         for lst in lists:
             interp.meter.visit(lst, f"{name}()", node)
+        if not all(plain(v) for lst in lists for v in lst):
+            return interp.unresolved(node, f"{name}() of non-literal values")
         if name in ("min", "max") and len(args) > 1:
             return function(args)
         return function(lists[0])
@@ -149,12 +162,12 @@ def _convert(name: str) -> BuiltinHandler:
                                        "round": round}[name]
 
     def handler(interp: Interpreter, args: list[object], kwargs: dict[str, object], node: cst.CSTNode) -> object:
+        for arg in args:
+            interp.meter.visit(arg, f"{name}()", node)
         if not all(plain(a) for a in args):
             if name == "str" and args and isinstance(args[0], DateTime) and args[0].tz in (None, "UTC"):
                 return str(args[0].value)
             return interp.unresolved(node, f"{name}() of a non-literal value")
-        if name == "str" and args:
-            interp.meter.visit(args[0], "str()", node)
         return function(*args)
 
     return handler
@@ -197,6 +210,8 @@ def _str_format(interp: Interpreter, target: object, args: list[object], kwargs:
                 node: cst.CSTNode) -> object:
     assert isinstance(target, str)
     values = [*args, *kwargs.values()]
+    for value in values:
+        interp.meter.visit(value, ".format()", node)
     if not all(plain(v) for v in values):
         return interp.unresolved(node, ".format() with non-literal values")
     try:
@@ -206,8 +221,6 @@ def _str_format(interp: Interpreter, target: object, args: list[object], kwargs:
     limit = interp.limits.format_width
     if not narrow_spec(" ".join(specs), limit, values if "{" in "".join(specs) else ()):
         return interp.unresolved(node, f".format() wider than {limit}")
-    for value in values:
-        interp.meter.visit(value, ".format()", node)
     try:
         return target.format(*args, **kwargs)
     except (IndexError, KeyError, ValueError) as exc:
@@ -238,6 +251,8 @@ def _str_method(name: str) -> MethodHandler:
     def handler(interp: Interpreter, target: object, args: list[object], kwargs: dict[str, object],
                 node: cst.CSTNode) -> object:
         assert isinstance(target, str)
+        for value in (*args, *kwargs.values()):
+            interp.meter.visit(value, f"str.{name}()", node)
         if not all(plain(v) for v in [*args, *kwargs.values()]):
             return interp.unresolved(node, f"str.{name}() with non-literal arguments")
         limit = interp.limits.format_width

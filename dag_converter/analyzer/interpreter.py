@@ -49,6 +49,7 @@ from dag_converter.model import DateTime, Diagnostic, Duration, Span
 _PERCENT_SPEC: Final = re.compile(r"%(?:\([^)]*\))?[#0 +-]*(\*|\d+)?(?:\.(\*|\d+))?")
 _SAFE_BUILTINS: Final = frozenset(BUILTINS)
 _SHIFTS: Final = frozenset({"RightShift", "LeftShift"})
+_CALL_COST: Final = 8  #: work units of one call of an interpreted function (binding, a scope, unwinding)
 #: Node types whose value is built by the operation (charged by size); names, attributes and
 #: literals only hand over a value that exists already.
 _BUILDING: Final = frozenset({
@@ -321,9 +322,9 @@ class Interpreter:
 
     def repr_of(self, value: object, node: cst.CSTNode) -> object:
         if isinstance(value, (str, int, float, bool, list, tuple, dict)) or value is None:
+            self.meter.visit(value, "repr()", node)
             if not plain(value):
                 return self.unresolved(node, "repr() of a value holding non-literal objects")
-            self.meter.visit(value, "repr()", node)
             return repr(value)
         return self.unresolved(node, f"repr() of a {type(value).__name__}")
 
@@ -520,6 +521,10 @@ class Interpreter:
         return True
 
     def compare(self, op: str, left: object, right: object, node: cst.CSTNode) -> object:
+        # Charged first: telling whether a value is plain visits it too.
+        self.meter.visit(left, "a comparison", node)
+        if not (op in ("In", "NotIn") and isinstance(right, (dict, set, frozenset))):  # a hash look-up
+            self.meter.visit(right, "a comparison", node)
         if not (plain(left) and plain(right)):
             if op in ("Is", "IsNot") and (left is None or right is None):
                 same = left is None and right is None
@@ -528,9 +533,6 @@ class Interpreter:
                 same = left == right
                 return same if op == "Equal" else not same
             return self.unresolved(node, "comparison of non-literal values")
-        self.meter.visit(left, "a comparison", node)
-        if not (op in ("In", "NotIn") and isinstance(right, (dict, set, frozenset))):  # a hash look-up
-            self.meter.visit(right, "a comparison", node)
         try:
             if op == "Equal":
                 return left == right
@@ -621,6 +623,8 @@ class Interpreter:
             sequence, count = (left, right) if isinstance(right, int) else (right, left)
             if isinstance(sequence, (str, list, tuple)) and isinstance(count, int):
                 self.meter.before_building(len(sequence) * count, "repetition", node)
+        elif op == "BitOr" and isinstance(left, (set, frozenset)) and isinstance(right, (set, frozenset)):
+            self.meter.before_building(len(left) + len(right), "set union", node)
         elif op in ("Add", "+") and isinstance(left, (str, list, tuple)) and isinstance(right, (str, list, tuple)):
             self.meter.before_building(len(left) + len(right), "concatenation", node)
 
@@ -919,6 +923,7 @@ class Interpreter:
 
     def run_function(self, func: UserFunction, scope: Scope, node: cst.CSTNode) -> object:
         """Run `func`'s body in `scope` (one level deeper); what it returns."""
+        self.meter.tick(node, _CALL_COST)
         self.depth += 1
         try:
             if isinstance(func.node, cst.Lambda):

@@ -240,9 +240,10 @@ class Limits:
     few seconds and about 300 MB. `pyproject.toml`'s [tool.dag-converter] may set them later."""
 
     #: Work units per file. An evaluated expression, a statement or a loop turn costs 1 (about a
-    #: microsecond); bulk work costs 1 per 16 elements it visits or builds and 1 per 256
-    #: characters. 4,000,000 is a few seconds at most.
-    work: int = 4_000_000
+    #: microsecond); bulk work costs 1 per 8 elements it builds, 1 per 4 it visits, and 1 per 256
+    #: characters. 2,000,000 (the step budget before the cost model) is a few seconds at most;
+    #: the largest file of the test corpus uses about 2% of it.
+    work: int = 2_000_000
     #: Characters of one string; elements of one list, tuple, dict or set, nested elements
     #: counted each time they are reachable (a shared inner list counts once per reference).
     value_size: int = 1_000_000
@@ -332,7 +333,7 @@ class Meter:
                 raise self.refuse(f"a {kind.__name__} of {size} items is too large to analyse "
                                   f"(limit {self.limits.value_size})", node)
             if size > 16:
-                self.allocate(size * 8, size >> 4, node)
+                self.allocate(size * 8, size >> 3, node)
         elif kind is int:
             bits = value.bit_length()  # type: ignore[attr-defined]
             if bits > self.limits.int_bits:
@@ -370,7 +371,7 @@ class Meter:
             raise self.refuse(f"{what} visits more than {self.limits.value_size} nested items "
                               "(a value built from shared references?)", node)
         if size > 16:
-            self.tick(node, size >> 4)
+            self.tick(node, size >> 2)
         return size
 
     # -- products ---------------------------------------------------------------------------------
