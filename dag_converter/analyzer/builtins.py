@@ -132,6 +132,19 @@ def _reduce(name: str) -> Callable[..., object]:
     return build
 
 
+def _extremum(name: str) -> BuiltinHandler:
+    """min()/max(): of one iterable, or of two or more values (those are not iterated)."""
+    of_iterable = _collection(_reduce(name))
+    of_values = _reduce(name)
+
+    def handler(interp: Interpreter, args: list[object], kwargs: dict[str, object], node: cst.CSTNode) -> object:
+        if len(args) > 1 and not kwargs:
+            return of_values(interp, args, kwargs, node, [args])
+        return of_iterable(interp, args, kwargs, node)
+
+    return handler
+
+
 def _len(interp: Interpreter, args: list[object], kwargs: dict[str, object], node: cst.CSTNode) -> object:
     if isinstance(args[0], (str, list, tuple, dict, set)):
         return len(args[0])
@@ -192,7 +205,8 @@ BUILTINS: Final[dict[str, BuiltinHandler]] = {
     "reversed": absorbing(_collection(lambda i, a, k, n, lists: list(reversed(lists[0])))),
     "enumerate": absorbing(_collection(_enumerate)),
     "zip": absorbing(_collection(lambda i, a, k, n, lists: [tuple(t) for t in zip(*lists)])),
-    **{name: absorbing(_collection(_reduce(name))) for name in ("min", "max", "sum", "any", "all")},
+    **{name: absorbing(_collection(_reduce(name))) for name in ("sum", "any", "all")},
+    **{name: absorbing(_extremum(name)) for name in ("min", "max")},
     "len": absorbing(_len),
     "dict": absorbing(_dict),
     **{name: absorbing(_convert(name)) for name in ("str", "int", "float", "bool", "abs", "round")},
