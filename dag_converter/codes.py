@@ -787,7 +787,6 @@ SERVICE_VALIDATION = register(Code(
     why="The service validates the definition, the role and the settings when a workflow is created or updated; "
         "nothing was changed for this workflow.",
     fix="Fix the fields named in the message (FieldList), then deploy again.",
-    hint="{hint}",
     example="dag-converter deploy out --role-arn ARN  # definition not readable -> DC602 DefinitionS3Location",
 ))
 WORKFLOW_CONFLICT = register(Code(
@@ -825,7 +824,6 @@ DEPLOY_FAILED = register(Code(
     summary="Any other failure of one workflow's deploy (quota, a missing workflow, an S3 error, no network).",
     why="One workflow failing never stops the others; the run exits 1.",
     fix="Act on the message, then deploy again: what is already deployed is left alone.",
-    hint="{hint}",
     example="dag-converter deploy out --role-arn ARN  # ServiceQuotaExceededException -> DC606",
 ))
 SERVICE_WARNING = register(Code(
@@ -851,7 +849,6 @@ WORKFLOW_SETTING_INVALID = register(Code(
     summary="A per-DAG workflow setting (its tags) that the service would refuse.",
     why="Workflows take at most 50 tags, keys of 1-128 characters and values of up to 256; checked before any call.",
     fix="Shorten or drop the DAG's tags, or pass fewer --tag flags.",
-    hint="{hint}",
     example="dag-converter deploy out --role-arn ARN  # a DAG with 60 tags -> DC609",
 ))
 RETRIED = register(Code(

@@ -21,7 +21,7 @@ from typing import Final, TypeVar
 
 from dag_converter import codes
 from dag_converter.analyzer import analyze_module
-from dag_converter.analyzer.evaluate import environment_today
+from dag_converter.analyzer import environment_today
 from dag_converter.config import DEFAULT_MAX_FILE_SIZE
 from dag_converter.emit import render_yaml
 from dag_converter.model import DagResult, Diagnostic, FileResult, FileStatus, Severity, Span

@@ -1,6 +1,93 @@
-"""The libcst front end: Python DAG source -> model.Workflow list, without importing the file."""
+"""The libcst front end: Python DAG source -> model.Workflow list, without importing the file.
 
+`analyze_module` parses a file, runs it on the abstract interpreter (interpreter.py) with the
+standard libraries (libraries/), and collects its DAGs (dags.py). Layers, top to bottom:
+this face -> libraries/* -> dags -> interpreter -> builtins -> values -> imports, positions, _screen, _folder.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import re
+from pathlib import Path
+from typing import Final
+
+import libcst as cst
+
+from dag_converter import codes
+from dag_converter.analyzer._folder import DagFolder, display_root_of
 from dag_converter.analyzer._screen import nesting_problem
-from dag_converter.analyzer.dags import analyze_module
+from dag_converter.analyzer.dags import discover
+from dag_converter.analyzer.interpreter import FolderImports, Interpreter
+from dag_converter.analyzer.libraries import AirflowLibrary, standard_libraries
+from dag_converter.analyzer.libraries.time import environment_today
+from dag_converter.analyzer.positions import StartPositions
+from dag_converter.analyzer.values import DEFAULT_LIMITS, Limits
+from dag_converter.model import ModuleAnalysis, Span
 
-__all__ = ["analyze_module", "nesting_problem"]
+_PARSER_PLACE: Final = re.compile(r"error at (\d+):(\d+):\s*")
+
+
+def module_name_for(path: str) -> str:
+    """The module name a DAG file is imported as: its file name without `.py`."""
+    stem = path.replace("\\", "/").rsplit("/", 1)[-1]
+    return stem[:-3] if stem.endswith(".py") else stem
+
+
+def analyze_module(source: str, path: str, *, package: str = "", today: _dt.date | None = None,
+                   root: Path | None = None, limits: Limits = DEFAULT_LIMITS) -> ModuleAnalysis:
+    """Find the workflows of one DAG file's source text. Never imports or runs it.
+
+    `package` is the file's folder relative to the DAG folder, dotted; `root` is the DAG folder
+    itself: modules the file imports from it are read and interpreted (never imported). `limits`
+    bounds the work and memory the file may take and what it may produce (values.Limits).
+    """
+    too_complex = nesting_problem(source)
+    if too_complex is not None:
+        return ModuleAnalysis(path, (), (codes.make(codes.INPUT_TOO_COMPLEX, Span(path, too_complex[0], 1),
+                                                    detail=too_complex[1]),))
+    try:
+        module = cst.parse_module(source)
+    except cst.ParserSyntaxError as exc:
+        detail = str(exc.message).splitlines()[0] if exc.message else "invalid syntax"
+        # libcst's native parser puts the precise place in the message ("error at 2:20: ...",
+        # 0-based column); its raw_line can point past it.
+        where = _PARSER_PLACE.search(detail)
+        line, column = (int(where.group(1)), int(where.group(2)) + 1) if where else (exc.raw_line, exc.raw_column + 1)
+        detail = _PARSER_PLACE.sub("", detail).replace("parser error: ", "").strip() or "invalid syntax"
+        return ModuleAnalysis(path, (), (codes.make(codes.SYNTAX_ERROR, Span(path, line, column), detail=detail),))
+    except cst.CSTValidationError as exc:
+        # The parser accepted a token its node classes then reject, e.g. an identifier in a
+        # script newer than this Python's Unicode database (found by tests/robustness/test_fuzz.py).
+        return ModuleAnalysis(path, (), (codes.make(codes.SYNTAX_ERROR, Span(path), detail=str(exc)),))
+    except RecursionError:
+        return ModuleAnalysis(path, (), (codes.make(codes.INPUT_TOO_COMPLEX, Span(path),
+                                                    detail="source nested too deeply to parse"),))
+    try:
+        return _interpret(module, source, path, package, today or environment_today(), root, limits)
+    except RecursionError:
+        return ModuleAnalysis(path, (), (codes.make(codes.INPUT_TOO_COMPLEX, Span(path),
+                                                    detail="expression nested too deeply to analyse"),))
+
+
+def _interpret(module: cst.Module, source: str, path: str, package: str, today: _dt.date, root: Path | None,
+               limits: Limits) -> ModuleAnalysis:
+    positions = StartPositions(module, source)
+    name = module_name_for(path)
+    imports = FolderImports(DagFolder(root, display_root_of(path, package))) if root is not None else None
+    interpreter = Interpreter(path, module, positions, module_name=name, package=package, today=today,
+                              libraries=standard_libraries, limits=limits, imports=imports)
+    if imports is not None:
+        # A helper module importing this file back sees the names bound so far, as in Python.
+        imports.scopes[f"{package}.{name}" if package else name] = interpreter.module_scope
+    stopped = interpreter.run_module()
+    diagnostics = list(interpreter.file_diagnostics)
+    if stopped is not None:
+        diagnostics.append(codes.make(codes.INPUT_TOO_COMPLEX, stopped.span, detail=stopped.detail))
+    diagnostics.extend(interpreter.notes)
+    airflow = next(lib for lib in interpreter.libraries if isinstance(lib, AirflowLibrary))
+    workflows = discover(interpreter, airflow.dags, stopped)
+    return ModuleAnalysis(path, workflows, tuple(diagnostics))
+
+
+__all__ = ["DEFAULT_LIMITS", "Limits", "analyze_module", "environment_today", "module_name_for", "nesting_problem"]

@@ -9,6 +9,7 @@ chain, datetime, ...) whatever alias or Airflow version spelled it.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import Enum
 from typing import Final
 
 import libcst as cst
@@ -25,85 +26,117 @@ class Symbol:
         return Symbol(f"{self.qualname}.{name}", self.local)
 
 
+class Role(str, Enum):
+    """What the analyzer knows a qualified name to be, whatever alias or Airflow version spelled it."""
+
+    DAG = "DAG"
+    DAG_DECORATOR = "dag_decorator"
+    TASK_GROUP = "TaskGroup"
+    TASK_DECORATOR = "task_decorator"
+    TASK_GROUP_DECORATOR = "task_group_decorator"
+    CHAIN = "chain"
+    CHAIN_LINEAR = "chain_linear"
+    CROSS_DOWNSTREAM = "cross_downstream"
+    LABEL = "Label"
+    XCOM_ARG = "XComArg"
+    TRIGGER_RULE = "TriggerRule"
+    WEIGHT_RULE = "WeightRule"
+    PARAM = "Param"
+    VARIABLE = "Variable"
+    DAYS_AGO = "days_ago"
+    DATETIME = "datetime"
+    DATE = "date"
+    TIMEDELTA = "timedelta"
+    TIMEZONE_UTC = "timezone_utc"
+    PENDULUM_DATETIME = "pendulum_datetime"
+    PENDULUM_DURATION = "pendulum_duration"
+    TIMEZONE = "pendulum_timezone"
+    AIRFLOW_UTC_DATETIME = "airflow_utc_datetime"
+    NOW = "now"
+    OS_ENVIRON = "os_environ"
+    DURATION_TIMETABLE = "duration_timetable"
+    SCHEDULE_OBJECT = "schedule_object"
+
+
 def _names(*paths: str) -> frozenset[str]:
     return frozenset(paths)
 
 
 # Where Airflow 2 and 3, the task SDK and the compat provider expose the same object. Each entry
 # lists every path users write; all map to one role.
-ROLES: Final[dict[str, frozenset[str]]] = {
-    "DAG": _names(
+ROLES: Final[dict[Role, frozenset[str]]] = {
+    Role.DAG: _names(
         "airflow.DAG", "airflow.models.DAG", "airflow.models.dag.DAG", "airflow.sdk.DAG",
         "airflow.sdk.definitions.dag.DAG", "airflow.providers.common.compat.sdk.DAG",
     ),
-    "dag_decorator": _names(
+    Role.DAG_DECORATOR: _names(
         "airflow.decorators.dag", "airflow.sdk.dag", "airflow.models.dag.dag",
         "airflow.sdk.definitions.dag.dag", "airflow.providers.common.compat.sdk.dag",
     ),
-    "TaskGroup": _names(
+    Role.TASK_GROUP: _names(
         "airflow.utils.task_group.TaskGroup", "airflow.sdk.TaskGroup",
         "airflow.sdk.definitions.taskgroup.TaskGroup", "airflow.providers.common.compat.sdk.TaskGroup",
         "airflow.models.taskgroup.TaskGroup",
     ),
-    "task_decorator": _names(
+    Role.TASK_DECORATOR: _names(
         "airflow.decorators.task", "airflow.sdk.task", "airflow.sdk.definitions.decorators.task",
         "airflow.providers.common.compat.sdk.task",
     ),
-    "task_group_decorator": _names(
+    Role.TASK_GROUP_DECORATOR: _names(
         "airflow.decorators.task_group", "airflow.sdk.task_group",
         "airflow.providers.common.compat.sdk.task_group",
     ),
-    "chain": _names(
+    Role.CHAIN: _names(
         "airflow.models.baseoperator.chain", "airflow.sdk.chain", "airflow.sdk.bases.operator.chain",
         "airflow.models.chain", "airflow.providers.common.compat.sdk.chain",
     ),
-    "chain_linear": _names(
+    Role.CHAIN_LINEAR: _names(
         "airflow.models.baseoperator.chain_linear", "airflow.sdk.chain_linear",
         "airflow.sdk.bases.operator.chain_linear", "airflow.providers.common.compat.sdk.chain_linear",
     ),
-    "cross_downstream": _names(
+    Role.CROSS_DOWNSTREAM: _names(
         "airflow.models.baseoperator.cross_downstream", "airflow.sdk.cross_downstream",
         "airflow.sdk.bases.operator.cross_downstream", "airflow.providers.common.compat.sdk.cross_downstream",
     ),
-    "Label": _names(
+    Role.LABEL: _names(
         "airflow.utils.edgemodifier.Label", "airflow.sdk.Label",
         "airflow.sdk.definitions.edges.Label", "airflow.providers.common.compat.sdk.Label",
     ),
-    "XComArg": _names(
+    Role.XCOM_ARG: _names(
         "airflow.models.xcom_arg.XComArg", "airflow.sdk.XComArg", "airflow.models.XComArg",
         "airflow.sdk.definitions.xcom_arg.XComArg",
     ),
-    "TriggerRule": _names(
+    Role.TRIGGER_RULE: _names(
         "airflow.utils.trigger_rule.TriggerRule", "airflow.sdk.TriggerRule",
         "airflow.task.trigger_rule.TriggerRule", "airflow.providers.common.compat.sdk.TriggerRule",
     ),
-    "WeightRule": _names("airflow.utils.weight_rule.WeightRule", "airflow.task.weight_rule.WeightRule"),
-    "Param": _names(
+    Role.WEIGHT_RULE: _names("airflow.utils.weight_rule.WeightRule", "airflow.task.weight_rule.WeightRule"),
+    Role.PARAM: _names(
         "airflow.models.param.Param", "airflow.models.Param", "airflow.sdk.Param",
         "airflow.sdk.definitions.param.Param", "airflow.providers.common.compat.sdk.Param",
     ),
-    "Variable": _names(
+    Role.VARIABLE: _names(
         "airflow.models.Variable", "airflow.models.variable.Variable", "airflow.sdk.Variable",
         "airflow.providers.common.compat.sdk.Variable",
     ),
-    "days_ago": _names("airflow.utils.dates.days_ago"),
-    "datetime": _names("datetime.datetime"),
-    "date": _names("datetime.date"),
-    "timedelta": _names("datetime.timedelta"),
-    "timezone_utc": _names("datetime.timezone.utc", "pendulum.UTC", "airflow.utils.timezone.utc"),
-    "pendulum_datetime": _names("pendulum.datetime", "pendulum.DateTime"),
-    "pendulum_duration": _names("pendulum.duration", "pendulum.Duration"),
-    "pendulum_timezone": _names("pendulum.timezone", "pendulum.Timezone", "zoneinfo.ZoneInfo", "pendulum.tz.timezone"),
-    "airflow_utc_datetime": _names("airflow.utils.timezone.datetime"),
-    "now": _names(
+    Role.DAYS_AGO: _names("airflow.utils.dates.days_ago"),
+    Role.DATETIME: _names("datetime.datetime"),
+    Role.DATE: _names("datetime.date"),
+    Role.TIMEDELTA: _names("datetime.timedelta"),
+    Role.TIMEZONE_UTC: _names("datetime.timezone.utc", "pendulum.UTC", "airflow.utils.timezone.utc"),
+    Role.PENDULUM_DATETIME: _names("pendulum.datetime", "pendulum.DateTime"),
+    Role.PENDULUM_DURATION: _names("pendulum.duration", "pendulum.Duration"),
+    Role.TIMEZONE: _names("pendulum.timezone", "pendulum.Timezone", "zoneinfo.ZoneInfo", "pendulum.tz.timezone"),
+    Role.AIRFLOW_UTC_DATETIME: _names("airflow.utils.timezone.datetime"),
+    Role.NOW: _names(
         "datetime.datetime.now", "datetime.datetime.today", "datetime.datetime.utcnow", "datetime.date.today",
         "pendulum.now", "pendulum.today", "pendulum.yesterday", "airflow.utils.timezone.utcnow",
     ),
-    "os_environ": _names("os.environ", "os.getenv", "os.environ.get"),
-    "duration_timetable": _names(),
+    Role.OS_ENVIRON: _names("os.environ", "os.getenv", "os.environ.get"),
+    Role.DURATION_TIMETABLE: _names(),
     # Schedules dag-factory builds from `__type__` mappings (TARGET.md §2.5); the analyzer keeps
     # them as ObjectValues at their canonical path (SCHEDULE_CLASSES).
-    "schedule_object": _names(
+    Role.SCHEDULE_OBJECT: _names(
         "airflow.sdk.Asset", "airflow.sdk.definitions.asset.Asset", "airflow.assets.Asset",
         "airflow.datasets.Dataset", "airflow.Dataset", "airflow.providers.common.compat.assets.Asset",
         "airflow.providers.common.compat.sdk.Asset",
@@ -118,7 +151,7 @@ ROLES: Final[dict[str, frozenset[str]]] = {
 #: Airflow 3 (`airflow.sdk.Asset`), timetables keep their module.
 SCHEDULE_CLASSES: Final[dict[str, str]] = {
     path: ("airflow.sdk.Asset" if path.rsplit(".", 1)[1] in ("Asset", "Dataset") else path)
-    for path in ROLES["schedule_object"]
+    for path in ROLES[Role.SCHEDULE_OBJECT]
 }
 
 # Qualified-name prefixes whose calls read the outside world at run time.
@@ -127,10 +160,10 @@ RUNTIME_PREFIXES: Final = (
     "airflow.hooks.", "airflow.models.connection.", "airflow.sdk.Connection", "pathlib.",
 )
 
-_ROLE_BY_NAME: Final[dict[str, str]] = {path: role for role, paths in ROLES.items() for path in paths}
+_ROLE_BY_NAME: Final[dict[str, Role]] = {path: role for role, paths in ROLES.items() for path in paths}
 
 
-def role_of(qualname: str) -> str | None:
+def role_of(qualname: str) -> Role | None:
     """The role the analyzer gives a qualified name, or None for anything else."""
     return _ROLE_BY_NAME.get(qualname)
 

@@ -1,11 +1,11 @@
-"""The direct field walk in `_creates_objects` agrees with a libcst visitor over every statement."""
+"""The direct field walk in `creates_objects` agrees with a libcst visitor over every statement."""
 
 from __future__ import annotations
 
 import libcst as cst
 import pytest
 
-from dag_converter.analyzer.dags import _creates_objects
+from dag_converter.analyzer.interpreter import creates_objects as _creates_objects
 from tests.analyzer._support import sources
 
 

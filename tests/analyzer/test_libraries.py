@@ -1,4 +1,5 @@
-"""The static evaluator: values computed exactly, or Unresolved with a reason (never a guess)."""
+"""The interpreter with the standard libraries: values computed exactly, or Unresolved with a
+reason (never a guess)."""
 
 from __future__ import annotations
 
@@ -7,8 +8,9 @@ import datetime as dt
 import libcst as cst
 import pytest
 
-from dag_converter.analyzer.dags import ModuleInterpreter
-from dag_converter.analyzer.evaluate import RuntimeRead, Scope
+from dag_converter.analyzer.interpreter import Interpreter
+from dag_converter.analyzer.libraries import standard_libraries
+from dag_converter.analyzer.values import Scope
 from dag_converter.analyzer.positions import StartPositions
 from dag_converter.model import DateTime, Duration, Unresolved
 
@@ -16,9 +18,9 @@ from dag_converter.model import DateTime, Duration, Unresolved
 def evaluate(expression: str, setup: str = "") -> object:
     module = cst.parse_module(f"{setup}\n__value__ = {expression}\n")
     positions = StartPositions(module)
-    interpreter = ModuleInterpreter("t.py", module, positions, module_name="t", package="",
-                                    today=dt.date(2030, 1, 10))
-    interpreter.run()
+    interpreter = Interpreter("t.py", module, positions, module_name="t", package="",
+                              today=dt.date(2030, 1, 10), libraries=standard_libraries)
+    interpreter.run_module()
     return interpreter.module_scope.values["__value__"]
 
 
@@ -55,7 +57,8 @@ def test_values_are_computed_exactly(expression: str, setup: str, expected: obje
     ("os.getenv('X')", "import os"),
 ])
 def test_run_time_reads_are_marked(expression: str, setup: str) -> None:
-    assert isinstance(evaluate(expression, setup), RuntimeRead)
+    value = evaluate(expression, setup)
+    assert isinstance(value, Unresolved) and value.source
 
 
 @pytest.mark.parametrize(("expression", "setup", "reason"), [
