@@ -15,14 +15,11 @@ import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from dag_converter.deploy.inputs import Definition
 from dag_converter.deploy.names import TAG_DEFINITION, TAG_SCOPE, TAG_SETTINGS
 from dag_converter.model import Span
-
-if TYPE_CHECKING:
-    from dag_converter.deploy.roles import RoleStep
 
 
 class Action(str, Enum):
@@ -118,7 +115,9 @@ class Step:
 @dataclass(frozen=True, slots=True)
 class Plan:
     steps: tuple[Step, ...] = field(default_factory=tuple)
-    roles: tuple["RoleStep", ...] = ()  #: --create-roles: each workflow's execution role, applied first
+    #: --create-roles: each workflow's execution role (deploy.roles.RoleStep, which imports this
+    #: module: typed Any to keep the import graph free of circles), applied first
+    roles: tuple[Any, ...] = ()
 
     def of(self, action: Action) -> list[Step]:
         return [s for s in self.steps if s.action is action]
