@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, Final
 import click
 
 from dag_converter import __version__
+from dag_converter.iam.command import pop_role_settings, role_options
 from dag_converter.targets import DEFAULT_TARGET, TARGET_NAMES
 
 if TYPE_CHECKING:
@@ -88,6 +89,9 @@ def main() -> None:
               help="S3 endpoint.  [default: AWS_ENDPOINT_URL, else AWS's own]")
 @click.option("--config", "config_file", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Read [tool.dag-converter] from this pyproject.toml instead of searching for one.")
+@click.option("--iam", is_flag=True,
+              help="Also write each converted DAG's execution role, <dag_id>.iam.json, beside its YAML.")
+@role_options
 @click.option("--quiet", "-q", is_flag=True, help="Print only diagnostics (errors and warnings), no summary.")
 @click.option("--verbose", "-v", is_flag=True, help="Also print info diagnostics, skipped files and the config.")
 @click.option("--color/--no-color", default=None, help="Colour on a terminal unless NO_COLOR is set.")
@@ -102,7 +106,7 @@ def convert(paths: tuple[str, ...], quiet: bool, verbose: bool, color: bool | No
     from dag_converter.batch.progress import make_progress
     from dag_converter.config import Mode, run_config
 
-    config = run_config(paths, **flags)
+    config = run_config(paths, role_settings=pop_role_settings(flags), **flags)
     if verbose and config.config_path is not None:
         click.echo(f"config: {config.config_path}", err=True)
     progress = make_progress(sys.stderr.isatty(), _use_color(color), quiet) if config.mode is Mode.WRITE else None

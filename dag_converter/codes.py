@@ -877,6 +877,24 @@ WORKFLOW_DEPLOYED = register(Code(
     fix="Nothing to do.",
     example="dag-converter deploy out --role-arn ARN  # -> DC612 workflow 'etl' created (version 3f0c...)",
 ))
+ROLE_FILE_MISSING = register(Code(
+    "DC613", "role-file-missing", Severity.ERROR,
+    message="DAG {dag_id!r} has no usable execution role file {file}: {detail}",
+    summary="With deploy --create-roles: the DAG's <dag_id>.iam.json is missing or is not a role document.",
+    why="--create-roles creates each workflow's role from the file convert --iam wrote (after your review); "
+        "without it the workflow would have no role, so this DAG is not deployed. The others go on.",
+    fix="Run convert with --iam into the same output folder, review the role, and deploy again.",
+    hint="run dag-converter convert --iam with the same --output, then deploy again",
+    example="dag-converter convert dags -o out; dag-converter deploy out --create-roles  # no out/etl.iam.json -> DC613",
+))
+ROLE_DEPLOYED = register(Code(
+    "DC614", "execution-role-deployed", Severity.INFO,
+    message="execution role {name!r} of workflow {workflow!r} {done}",
+    summary="What deploy --create-roles changed for one workflow's execution role: created or updated (and why).",
+    why="Reported at the DAG's source line, beside what happened to its workflow (DC612).",
+    fix="Nothing to do.",
+    example="dag-converter deploy out --create-roles  # -> DC614 execution role 'dag-converter-etl' ... created",
+))
 
 # --------------------------------------------------------------------------------------------
 # DC9xx internal

@@ -31,7 +31,7 @@ TABLE: Final = "dag-converter"
 REPORT_FORMATS: Final = ("json", "md", "html", "sarif")
 DEFAULT_REPORT_FORMATS: Final = ("json", "md")
 #: keys of [tool.dag-converter]; kebab-case like the flags, underscores accepted as in black
-KEYS: Final = ("output", "target", "allow-operators", "exclude", "report-format", "max-file-size")
+KEYS: Final = ("output", "target", "allow-operators", "exclude", "report-format", "max-file-size", "iam")
 DEFAULT_OUTPUT: Final = "output_yaml"  #: the AWS converter's default, so its users' scripts keep working
 DEFAULT_TARGET: Final = "mwaa-serverless"
 DEFAULT_MAX_FILE_SIZE: Final = 5 * 1024 * 1024  #: bytes; larger source files are refused (DC107)
@@ -48,6 +48,7 @@ class Config:
     exclude: tuple[str, ...] = ()  #: glob patterns, relative to `base`
     report_formats: tuple[str, ...] | None = None
     max_file_size: int | None = None
+    iam: bool = False  #: `iam = true`: write each converted DAG's execution role (convert --iam)
 
     @property
     def base(self) -> Path:
@@ -113,6 +114,9 @@ def parse_table(table: Mapping[str, object], pyproject: Path) -> Config:
     if size is not None and (not isinstance(size, int) or isinstance(size, bool) or size <= 0):
         raise ConfigError(f"{pyproject}: [tool.{TABLE}] max-file-size must be a positive integer")
     formats = values.get("report-format")
+    iam = values.get("iam", False)
+    if not isinstance(iam, bool):
+        raise ConfigError(f"{pyproject}: [tool.{TABLE}] iam must be true or false")
     return Config(
         path=pyproject,
         output=None if output is None else _local_or_uri(output, base),
@@ -122,6 +126,7 @@ def parse_table(table: Mapping[str, object], pyproject: Path) -> Config:
         report_formats=None if formats is None else parse_report_formats(
             formats if isinstance(formats, str) else _strings(formats, "report-format", pyproject), str(pyproject)),
         max_file_size=size,
+        iam=iam,
     )
 
 
@@ -204,6 +209,17 @@ class Mode(str, Enum):
 
 
 @dataclass(frozen=True, slots=True)
+class RoleSettings:
+    """Where the execution roles of `convert --iam` are used (the options of `dag-converter iam`)."""
+
+    account: str = "*"  #: AWS account id for the ARNs; "*": any
+    region: str = "*"
+    partition: str = "aws"
+    definition_bucket: str | None = None  #: bucket of the definitions (None: the S3 output's, else any)
+    kms_key: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class RunConfig:
     """Everything a run needs, flags and [tool.dag-converter] merged; what batch.run() takes."""
 
@@ -225,6 +241,7 @@ class RunConfig:
     endpoint_url: str | None = None  #: S3 endpoint
     today: date | None = None  #: pins relative start dates (None: DAG_CONVERTER_TODAY or the date)
     config_path: Path | None = None  #: the pyproject.toml read, for messages
+    iam: RoleSettings | None = None  #: convert --iam: write <dag_id>.iam.json beside each YAML
 
     @property
     def target_origin(self) -> str:
@@ -236,16 +253,21 @@ def run_config(paths: Sequence[str], *, config_file: Path | None = None, output:
                target: str | None = None, allow_operators: Sequence[str] = (), excludes: Sequence[str] = (),
                max_file_size: int | None = None, report_format: str | None = None,
                check: bool = False, diff: bool = False, fail_on_change: bool = False,
+               iam: bool = False, role_settings: RoleSettings | None = None,
                **rest: object) -> RunConfig:
     """Flags over [tool.dag-converter], key by key; a repeatable flag replaces the whole list.
     The table comes from `config_file`, else the nearest pyproject.toml with one above the working
     directory or the first path. `rest` are flags with no config key (jobs, force, bucket, ...),
-    passed to RunConfig as they are. Raises ConfigError."""
+    passed to RunConfig as they are. `role_settings` (the iam options) apply with --iam or
+    `iam = true`. Raises ConfigError."""
     if config_file is not None:
         config = load_config(config_file)
     else:
         found = find_config([Path.cwd(), Path(paths[0])]) if paths else None
         config = load_config(found) if found is not None else Config()
+    if role_settings is not None and not (iam or config.iam):
+        raise ConfigError("--account, --region, --partition, --definition-bucket and --kms-key go with --iam "
+                          "(or iam = true in [tool.dag-converter])")
     formats = (parse_report_formats(report_format) if report_format is not None
                else config.report_formats if config.report_formats is not None else DEFAULT_REPORT_FORMATS)
     return RunConfig(
@@ -259,11 +281,12 @@ def run_config(paths: Sequence[str], *, config_file: Path | None = None, output:
         report_formats=formats,
         mode=Mode.from_flags(check=check, diff=diff, fail_on_change=fail_on_change),
         config_path=config.path,
+        iam=(role_settings or RoleSettings()) if iam or config.iam else None,
         **rest,  # type: ignore[arg-type]
     )
 
 
 __all__ = ["Config", "ConfigError", "DEFAULT_MAX_FILE_SIZE", "DEFAULT_OUTPUT", "DEFAULT_REPORT_FORMATS",
            "DEFAULT_TARGET",
-           "Mode", "REPORT_FORMATS", "RunConfig", "find_config", "is_excluded", "load_config", "parse_report_formats",
+           "Mode", "REPORT_FORMATS", "RoleSettings", "RunConfig", "find_config", "is_excluded", "load_config", "parse_report_formats",
            "run_config"]

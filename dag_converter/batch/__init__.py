@@ -10,12 +10,14 @@ raised as errors.UsageError before any work starts.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from dag_converter.batch.changes import OutputChange
+from dag_converter.batch.roles import RoleWriter
 from dag_converter.batch.runner import Check, Progress, convert_sources, default_jobs, run_sources, write_reports
 from dag_converter.config import Mode, RunConfig
 from dag_converter.errors import UnknownTarget, VerifyUnavailable
@@ -57,12 +59,15 @@ def run(config: RunConfig, *, progress: Progress | None = None) -> RunResult:
     found = storage.open_sources(config.paths, excludes=config.excludes, base=config.base)
     output = storage.open_sink(config.output)
     extra: tuple[Sink, ...] = (storage.open_sink(f"s3://{config.bucket}"),) if config.bucket else ()
+    roles = RoleWriter(config.iam, _definition_folder(str(output))) if config.iam is not None else None
     entered = progress if progress is not None and found.sources else None
     with entered if isinstance(entered, contextlib.AbstractContextManager) else contextlib.nullcontext():
         outcome = run_sources(found.sources, options, output, extra, mode=config.mode, jobs=jobs,
                               force=config.force or config.verify,  # a skipped source would go unverified
-                              progress=entered, check=check, scope=config.paths)
+                              progress=entered, check=check, scope=config.paths, roles=roles)
     report = build_report(config.target, list(outcome.results), list(found.problems))
+    if roles is not None:
+        report = dataclasses.replace(report, execution_roles=outcome.roles)
     problems = list(outcome.problems)
     if config.mode.writes and config.report_formats and (outcome.results or not found.problems):
         sinks: list[Sink] = [output]
@@ -72,6 +77,15 @@ def run(config: RunConfig, *, progress: Progress | None = None) -> RunResult:
                                   sinks)
     return RunResult(config, report, outcome.changes, tuple(problems), str(output), outcome.skipped,
                      outcome.written, outcome.current, found.excluded)
+
+
+def _definition_folder(output: str) -> tuple[str, str] | None:
+    """(bucket, key prefix) of an s3:// output, where deploy finds the definitions; None when local."""
+    if not is_s3_url(output):
+        return None
+    bucket, _, prefix = output[len("s3://"):].partition("/")
+    prefix = prefix.strip("/")
+    return bucket, prefix + "/" if prefix else ""
 
 
 def make_options(config: RunConfig) -> Options:

@@ -24,6 +24,7 @@ class OutputChange:
     target: str  #: where the YAML goes (a path or an s3:// URL)
     old_text: str | None  #: None when the file does not exist (or cannot be read)
     diagnostic: Diagnostic  #: DC114 stale-output or DC115 missing-output, at the DAG's line
+    text: str | None = None  #: a file written beside the YAML (convert --iam's role); None: the YAML
 
     @property
     def created(self) -> bool:
@@ -31,6 +32,8 @@ class OutputChange:
 
     @property
     def new_text(self) -> str:
+        if self.text is not None:
+            return self.text
         assert self.dag.yaml_text is not None  # only converted DAGs become changes
         return self.dag.yaml_text
 
@@ -44,17 +47,21 @@ class OutputChange:
         return "".join(line if line.endswith("\n") else line + "\n\\ No newline at end of file\n" for line in lines)
 
 
-def output_change(dag: DagResult, sink: Sink) -> OutputChange | None:
-    """How the converted DAG's YAML differs from what `sink` holds; None when it is current (or
-    the DAG was not converted)."""
-    if dag.yaml_text is None or dag.output_name is None or sink.is_current(dag.output_name, dag.yaml_text):
+def output_change(dag: DagResult, sink: Sink, beside: tuple[str, str] | None = None) -> OutputChange | None:
+    """How the converted DAG's YAML (or the file `beside` it: name, text) differs from what `sink`
+    holds; None when it is current (or the DAG was not converted)."""
+    if dag.yaml_text is None or dag.output_name is None:
         return None
-    old_text = sink.read_text(dag.output_name)
-    if old_text == dag.yaml_text:
+    name, text = beside if beside is not None else (dag.output_name, dag.yaml_text)
+    if sink.is_current(name, text):
+        return None
+    old_text = sink.read_text(name)
+    if old_text == text:
         return None  # an S3 object whose ETag is not an MD5 (multipart, SSE-KMS) but whose bytes match
-    target = sink.url(dag.output_name)
+    target = sink.url(name)
     code = codes.MISSING_OUTPUT if old_text is None else codes.STALE_OUTPUT
-    return OutputChange(dag, target, old_text, codes.make(code, dag.workflow.span, target=target, dag_id=dag.dag_id))
+    return OutputChange(dag, target, old_text, codes.make(code, dag.workflow.span, target=target, dag_id=dag.dag_id),
+                        text if beside is not None else None)
 
 
 __all__ = ["OutputChange", "output_change"]

@@ -30,7 +30,7 @@ MANIFEST_VERSION: Final = 1
 RESTORED_YAML: Final = ""
 
 
-def settings_key(options: Options) -> str:
+def settings_key(options: Options, roles: Mapping[str, object] | None = None) -> str:
     """What makes an old conversion stale besides its source: the tool version and each setting
     that changes the YAML or the verdicts, named one by one (black's Mode.get_cache_key), so a
     field added to Options or Target does not silently invalidate every manifest."""
@@ -42,6 +42,8 @@ def settings_key(options: Options) -> str:
         "dags_folder": target.dags_folder,
         "max_file_size": options.max_file_size,
         "today": options.today.isoformat() if options.today is not None else None,
+        # convert --iam: the role files are outputs too; a run without it keeps its old key
+        **({"iam": roles} if roles is not None else {}),
     }, sort_keys=True, separators=(",", ":"))
 
 
@@ -52,7 +54,7 @@ def sha256_text(text: str) -> str:
 @dataclass(frozen=True, slots=True)
 class SourceEntry:
     fingerprint: str
-    outputs: tuple[tuple[str, str], ...]  #: (YAML name, sha256 of its text), in DAG order
+    outputs: tuple[tuple[str, str], ...]  #: (YAML name, sha256 of its text), in DAG order, then the role files
     result: Mapping[str, object]  #: the report's entry for this source (report._model.file_dict)
 
 
@@ -71,9 +73,12 @@ class Manifest:
             return None
         return entry
 
-    def record(self, source: str, fingerprint: str, result: FileResult) -> None:
+    def record(self, source: str, fingerprint: str, result: FileResult,
+               beside: tuple[tuple[str, str], ...] = ()) -> None:
+        """`beside`: (name, text) of the other files written from the source (convert --iam's roles)."""
         outputs = tuple((d.output_name, sha256_text(d.yaml_text)) for d in result.dags
                         if d.output_name is not None and d.yaml_text is not None)
+        outputs += tuple((name, sha256_text(text)) for name, text in beside)
         self.sources[source] = SourceEntry(fingerprint, outputs, file_dict(result))
 
     def keep(self, source: str, entry: SourceEntry) -> None:

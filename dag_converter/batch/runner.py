@@ -28,16 +28,20 @@ from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from itertools import repeat
 from pathlib import Path
-from typing import Any, Final, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Final, Protocol, TypeVar
 
 from dag_converter import codes
 from dag_converter.batch.changes import OutputChange, output_change
+from dag_converter.batch.roles import RoleFile, RoleWriter, read_back
 from dag_converter.batch.manifest import (MANIFEST_NAME, RESTORED_YAML, Manifest, load_manifest, restore_result,
                                           settings_key)
 from dag_converter.config import Mode
 from dag_converter.model import DagResult, FileResult, Span
 from dag_converter.pipeline import Options, convert_source, on_analysis_thread, size_problem
 from dag_converter.storage import Sink, Source, StorageError, root_of
+
+if TYPE_CHECKING:
+    from dag_converter.iam.policy import RoleDerivation
 
 T = TypeVar("T")
 
@@ -87,8 +91,9 @@ class BatchOutcome:
     changes: tuple[OutputChange, ...]  #: CHECK/DIFF: YAML that would change; FAIL_ON_CHANGE: YAML that changed
     problems: tuple[str, ...]  #: run-level failures (the manifest could not be saved, ...)
     skipped: int  #: sources unchanged since the manifest's run: not read, not converted
-    written: int  #: YAML files written (PutObject calls for S3)
+    written: int  #: YAML files written (PutObject calls for S3), role files included
     current: int  #: YAML files already holding the right bytes, so not written
+    roles: tuple["RoleDerivation", ...] = ()  #: convert --iam: each converted DAG's role, in source order
 
 
 class DummyExecutor(Executor):
@@ -106,7 +111,8 @@ class DummyExecutor(Executor):
 
 class _Run:
     def __init__(self, options: Options, mode: Mode, output: Sink, extra: Sequence[Sink], jobs: int, force: bool,
-                 progress: Progress, scope: Sequence[str], *, settle: bool = True) -> None:
+                 progress: Progress, scope: Sequence[str], *, settle: bool = True,
+                 roles: RoleWriter | None = None) -> None:
         self.options = options
         self.settle = settle  #: freeze finished results out of the collector's sight (a whole run only)
         self.mode = mode
@@ -119,7 +125,9 @@ class _Run:
         self.problems: list[str] = []
         self.written = 0
         self.current = 0
-        self.manifest = Manifest(settings_key(options))
+        self.roles = roles
+        self.role_files: dict[str, RoleFile] = {}  #: dag_id -> its role file (convert --iam)
+        self.manifest = Manifest(settings_key(options, roles.key() if roles is not None else None))
         self.previous = Manifest(self.manifest.settings)
         self._manifest_found = False
         self._saved_text: str | None = None
@@ -148,7 +156,9 @@ class _Run:
         if any(d.code in _TRANSIENT for d in result.all_diagnostics()):
             self.manifest.forget(source.display)
         else:
-            self.manifest.record(source.display, source.fingerprint, result)
+            beside = tuple((f.name, f.text) for f in map(self.role_files.get, (d.dag_id for d in result.dags
+                                                                              if d.converted)) if f is not None)
+            self.manifest.record(source.display, source.fingerprint, result, beside)
         self._unsaved += 1
         if self._unsaved >= MANIFEST_SAVE_EVERY and time.monotonic() - self._saved_at >= MANIFEST_SAVE_SECONDS:
             self.save()
@@ -240,7 +250,10 @@ class _Run:
             return updated, []
         if not self.mode.writes:
             for i in with_yaml:
-                changes[i] = [c for c in (output_change(d, self.output) for d in results[i].dags) if c is not None]
+                found = [output_change(d, self.output) for d in results[i].dags]
+                found += [output_change(d, self.output, (role.name, role.text)) for d in results[i].dags
+                          if (role := self.role_files.get(d.dag_id)) is not None and d.converted]
+                changes[i] = [c for c in found if c is not None]
                 self.progress.advance("compare")
             return updated, [c for i in with_yaml for c in changes[i]]
         writers: Executor = DummyExecutor() if len(with_yaml) < 2 else \
@@ -271,28 +284,36 @@ class _Run:
             if dag.yaml_text is None or dag.output_name is None:
                 new_dags.append(dag)
                 continue
-            for n, sink in enumerate(self.sinks):
-                if n == 0 and self.mode is Mode.FAIL_ON_CHANGE:
-                    change = output_change(dag, sink)
-                    is_current = change is None
-                    if change is not None:
-                        changes.append(change)
-                else:
-                    is_current = sink.is_current(dag.output_name, dag.yaml_text)
-                if is_current and not self.force:
-                    with self._count_lock:
-                        self.current += 1
-                    continue
-                try:
-                    sink.write_text(dag.output_name, dag.yaml_text)
-                    with self._count_lock:
-                        self.written += 1
-                except StorageError as exc:
-                    problem = codes.make(codes.WRITE_FAILED, dag.workflow.span, target=sink.url(dag.output_name),
-                                         detail=str(exc))
-                    dag = dag.refuse(problem)
-                    if changes and changes[-1].dag.dag_id == dag.dag_id:
-                        changes.pop()  # not written, so not changed: the refusal says why
+            role = self.role_files.get(dag.dag_id)
+            # The YAML to every sink, then its role file to the output only (it is not a definition).
+            files = [(dag.output_name, dag.yaml_text, None, self.sinks)]
+            if role is not None:
+                files.append((role.name, role.text, (role.name, role.text), self.sinks[:1]))
+            for name, text, beside, sinks in files:
+                for n, sink in enumerate(sinks):
+                    if n == 0 and self.mode is Mode.FAIL_ON_CHANGE:
+                        change = output_change(dag, sink, beside)
+                        is_current = change is None
+                        if change is not None:
+                            changes.append(change)
+                    else:
+                        is_current = sink.is_current(name, text)
+                    if is_current and not self.force:
+                        with self._count_lock:
+                            self.current += 1
+                        continue
+                    try:
+                        sink.write_text(name, text)
+                        with self._count_lock:
+                            self.written += 1
+                    except StorageError as exc:
+                        problem = codes.make(codes.WRITE_FAILED, dag.workflow.span, target=sink.url(name),
+                                             detail=str(exc))
+                        dag = dag.refuse(problem)
+                        while changes and changes[-1].dag.dag_id == dag.dag_id:
+                            changes.pop()  # not written, so not changed: the refusal says why
+                        break
+                if not dag.converted:
                     break
             new_dags.append(dag)
         return result.with_dags(new_dags), changes
@@ -300,12 +321,13 @@ class _Run:
 
 def run_sources(sources: Sequence[Source], options: Options, output: Sink, extra: Sequence[Sink] = (), *,
                 mode: Mode = Mode.WRITE, jobs: int = 1, force: bool = False, progress: Progress | None = None,
-                check: Check | None = None, scope: Sequence[str] = ()) -> BatchOutcome:
+                check: Check | None = None, scope: Sequence[str] = (), roles: RoleWriter | None = None) -> BatchOutcome:
     """Convert every source and, by `mode`, write its YAML to `output` (and the `extra` sinks) or
     compare it with what `output` holds. A WRITE run skips sources the manifest in `output`
     records as converted from the same bytes. `scope` are the paths the sources were found
-    under: manifest entries outside them are kept as they are."""
-    run = _Run(options, mode, output, extra, jobs, force, progress or _NoProgress(), scope)
+    under: manifest entries outside them are kept as they are. With `roles` (convert --iam), each
+    converted DAG's role file is written (or compared) beside its YAML in `output`."""
+    run = _Run(options, mode, output, extra, jobs, force, progress or _NoProgress(), scope, roles=roles)
     previous = run.load()
     results: list[FileResult | None] = [None] * len(sources)
     todo: list[int] = []
@@ -330,10 +352,24 @@ def run_sources(sources: Sequence[Source], options: Options, output: Sink, extra
             if i not in redone and any(d.yaml_text is None and o.yaml_text == RESTORED_YAML
                                      for d, o in zip(result.dags, results[i].dags)):  # type: ignore[union-attr]
                 run.manifest.forget(sources[i].display)
+        if roles is not None:
+            for i in todo:
+                final[i], files = roles.derive(final[i])
+                run.role_files.update((f.derivation.dag_id, f) for f in files)
         final, changes = run.output_all(sources, final, todo)
     finally:
         run.save()
-    return BatchOutcome(tuple(final), tuple(changes), tuple(run.problems), skipped, run.written, run.current)
+    derivations: list[RoleDerivation] = []
+    if roles is not None:
+        redone = set(todo)
+        for i, result in enumerate(final):
+            if i in redone:
+                derivations += [run.role_files[d.dag_id].derivation for d in result.dags
+                                if d.converted and d.dag_id in run.role_files]
+            else:
+                derivations += read_back(result.dags, output)
+    return BatchOutcome(tuple(final), tuple(changes), tuple(run.problems), skipped, run.written, run.current,
+                        tuple(derivations))
 
 
 def refuse_duplicates(results: list[FileResult]) -> list[FileResult]:

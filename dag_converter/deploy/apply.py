@@ -13,6 +13,8 @@ from dag_converter.deploy.service import Service, ServiceFailure
 from dag_converter.deploy.upload import S3Ref
 from dag_converter.model import Diagnostic, Span
 
+#: what deploy --create-roles calls on IAM (a denial names the iam: action to grant)
+IAM_OPERATIONS = frozenset({"GetRole", "GetRolePolicy", "CreateRole", "UpdateAssumeRolePolicy", "PutRolePolicy"})
 #: where the definition of a desired workflow is in S3, and whether this run uploaded it
 Locate = Callable[[Desired], tuple[S3Ref, bool]]
 
@@ -123,7 +125,9 @@ def failure_diagnostic(failure: ServiceFailure, name: str, span: Span) -> Diagno
         return codes.make(codes.THROTTLED, span, operation=failure.operation, name=name, attempts=failure.attempts,
                           quota=failure.quota or "unknown")
     if code in ("AccessDeniedException", "AccessDenied", "403"):
-        service = "s3" if failure.operation in ("PutObject", "GetObject", "HeadObject") else "airflow-serverless"
+        service = "s3" if failure.operation in ("PutObject", "GetObject", "HeadObject") else \
+            "iam" if failure.operation in IAM_OPERATIONS else "sts" if failure.operation == "GetCallerIdentity" \
+            else "airflow-serverless"
         return codes.make(codes.ACCESS_DENIED, span, operation=failure.operation, name=name,
                           detail=failure.message or code, action=f"{service}:{failure.operation}")
     return codes.make(codes.DEPLOY_FAILED, span, operation=failure.operation, name=name,

@@ -20,7 +20,7 @@ EXIT_USAGE: Final = 2  #: bad flags or config, or no manifest
 
 #: keys of [tool.dag-converter.deploy]; flags win key by key
 CONFIG_KEYS: Final = ("definitions", "role-arn", "name-prefix", "subnets", "security-groups", "log-group", "kms-key",
-                      "tags", "trigger-mode")
+                      "tags", "trigger-mode", "role-name-template")
 
 
 def _fail(message: str) -> NoReturn:
@@ -66,8 +66,21 @@ def make_settings(flags: dict[str, Any], config: dict[str, Any]) -> Settings:
         return value if value not in (None, ()) else config.get(key)
 
     role = pick("role-arn")
-    if not role:
-        raise UsageError("--role-arn is required (or role-arn in [tool.dag-converter.deploy])")
+    template = None
+    if flags.get("create_roles"):
+        from dag_converter.deploy.roles import DEFAULT_TEMPLATE, template_problem
+
+        if flags.get("role_arn"):
+            raise UsageError("--role-arn and --create-roles exclude each other: each workflow gets its own role")
+        role, template = "", pick("role-name-template") or DEFAULT_TEMPLATE
+        problem = template_problem(template)
+        if problem:
+            raise UsageError(f"--role-name-template {template!r}: {problem}")
+    elif flags.get("role_name_template"):
+        raise UsageError("--role-name-template goes with --create-roles")
+    elif not role:
+        raise UsageError("--role-arn is required (or role-arn in [tool.dag-converter.deploy]), "
+                         "or --create-roles to create each workflow's role from convert --iam")
     tags = dict(config.get("tags", {}))
     for text in flags.get("tags") or ():
         key, sep, value = text.partition("=")
@@ -77,8 +90,9 @@ def make_settings(flags: dict[str, Any], config: dict[str, Any]) -> Settings:
     settings = Settings(role_arn=role, definitions=pick("definitions"), name_prefix=pick("name-prefix") or "",
                         subnets=tuple(pick("subnets") or ()), security_groups=tuple(pick("security-groups") or ()),
                         log_group=pick("log-group"), kms_key=pick("kms-key"), tags=tuple(sorted(tags.items())),
-                        trigger_mode=pick("trigger-mode"))
-    checks = [("--role-arn", "RoleARN", role), *(("--subnet", "SubnetString", s) for s in settings.subnets),
+                        trigger_mode=pick("trigger-mode"), role_template=template)
+    checks = [*((("--role-arn", "RoleARN", role),) if template is None else ()),
+              *(("--subnet", "SubnetString", s) for s in settings.subnets),
               *(("--security-group", "SecurityGroupString", g) for g in settings.security_groups)]
     if settings.trigger_mode is not None:
         checks.append(("--trigger-mode", "GenericString", settings.trigger_mode))
@@ -100,6 +114,11 @@ def make_settings(flags: dict[str, Any], config: dict[str, Any]) -> Settings:
 @click.option("--definitions", default=None, metavar="S3_URL",
               help="s3://BUCKET/PREFIX/ to upload the YAML to when OUTPUT is local.")
 @click.option("--role-arn", default=None, metavar="ARN", help="Execution role of every workflow.")
+@click.option("--create-roles", is_flag=True,
+              help="Instead of --role-arn: create or update each workflow's own role from the <dag_id>.iam.json "
+                   "that convert --iam wrote.  IAM endpoint: AWS_ENDPOINT_URL_IAM.")
+@click.option("--role-name-template", default=None, metavar="TEMPLATE",
+              help="With --create-roles: the role names.  [default: dag-converter-{dag_id}]")
 @click.option("--plan", "plan_only", is_flag=True, help="Print what would be created, updated and deleted; change nothing.")
 @click.option("--output-format", type=click.Choice(["text", "json"]), default="text", show_default=True,
               help="json: the plan or the results as one JSON document on stdout.")
@@ -151,6 +170,8 @@ def _print(result: Any, output_format: str, plan_only: bool) -> None:
     if output_format == "json":
         document: dict[str, Any] = {"plan": result.plan.as_dict()} if plan_only else \
             {"results": [o.as_dict() for o in result.outcomes]}
+        if result.roles and not plan_only:
+            document["roles"] = [{**step.as_dict(), "ok": ok} for step, ok in result.roles]
         document["diagnostics"] = [diagnostic_dict(d) for d in diagnostics]
         click.echo(json.dumps(document, indent=2, sort_keys=True))
     elif plan_only:

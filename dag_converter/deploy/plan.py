@@ -33,7 +33,7 @@ class Action(str, Enum):
 class Settings:
     """The workflow settings of a deploy, from flags and [tool.dag-converter.deploy]."""
 
-    role_arn: str
+    role_arn: str  #: "" with --create-roles: each workflow's own role's ARN is filled in per DAG
     definitions: str | None = None  #: s3://bucket/prefix/ for a local output folder
     name_prefix: str = ""
     subnets: tuple[str, ...] = ()
@@ -42,6 +42,7 @@ class Settings:
     kms_key: str | None = None  #: applied on create only: encryption cannot change
     tags: tuple[tuple[str, str], ...] = ()
     trigger_mode: str | None = None
+    role_template: str | None = None  #: --create-roles: the name of each workflow's role, from {dag_id}
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,6 +115,9 @@ class Step:
 @dataclass(frozen=True, slots=True)
 class Plan:
     steps: tuple[Step, ...] = field(default_factory=tuple)
+    #: --create-roles: each workflow's execution role (deploy.roles.RoleStep, which imports this
+    #: module: typed Any to keep the import graph free of circles), applied first
+    roles: tuple[Any, ...] = ()
 
     def of(self, action: Action) -> list[Step]:
         return [s for s in self.steps if s.action is action]
@@ -121,7 +125,10 @@ class Plan:
     def as_dict(self) -> dict[str, list[dict[str, object]]]:
         keys = {Action.CREATE: "creates", Action.UPDATE: "updates", Action.UNCHANGED: "unchanged",
                 Action.DELETE: "deletes"}
-        return {key: [s.as_dict() for s in self.of(action)] for action, key in keys.items()}
+        document = {key: [s.as_dict() for s in self.of(action)] for action, key in keys.items()}
+        if self.roles:
+            document["roles"] = [r.as_dict() for r in self.roles]
+        return document
 
 
 def make_plan(desired: Sequence[Desired], existing: Mapping[str, Existing],
@@ -158,12 +165,21 @@ def make_plan(desired: Sequence[Desired], existing: Mapping[str, Existing],
 def render_plan(plan: Plan) -> str:
     """The plan as text, one line per workflow, then a count."""
     lines = []
+    for role in plan.roles:
+        span = role.role.span
+        why = f": {', '.join(role.reasons)}" if role.reasons else ""
+        lines.append(f"{role.action.value:9} role {role.role.name} for {role.role.workflow} "
+                     f"({span.path}:{span.line}){why}")
     for step in plan.steps:
         where = f" ({step.span.path}:{step.span.line})" if step.span else ""
         why = f": {', '.join(step.reasons)}" if step.reasons else ""
         lines.append(f"{step.action.value:9} {step.name}{where}{why}")
     counts = [f"{len(plan.of(a))} to {a.value}" for a in (Action.CREATE, Action.UPDATE, Action.DELETE)]
     lines.append(f"{', '.join(counts)}, {len(plan.of(Action.UNCHANGED))} unchanged.")
+    if plan.roles:
+        counts = [f"{sum(1 for r in plan.roles if r.action is a)} to {a.value}" for a in (Action.CREATE, Action.UPDATE)]
+        lines.append(f"Roles: {', '.join(counts)}, {sum(1 for r in plan.roles if r.action is Action.UNCHANGED)} "
+                     "unchanged.")
     return "\n".join(lines) + "\n"
 
 

@@ -3,6 +3,7 @@ the account's workflows, plan, and (unless --plan) apply. Returns data; the comm
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -13,6 +14,7 @@ from dag_converter.errors import UsageError
 from dag_converter.deploy.inputs import MANIFEST_FILE, ConvertedDag, InputError, converted_dags, read_definition
 from dag_converter.deploy.names import TAG_KEY_MAX, TAG_SCOPE, TAG_VALUE_MAX, TAGS_MAX, name_problem, workflow_name
 from dag_converter.deploy.plan import Action, Desired, Existing, Plan, Settings, desired_workflow, make_plan
+from dag_converter.deploy.roles import RoleStep, Roles, WantedRole, make_roles, read_role_file, role_name
 from dag_converter.deploy.service import Service, ServiceFailure, make_s3, make_service
 from dag_converter.deploy.upload import Folder, S3Ref, read_object, upload
 from dag_converter.model import Diagnostic, Severity, Span
@@ -25,6 +27,7 @@ class DeployResult:
     plan: Plan = field(default_factory=Plan)
     outcomes: list[Outcome] = field(default_factory=list)
     diagnostics: list[Diagnostic] = field(default_factory=list)
+    roles: list[tuple[RoleStep, bool]] = field(default_factory=list)  #: --create-roles: (step, applied ok)
 
     @property
     def failed(self) -> bool:
@@ -35,10 +38,16 @@ class DeployResult:
         count = {a: sum(1 for o in self.outcomes if o.ok and o.step.action is a) for a in Action}
         failed = sum(1 for o in self.outcomes if not o.ok)
         refused = len({d.span for d in self.diagnostics if d.code in ("DC601", "DC608", "DC609")})
+        refused += len({d.span for d in self.diagnostics if d.code == "DC613"})
         uploads = sum(1 for o in self.outcomes if o.uploaded)
-        return (f"{count[Action.CREATE]} created, {count[Action.UPDATE]} updated, "
+        line = (f"{count[Action.CREATE]} created, {count[Action.UPDATE]} updated, "
                 f"{count[Action.UNCHANGED]} unchanged, {count[Action.DELETE]} deleted, {failed} failed, "
                 f"{refused} refused; {uploads} definitions uploaded.")
+        if self.roles:
+            done = {a: sum(1 for s, ok in self.roles if ok and s.action is a) for a in Action}
+            line += (f" Roles: {done[Action.CREATE]} created, {done[Action.UPDATE]} updated, "
+                     f"{done[Action.UNCHANGED]} unchanged, {sum(1 for _, ok in self.roles if not ok)} failed.")
+        return line
 
 
 @dataclass
@@ -94,10 +103,78 @@ def _open_output(output: str, settings: Settings, endpoint_url: str | None) -> t
         raise UsageError(f"cannot read {opened.manifest.path}: {exc}; run dag-converter convert first") from exc
 
 
+def _wanted_roles(dags: list[ConvertedDag], settings: Settings, opened: _Output,
+                  diagnostics: list[Diagnostic]) -> list[WantedRole]:
+    """--create-roles: each converted DAG's role from its <dag_id>.iam.json; a DAG whose file is
+    missing or whose role name IAM would refuse is refused here, before any call."""
+    from dag_converter.batch.roles import role_name as role_file
+    from dag_converter.deploy.roles import name_problem
+
+    assert settings.role_template is not None
+    wanted = []
+    for dag in dags:
+        if dag.yaml_name is None:
+            continue
+        workflow = workflow_name(settings.name_prefix, dag.dag_id)
+        name = role_name(settings.role_template, dag.dag_id)
+        problem = name_problem(name)
+        if problem:
+            diagnostics.append(codes.make(codes.WORKFLOW_SETTING_INVALID, dag.span, dag_id=dag.dag_id,
+                                          detail=f"role name {name!r} from --role-name-template: {problem}",
+                                          hint="shorten the DAG id or the --role-name-template"))
+            continue
+        file = role_file(dag.dag_id, dag.yaml_name)
+        try:
+            trust, policy = read_role_file(opened.read(file))
+        except OSError as exc:
+            diagnostics.append(codes.make(codes.ROLE_FILE_MISSING, dag.span, dag_id=dag.dag_id, file=file,
+                                          detail=exc.strerror or str(exc)))
+            continue
+        except (ValueError, UnicodeDecodeError) as exc:
+            diagnostics.append(codes.make(codes.ROLE_FILE_MISSING, dag.span, dag_id=dag.dag_id, file=file,
+                                          detail=f"not a role document: {exc}"[:300]))
+            continue
+        wanted.append(WantedRole(name, dag.dag_id, workflow, file, dag.span, trust, policy))
+    return wanted
+
+
+def _plan_roles(roles: Roles, wanted: list[WantedRole], diagnostics: list[Diagnostic]) -> list[RoleStep]:
+    """Read-only: what each role needs (GetRole, GetRolePolicy, GetCallerIdentity)."""
+    steps = []
+    for role in wanted:
+        try:
+            steps.append(roles.plan(role))
+        except ServiceFailure as failure:
+            diagnostics.append(failure_diagnostic(failure, role.workflow, role.span))
+    return steps
+
+
+def _apply_roles(roles: Roles, steps: tuple[RoleStep, ...], result: DeployResult) -> set[str]:
+    """Create or update the roles that need it; the dag ids whose role failed (their workflows wait)."""
+    failed = set()
+    for step in steps:
+        if step.action is Action.UNCHANGED:
+            result.roles.append((step, True))
+            continue
+        try:
+            roles.apply(step)
+        except ServiceFailure as failure:
+            result.diagnostics.append(failure_diagnostic(failure, step.role.workflow, step.role.span))
+            result.roles.append((step, False))
+            failed.add(step.role.dag_id)
+            continue
+        done = "created" if step.action is Action.CREATE else f"updated: {', '.join(step.reasons)}"
+        result.diagnostics.append(codes.make(codes.ROLE_DEPLOYED, step.role.span, name=step.role.name,
+                                             workflow=step.role.workflow, done=done))
+        result.roles.append((step, True))
+    return failed
+
+
 def _desired(dags: list[ConvertedDag], settings: Settings, opened: _Output,
-             diagnostics: list[Diagnostic]) -> tuple[list[Desired], set[str]]:
+             diagnostics: list[Diagnostic], role_arns: dict[str, str] | None = None) -> tuple[list[Desired], set[str]]:
     """The workflows the converted DAGs ask for, and the names of every DAG of the manifest
-    (a refused DAG's workflow is never pruned). Every check here comes before any call."""
+    (a refused DAG's workflow is never pruned). Every check here comes before any call.
+    `role_arns` (--create-roles): each DAG's own role; a DAG without one was refused already."""
     desired: list[Desired] = []
     keep: set[str] = set()
     for dag in dags:
@@ -105,6 +182,8 @@ def _desired(dags: list[ConvertedDag], settings: Settings, opened: _Output,
         keep.add(name)
         if dag.yaml_name is None:
             continue  # refused by convert: its report says why
+        if role_arns is not None and dag.dag_id not in role_arns:
+            continue  # no role: _wanted_roles or the role's planning said why
         problem = name_problem(name)
         if problem:
             diagnostics.append(codes.make(codes.WORKFLOW_NAME_INVALID, dag.span, dag_id=dag.dag_id, name=name,
@@ -116,7 +195,8 @@ def _desired(dags: list[ConvertedDag], settings: Settings, opened: _Output,
             diagnostics.append(codes.make(codes.DEFINITION_UNREADABLE, dag.span, dag_id=dag.dag_id,
                                           file=dag.yaml_name, detail=exc.strerror or str(exc)))
             continue
-        want = desired_workflow(name, definition, settings, opened.definitions.url)
+        own = settings if role_arns is None else dataclasses.replace(settings, role_arn=role_arns[dag.dag_id])
+        want = desired_workflow(name, definition, own, opened.definitions.url)
         problem = _tags_problem(want)
         if problem:
             diagnostics.append(codes.make(codes.WORKFLOW_SETTING_INVALID, dag.span, dag_id=dag.dag_id,
@@ -173,7 +253,19 @@ def run_deploy(output: str, settings: Settings, *, plan_only: bool, prune: bool,
         dags = converted_dags(manifest_text)
     except InputError as exc:
         raise UsageError(f"{opened.manifest.path}: {exc}") from exc
-    desired, keep = _desired(dags, settings, opened, result.diagnostics)
+    roles: Roles | None = None
+    role_steps: list[RoleStep] = []
+    if settings.role_template is not None:
+        wanted = _wanted_roles(dags, settings, opened, result.diagnostics)
+        try:
+            roles = make_roles()
+        except ImportError as exc:
+            raise UsageError(INSTALL_HINT) from exc
+        except Exception as exc:  # botocore's NoRegionError and kin
+            raise UsageError(f"cannot make an IAM client: {exc}") from exc
+        role_steps = _plan_roles(roles, wanted, result.diagnostics)
+    role_arns = {s.role.dag_id: s.arn for s in role_steps} if roles is not None else None
+    desired, keep = _desired(dags, settings, opened, result.diagnostics, role_arns)
     try:
         service = make_service()
     except ImportError as exc:
@@ -184,9 +276,16 @@ def run_deploy(output: str, settings: Settings, *, plan_only: bool, prune: bool,
                      opened=opened, diagnostics=result.diagnostics)
     if plan is None:
         return result
+    planned = {s.desired.definition.dag.dag_id for s in plan.steps if s.desired is not None}
+    plan = dataclasses.replace(plan, roles=tuple(s for s in role_steps if s.role.dag_id in planned))
     result.plan = plan
     if plan_only:
         return result
+    if roles is not None:
+        failed = _apply_roles(roles, plan.roles, result)
+        if failed:  # a workflow whose role could not be made waits for the next deploy
+            plan = dataclasses.replace(plan, steps=tuple(
+                s for s in plan.steps if s.desired is None or s.desired.definition.dag.dag_id not in failed))
     s3 = None
 
     def locate(want: Desired) -> tuple[S3Ref, bool]:

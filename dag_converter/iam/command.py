@@ -4,9 +4,15 @@ from __future__ import annotations
 
 import re
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any, Final, TypeVar
 
 import click
+
+from dag_converter.config import RoleSettings
+
+F = TypeVar("F", bound=Callable[..., Any])
 
 REPORT_NAME = "execution-roles.md"
 #: the converter's dag_id rule; anything else (a path, say) in a hand-edited YAML is skipped
@@ -26,17 +32,36 @@ def _write_atomic(path: Path, text: str) -> bool:
     return True
 
 
+_ROLE_OPTIONS: Final = ("account", "region", "partition", "definition_bucket", "kms_key")
+
+
+def role_options(command: F) -> F:
+    """The options saying where the roles are used: on `iam` and on `convert --iam`."""
+    for option in reversed((
+        click.option("--account", default=None, metavar="ID", help="AWS account id for the ARNs.  [default: any]"),
+        click.option("--region", default=None, metavar="NAME", help="AWS region for the ARNs.  [default: any]"),
+        click.option("--partition", default=None, help="ARN partition.  [default: aws]"),
+        click.option("--definition-bucket", default=None, metavar="NAME",
+                     help="Bucket holding the workflow definitions (the role reads <dag_id>.yaml from it)."),
+        click.option("--kms-key", default=None, metavar="ARN", help="Customer managed key the workflows use."),
+    )):
+        command = option(command)
+    return command
+
+
+def pop_role_settings(values: dict[str, Any]) -> RoleSettings | None:
+    """Take the `role_options` out of a command's keyword arguments: RoleSettings, or None when
+    none was given."""
+    given = {name: values.pop(name) for name in _ROLE_OPTIONS if name in values}
+    given = {name: value for name, value in given.items() if value is not None}
+    return RoleSettings(**given) if given else None
+
+
 @click.command("iam")
 @click.argument("output", type=click.Path(exists=True, file_okay=False, path_type=Path))
-@click.option("--account", default="*", metavar="ID", help="AWS account id for the ARNs (default: any).")
-@click.option("--region", default="*", metavar="NAME", help="AWS region for the ARNs (default: any).")
-@click.option("--partition", default="aws", show_default=True, help="ARN partition.")
-@click.option("--definition-bucket", default=None, metavar="NAME",
-              help="Bucket holding the workflow definitions (the role reads <dag_id>.yaml from it).")
-@click.option("--kms-key", default=None, metavar="ARN", help="Customer managed key the workflows use.")
+@role_options
 @click.option("--quiet", "-q", is_flag=True, help="Print only warnings.")
-def iam(output: Path, account: str, region: str, partition: str, definition_bucket: str | None,
-        kms_key: str | None, quiet: bool) -> None:
+def iam(output: Path, quiet: bool, **options: Any) -> None:
     """Write a least-privilege execution role (trust + permissions) for each converted DAG in OUTPUT.
 
     Reads the YAML the converter wrote (and conversion-manifest.json for source positions); writes
@@ -50,9 +75,11 @@ def iam(output: Path, account: str, region: str, partition: str, definition_buck
     from dag_converter.iam.workflows import FoundWorkflow, workflows_in_output
     from dag_converter.registry import get_registry
 
+    settings = pop_role_settings(options) or RoleSettings()
+    definition_bucket, kms_key = settings.definition_bucket, settings.kms_key
     data = load_iam_data()
     registry = get_registry()
-    place = Place(partition=partition, region=region, account=account)
+    place = Place(partition=settings.partition, region=settings.region, account=settings.account)
     written = current = warnings = 0
     derivations: list[RoleDerivation] = []
     for found in workflows_in_output(output):

@@ -86,12 +86,30 @@ def file_dict(result: FileResult) -> dict[str, object]:
     }
 
 
+def role_dict(role: "RoleDerivation") -> dict[str, object]:
+    """A DAG's `execution_role` in the JSON report (convert --iam; an optional key of schema 1)."""
+    return {
+        "file": f"{role.dag_id}.iam.json",
+        "statements": len(role.policy.get("Statement", ())),
+        "tasks": [{"task_id": t.task_id, "operator": t.operator, "actions": list(t.actions), "derived": t.derived}
+                  for t in role.tasks],
+    }
+
+
 def report_dict(report: RunReport) -> dict[str, object]:
+    files = [file_dict(result) for result in report.files]
+    if report.execution_roles:
+        roles = {role.dag_id: role for role in report.execution_roles}
+        for entry in files:
+            for dag in entry["dags"]:  # type: ignore[attr-defined]
+                role = roles.get(dag["dag_id"]) if dag["status"] == "converted" else None
+                if role is not None:
+                    dag["execution_role"] = role_dict(role)
     return {
         "schema_version": SCHEMA_VERSION,
         "tool": {"name": "dag-converter", "version": __version__},
         "target": report.target,
         "summary": report.summary(),
         "run_diagnostics": [diagnostic_dict(d) for d in report.run_diagnostics],
-        "files": [file_dict(result) for result in report.files],
+        "files": files,
     }

@@ -11,11 +11,14 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
 from dag_converter import __version__
 from dag_converter.model import DagResult, Diagnostic, FileStatus, Severity, Workflow
 from dag_converter.report._model import RunReport
+
+if TYPE_CHECKING:
+    from dag_converter.iam.policy import RoleDerivation
 
 NODE_HEIGHT: Final = 38
 ROW_GAP: Final = 14
@@ -137,7 +140,8 @@ def with_source(diagnostics: Sequence[Diagnostic],
     return shown
 
 
-def _dag_view(dag: DagResult, lines_of: Callable[[str], Sequence[str] | None], index: int) -> dict[str, object]:
+def _dag_view(dag: DagResult, lines_of: Callable[[str], Sequence[str] | None], index: int,
+              role: "RoleDerivation | None" = None) -> dict[str, object]:
     workflow = dag.workflow
     errors = sum(1 for d in dag.diagnostics if d.severity is Severity.ERROR)
     return {
@@ -148,6 +152,11 @@ def _dag_view(dag: DagResult, lines_of: Callable[[str], Sequence[str] | None], i
         "dependencies": [(t.task_id, t.operator, list(t.upstream), t.span.line) for t in workflow.tasks],
         "diagnostics": with_source(dag.diagnostics, lines_of),
         "errors": errors,
+        # convert --iam: (task_id, operator class name, actions or None when not derived) per task
+        "role": None if role is None else {
+            "file": f"{role.dag_id}.iam.json", "statements": len(role.policy.get("Statement", ())),
+            "tasks": [(t.task_id, t.operator.rsplit(".", 1)[-1], list(t.actions) if t.derived else None)
+                      for t in role.tasks]},
     }
 
 
@@ -171,6 +180,7 @@ def render_html(report: RunReport, lines_of: Callable[[str], Sequence[str] | Non
         keep_trailing_newline=True,
     )
     template = environment.get_template("report.html.j2")
+    roles = {role.dag_id: role for role in report.execution_roles}
     files = []
     index = 0
     for result in report.files:
@@ -178,7 +188,7 @@ def render_html(report: RunReport, lines_of: Callable[[str], Sequence[str] | Non
             continue
         dags = []
         for dag in result.dags:
-            dags.append(_dag_view(dag, cached, index))
+            dags.append(_dag_view(dag, cached, index, roles.get(dag.dag_id) if dag.converted else None))
             index += 1
         files.append({"result": result, "dags": dags, "diagnostics": with_source(result.diagnostics, cached)})
     return template.render(
