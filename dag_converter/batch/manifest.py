@@ -54,6 +54,9 @@ class SourceEntry:
     fingerprint: str
     outputs: tuple[tuple[str, str], ...]  #: (YAML name, sha256 of its text), in DAG order
     result: Mapping[str, object]  #: the report's entry for this source (report._model.file_dict)
+    #: modules of the DAG folder the source read, relative to its folder (FileResult.reads)
+    reads: tuple[str, ...] = ()
+    relative: str = ""  #: the source's path below its DAG folder (Source.relative), when it read any
 
 
 @dataclass
@@ -71,10 +74,15 @@ class Manifest:
             return None
         return entry
 
-    def record(self, source: str, fingerprint: str, result: FileResult) -> None:
+    def record(self, source: str, fingerprint: str, result: FileResult, relative: str = "",
+               kept: tuple[tuple[str, str], ...] = ()) -> None:
+        """`kept` are outputs of an earlier run this source no longer produces and that are
+        still in the output (orphans not pruned): recorded so a later --prune finds them."""
         outputs = tuple((d.output_name, sha256_text(d.yaml_text)) for d in result.dags
                         if d.output_name is not None and d.yaml_text is not None)
-        self.sources[source] = SourceEntry(fingerprint, outputs, file_dict(result))
+        outputs += tuple(pair for pair in kept if pair[0] not in dict(outputs))
+        self.sources[source] = SourceEntry(fingerprint, outputs, file_dict(result), result.reads,
+                                           relative if result.reads else "")
 
     def keep(self, source: str, entry: SourceEntry) -> None:
         self.sources[source] = entry
@@ -102,7 +110,11 @@ class Manifest:
         cached = self._fragments.get(source)
         if cached is not None and cached[0] is entry:
             return cached[1]
-        value = {"fingerprint": entry.fingerprint, "outputs": dict(entry.outputs), "result": entry.result}
+        value: dict[str, object] = {"fingerprint": entry.fingerprint, "outputs": dict(entry.outputs),
+                                    "result": entry.result}
+        if entry.reads:
+            value["reads"] = list(entry.reads)
+            value["relative"] = entry.relative
         text = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
         self._fragments[source] = (entry, text)
         return text
@@ -119,7 +131,9 @@ def load_manifest(text: str | None, settings: str) -> Manifest:
             return manifest
         for source, raw in document["sources"].items():
             outputs = tuple((str(name), str(digest)) for name, digest in raw["outputs"].items())
-            manifest.sources[str(source)] = SourceEntry(str(raw["fingerprint"]), outputs, raw["result"])
+            reads = tuple(str(r) for r in raw.get("reads", ()))
+            manifest.sources[str(source)] = SourceEntry(str(raw["fingerprint"]), outputs, raw["result"], reads,
+                                                        str(raw.get("relative", "")))
     except (ValueError, KeyError, TypeError, AttributeError):
         return Manifest(settings)  # a damaged manifest means a full run, never a crash
     return manifest
@@ -139,7 +153,7 @@ def restore_result(entry: SourceEntry) -> FileResult:
         dags.append(DagResult(workflow, tuple(_diagnostic(d) for d in dag["diagnostics"]),
                               RESTORED_YAML if converted else None, dag["output"] if converted else None))
     return FileResult(path, FileStatus(raw["status"]), tuple(_diagnostic(d) for d in raw["diagnostics"]),  # type: ignore[attr-defined]
-                      tuple(dags))
+                      tuple(dags), entry.reads)
 
 
 def _diagnostic(raw: Mapping[str, object]) -> Diagnostic:

@@ -15,6 +15,7 @@ the finished sources and re-raises, so a rerun continues where this one stopped.
 
 from __future__ import annotations
 
+import dataclasses
 import gc
 import multiprocessing
 import os
@@ -32,8 +33,10 @@ from typing import Any, Final, Protocol, TypeVar
 
 from dag_converter import codes
 from dag_converter.batch.changes import OutputChange, output_change
+from dag_converter.batch.dependants import with_dependants
 from dag_converter.batch.manifest import (MANIFEST_NAME, RESTORED_YAML, Manifest, load_manifest, restore_result,
-                                          settings_key)
+                                          settings_key, sha256_text)
+from dag_converter.batch.orphans import Orphan, find_orphans
 from dag_converter.config import Mode
 from dag_converter.model import DagResult, FileResult, Span
 from dag_converter.pipeline import Options, convert_source, on_analysis_thread, size_problem
@@ -89,6 +92,8 @@ class BatchOutcome:
     skipped: int  #: sources unchanged since the manifest's run: not read, not converted
     written: int  #: YAML files written (PutObject calls for S3)
     current: int  #: YAML files already holding the right bytes, so not written
+    orphans: tuple[Orphan, ...] = ()  #: YAML written from a source that no longer defines its DAG (left in place)
+    pruned: tuple[str, ...] = ()  #: orphaned YAML removed by --prune (where it was)
 
 
 class DummyExecutor(Executor):
@@ -132,11 +137,12 @@ class _Run:
         """Prepare the sinks and read the manifest; returns the entries a source may be skipped by."""
         for sink in self.sinks:
             sink.prepare()
-        if not self.mode.writes:
-            return self.previous  # --check and --diff compare every YAML and record nothing
         self._saved_text = self.output.read_text(MANIFEST_NAME)
         self._manifest_found = self._saved_text is not None
+        # Every mode reads what earlier runs wrote and read: dependants and orphans come from it.
         self.previous = load_manifest(self._saved_text, self.manifest.settings)
+        if not self.mode.writes:
+            return Manifest(self.manifest.settings)  # --check and --diff compare every YAML and record nothing
         if self.force or self.mode is not Mode.WRITE:
             # --fail-on-change compares every YAML it is given, as the pre-commit hook promises.
             return Manifest(self.manifest.settings)
@@ -148,7 +154,7 @@ class _Run:
         if any(d.code in _TRANSIENT for d in result.all_diagnostics()):
             self.manifest.forget(source.display)
         else:
-            self.manifest.record(source.display, source.fingerprint, result)
+            self.manifest.record(source.display, source.fingerprint, result, source.relative)
         self._unsaved += 1
         if self._unsaved >= MANIFEST_SAVE_EVERY and time.monotonic() - self._saved_at >= MANIFEST_SAVE_SECONDS:
             self.save()
@@ -175,6 +181,39 @@ class _Run:
             message = f"error: cannot write {self.output.url(MANIFEST_NAME)}: {exc}"
             if message not in self.problems:
                 self.problems.append(message)
+
+    # -- orphans ---------------------------------------------------------------------------------
+    def prune(self, orphans: Sequence[Orphan]) -> list[str]:
+        """Remove orphaned YAML that still holds what was written (a file edited since is left,
+        with a problem line); returns the names removed. Extra sinks lose the same names."""
+        removed: list[str] = []
+        for orphan in orphans:
+            text = self.output.read_text(orphan.name)
+            if text is not None and sha256_text(text) != orphan.digest:
+                self.problems.append(f"error: {self.output.url(orphan.name)} changed since dag-converter wrote it; "
+                                     "not removed (delete it yourself if it is not needed)")
+                continue
+            try:
+                for sink in self.sinks:
+                    if sink.exists(orphan.name):
+                        sink.delete(orphan.name)
+            except StorageError as exc:
+                self.problems.append(f"error: cannot remove {self.output.url(orphan.name)}: {exc}")
+                continue
+            removed.append(orphan.name)
+        return removed
+
+    def keep_orphans(self, orphans: Sequence[Orphan]) -> None:
+        """Orphans left in place stay on record, so a later --prune or --check still finds them."""
+        if not self.mode.writes:
+            return
+        for orphan in orphans:
+            entry = self.manifest.sources.get(orphan.source) or self.previous.sources.get(orphan.source)
+            if entry is None:
+                continue
+            outputs = entry.outputs if (orphan.name, orphan.digest) in entry.outputs else \
+                (*entry.outputs, (orphan.name, orphan.digest))
+            self.manifest.keep(orphan.source, dataclasses.replace(entry, outputs=outputs))
 
     # -- reading and converting -------------------------------------------------------------
     def convert_all(self, sources: Sequence[Source]) -> list[FileResult]:
@@ -300,13 +339,18 @@ class _Run:
 
 def run_sources(sources: Sequence[Source], options: Options, output: Sink, extra: Sequence[Sink] = (), *,
                 mode: Mode = Mode.WRITE, jobs: int = 1, force: bool = False, progress: Progress | None = None,
-                check: Check | None = None, scope: Sequence[str] = ()) -> BatchOutcome:
+                check: Check | None = None, scope: Sequence[str] = (), prune: bool = False) -> BatchOutcome:
     """Convert every source and, by `mode`, write its YAML to `output` (and the `extra` sinks) or
     compare it with what `output` holds. A WRITE run skips sources the manifest in `output`
     records as converted from the same bytes. `scope` are the paths the sources were found
-    under: manifest entries outside them are kept as they are."""
+    under: manifest entries outside them are kept as they are. Explicitly named helper modules
+    bring in the DAG files that read them (batch/dependants.py); YAML the manifest says was
+    written from a source that no longer defines its DAG is an orphan: removed with `prune`
+    (WRITE), else reported and kept on record."""
     run = _Run(options, mode, output, extra, jobs, force, progress or _NoProgress(), scope)
     previous = run.load()
+    if any(s.explicit and s.root is not None for s in sources):
+        sources = with_dependants(sources, run.previous)
     results: list[FileResult | None] = [None] * len(sources)
     todo: list[int] = []
     for i, source in enumerate(sources):
@@ -331,9 +375,14 @@ def run_sources(sources: Sequence[Source], options: Options, output: Sink, extra
                                      for d, o in zip(result.dags, results[i].dags)):  # type: ignore[union-attr]
                 run.manifest.forget(sources[i].display)
         final, changes = run.output_all(sources, final, todo)
+        orphans = find_orphans(run.previous, sources, final, scope, output)
+        pruned = run.prune(orphans) if prune and mode is Mode.WRITE else []
+        run.keep_orphans([o for o in orphans if o.name not in pruned])
     finally:
         run.save()
-    return BatchOutcome(tuple(final), tuple(changes), tuple(run.problems), skipped, run.written, run.current)
+    left = tuple(o for o in orphans if o.name not in pruned)
+    return BatchOutcome(tuple(final), tuple(changes), tuple(run.problems), skipped, run.written, run.current,
+                        left, tuple(output.url(name) for name in pruned))
 
 
 def refuse_duplicates(results: list[FileResult]) -> list[FileResult]:
@@ -388,6 +437,9 @@ class _NoSink:
         return None
 
     def write_text(self, name: str, text: str) -> None:
+        raise StorageError("this run writes nothing")
+
+    def delete(self, name: str) -> None:
         raise StorageError("this run writes nothing")
 
 
