@@ -16,25 +16,52 @@ from pathlib import Path
 from dag_converter.batch.manifest import Manifest
 from dag_converter.folder_reads import display_of, folder_reads, module_names_of
 from dag_converter.storage import Source
-from dag_converter.storage.local import is_skipped_folder, local_source
+from dag_converter.storage.local import is_skipped_folder, open_local
 
 
 def with_dependants(sources: Sequence[Source], recorded: Manifest) -> list[Source]:
-    """`sources`, then each DAG file not among them that reads one of the explicitly named ones."""
+    """`sources`, then each DAG file not among them that reads one of the explicitly named ones.
+    A named file inside a package (a folder with __init__.py) is taken as the walk of the folder
+    above the package finds it, so its entry in the manifest is the one a full run records."""
     given = {os.path.normpath(s.display) for s in sources}
+    walks: dict[str, dict[str, Source]] = {}
+
+    def walk(display_root: str) -> dict[str, Source]:
+        if display_root not in walks:
+            walked, _, _ = open_local([display_root or "."])
+            walks[display_root] = {os.path.normpath(s.display): s for s in walked}
+        return walks[display_root]
+
+    named: list[Source] = []
     added: list[Source] = []
     for source in sources:
         if not source.explicit or source.root is None:
+            named.append(source)
             continue
-        display_root = _display_root(source.display, source.relative)
-        for relative in _readers(source.relative, source.root, display_root, recorded):
-            display = display_of(display_root, relative)
-            if os.path.normpath(display) in given:
-                continue
-            given.add(os.path.normpath(display))
-            added.append(local_source(source.root.joinpath(*relative.split("/")), display, relative,
-                                      explicit=False))
-    return [*sources, *added]
+        root, relative, display_root = _package_root(source.root, source.relative,
+                                                     _display_root(source.display, source.relative))
+        rooted = walk(display_root).get(os.path.normpath(source.display)) if relative != source.relative else None
+        named.append(rooted or source)
+        wanted = {os.path.normpath(display_of(display_root, other))
+                  for other in _readers(relative, root, display_root, recorded)} - given
+        if not wanted:
+            continue
+        given |= wanted
+        # The folder's own walk names them as a full run does (same display, root and
+        # fingerprint, so the manifest entry is the same) and drops .airflowignore'd files.
+        added.extend(s for display, s in walk(display_root).items() if display in wanted)
+    return [*named, *added]
+
+
+def _package_root(root: Path, relative: str, display_root: str) -> tuple[Path, str, str]:
+    """A file named alone has its own folder as DAG folder; a helper inside a package
+    (`dags/common/settings.py` with `dags/common/__init__.py`) is imported as `common.settings`
+    from the folder above the package: climb while the folder is a package."""
+    while (root / "__init__.py").is_file() and root.parent != root and display_root not in ("", "."):
+        relative = f"{root.name}/{relative}"
+        root = root.parent
+        display_root = os.path.dirname(display_root)
+    return root, relative, display_root
 
 
 def _display_root(display: str, relative: str) -> str:
