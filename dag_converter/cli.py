@@ -36,7 +36,18 @@ def _use_color(color: bool | None) -> bool:
 
 
 class _Group(click.Group):
-    """Every command's user errors (errors.UsageError) end here: one line on stderr, exit 2."""
+    """Every command's user errors (errors.UsageError) end here: one line on stderr, exit 2.
+    Commands of other packages load on first use (_LAZY_COMMANDS)."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *(_LAZY_COMMANDS if self.name == "main" else ())})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if self.name == "main" and cmd_name in _LAZY_COMMANDS and cmd_name not in self.commands:
+            import importlib
+
+            self.add_command(getattr(importlib.import_module(_LAZY_COMMANDS[cmd_name]), cmd_name))
+        return super().get_command(ctx, cmd_name)
 
     def invoke(self, ctx: click.Context) -> object:
         from dag_converter.errors import UsageError
@@ -351,12 +362,9 @@ def verify(py_file: Path, yaml_files: tuple[Path, ...]) -> None:
     click.echo(f"equivalent: {py_file} and {', '.join(map(str, yaml_files))}", err=True)
 
 
-# Commands that live in their own packages join the group here (after it exists).
-from dag_converter.deploy.command import deploy as _deploy_command  # noqa: E402
-from dag_converter.iam.command import iam as _iam_command  # noqa: E402
-
-main.add_command(_deploy_command)
-main.add_command(_iam_command)
+# Commands that live in their own packages: imported when named (or listed by --help), so a
+# `convert` run does not load them.
+_LAZY_COMMANDS: Final = {"deploy": "dag_converter.deploy.command", "iam": "dag_converter.iam.command"}
 
 
 if __name__ == "__main__":  # pragma: no cover

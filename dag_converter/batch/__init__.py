@@ -66,7 +66,8 @@ def run(config: RunConfig, *, progress: Progress | None = None) -> RunResult:
     with entered if isinstance(entered, contextlib.AbstractContextManager) else contextlib.nullcontext():
         outcome = run_sources(found.sources, options, output, extra, mode=config.mode, jobs=jobs,
                               force=config.force or config.verify,  # a skipped source would go unverified
-                              progress=entered, check=check, scope=config.paths, prune=config.prune)
+                              progress=entered, check=check, scope=config.paths, prune=config.prune,
+                              auto_jobs=config.jobs is None)
     # The one place the rule selection applies: what is shown and reported, never the verdicts.
     results, run_problems = select_diagnostics(outcome.results, found.problems, selection)
     report = build_report(config.target, results, run_problems)

@@ -17,19 +17,18 @@ from __future__ import annotations
 
 import dataclasses
 import gc
-import multiprocessing
 import os
 import signal
 import sys
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import FIRST_COMPLETED, Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor, wait
-from concurrent.futures.process import BrokenProcessPool
+from collections import deque
+from concurrent.futures import FIRST_COMPLETED, Executor, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from itertools import repeat
 from pathlib import Path
-from typing import Any, Final, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Final, Protocol, TypeVar
 
 from dag_converter import codes
 from dag_converter.batch.changes import OutputChange, output_change
@@ -41,6 +40,10 @@ from dag_converter.config import Mode
 from dag_converter.model import DagResult, FileResult, Span
 from dag_converter.pipeline import Options, convert_source, on_analysis_thread, size_problem
 from dag_converter.storage import Sink, Source, StorageError, root_of
+
+if TYPE_CHECKING:
+    import multiprocessing.context
+    from concurrent.futures import ProcessPoolExecutor
 
 T = TypeVar("T")
 
@@ -60,6 +63,15 @@ _FILES_PER_WORKER_CHUNK: Final = 64  #: files per worker in one chunk of a paral
 # promptly. Its reads happen on the calling thread between chunks, with no reader threads: those
 # cost more in hand-overs of the GIL than they saved (measured: the analysis ran about 12% slower).
 _FILES_PER_HANDOVER: Final = 16
+#: With the default --jobs, worker processes start only for at least this many files to convert;
+#: fewer are converted in this process (an explicit --jobs N always starts N workers). Measured
+#: with `python benchmarks/run.py --crossover` (cold `convert` of N corpus files, median of 5,
+#: default jobs with workers vs --jobs 1, 2 shared cores, 2026-11-29): 20 files 0.78 s vs 0.71 s,
+#: 40 files 1.02 s vs 1.05 s, 80 files 1.45 s vs 1.71 s: workers pay for their start from about
+#: 40 files on this machine.
+PARALLEL_MIN_FILES: Final = 40
+#: Files per call when workers convert: small, so this process takes its share while they start.
+_FILES_PER_PIECE: Final = 8
 
 
 class Progress(Protocol):
@@ -111,8 +123,9 @@ class DummyExecutor(Executor):
 
 class _Run:
     def __init__(self, options: Options, mode: Mode, output: Sink, extra: Sequence[Sink], jobs: int, force: bool,
-                 progress: Progress, scope: Sequence[str], *, settle: bool = True) -> None:
+                 progress: Progress, scope: Sequence[str], *, settle: bool = True, auto_jobs: bool = False) -> None:
         self.options = options
+        self.auto_jobs = auto_jobs  #: `jobs` is the default: start workers only for a batch worth it
         self.settle = settle  #: freeze finished results out of the collector's sight (a whole run only)
         self.mode = mode
         self.output = output
@@ -222,45 +235,44 @@ class _Run:
         the futures in flight; each worker call takes several files."""
         self.progress.phase("convert", len(sources))
         results: list[FileResult] = []
-        sequential = self.jobs == 1 or len(sources) < 2
+        sequential = self.jobs == 1 or len(sources) < 2 or (self.auto_jobs and len(sources) < PARALLEL_MIN_FILES)
+        workers: _Workers | None = None
         if sequential:
             readers: Executor = DummyExecutor()
-            workers: Executor = DummyExecutor()
-            chunk, calls_per_chunk = _FILES_PER_HANDOVER, 1
+            chunk = _FILES_PER_HANDOVER
         else:
             # Threads read (S3 reads are I/O-bound), worker processes convert (CPU-bound).
             readers = ThreadPoolExecutor(self.jobs * 2, thread_name_prefix="read")
-            workers = _new_pool(self.jobs)
-            chunk, calls_per_chunk = self.jobs * _FILES_PER_WORKER_CHUNK, self.jobs * 4
+            workers = _Workers(self.jobs, self.options)
+            chunk = self.jobs * _FILES_PER_WORKER_CHUNK
         try:
             for batch, datas in _read_ahead(sources, chunk, readers, self.options):
                 todo = [i for i, data in enumerate(datas) if not isinstance(data, FileResult)]
                 jobs = [(datas[i], batch[i].display, batch[i].relative, batch[i].explicit, batch[i].root)
                         for i in todo]
-                size = max(1, len(todo) // calls_per_chunk)
-                pieces = [jobs[k:k + size] for k in range(0, len(jobs), size)]
                 converted: dict[int, FileResult] = {}
-                try:
-                    done = (r for rs in workers.map(_convert_jobs, pieces, repeat(self.options)) for r in rs)
-                    for i, result in zip(todo, done):
-                        converted[i] = result
-                except BrokenProcessPool as exc:
-                    # A worker died (out of memory, killed): its files fail, the run goes on.
-                    for i in todo:
-                        if i not in converted:
-                            converted[i] = _worker_failure(batch[i], exc)
-                    workers.shutdown(wait=False, cancel_futures=True)
-                    workers = _new_pool(self.jobs)
+                if workers is None:
+                    converted = dict(zip(todo, _convert_jobs(jobs, self.options)))
+                else:
+                    pieces = [(todo[k:k + _FILES_PER_PIECE], jobs[k:k + _FILES_PER_PIECE])
+                              for k in range(0, len(jobs), _FILES_PER_PIECE)]
+                    for (indexes, _), outcome in zip(pieces, workers.convert([p for _, p in pieces])):
+                        for i, result in zip(indexes, outcome if isinstance(outcome, list) else repeat(None)):
+                            # A worker died (out of memory, killed): its files fail, the run goes on.
+                            converted[i] = result if result is not None else _worker_failure(batch[i], outcome)
                 for i, data in enumerate(datas):
                     results.append(data if isinstance(data, FileResult) else converted[i])
                     self.progress.advance("convert")
                 if self.settle:
                     _settle()
         except BaseException:
-            _cancel(readers, workers)
+            _cancel(readers)
+            if workers is not None:
+                workers.shutdown(wait=False)
             raise
         readers.shutdown(wait=True)
-        workers.shutdown(wait=True)
+        if workers is not None:
+            workers.shutdown(wait=True)
         return results
 
     # -- writing or comparing ----------------------------------------------------------------
@@ -339,7 +351,8 @@ class _Run:
 
 def run_sources(sources: Sequence[Source], options: Options, output: Sink, extra: Sequence[Sink] = (), *,
                 mode: Mode = Mode.WRITE, jobs: int = 1, force: bool = False, progress: Progress | None = None,
-                check: Check | None = None, scope: Sequence[str] = (), prune: bool = False) -> BatchOutcome:
+                check: Check | None = None, scope: Sequence[str] = (), prune: bool = False,
+                auto_jobs: bool = False) -> BatchOutcome:
     """Convert every source and, by `mode`, write its YAML to `output` (and the `extra` sinks) or
     compare it with what `output` holds. A WRITE run skips sources the manifest in `output`
     records as converted from the same bytes. `scope` are the paths the sources were found
@@ -347,7 +360,7 @@ def run_sources(sources: Sequence[Source], options: Options, output: Sink, extra
     bring in the DAG files that read them (batch/dependants.py); YAML the manifest says was
     written from a source that no longer defines its DAG is an orphan: removed with `prune`
     (WRITE), else reported and kept on record."""
-    run = _Run(options, mode, output, extra, jobs, force, progress or _NoProgress(), scope)
+    run = _Run(options, mode, output, extra, jobs, force, progress or _NoProgress(), scope, auto_jobs=auto_jobs)
     previous = run.load()
     if any(s.explicit and s.root is not None for s in sources):
         sources = with_dependants(sources, run.previous)
@@ -518,11 +531,76 @@ def _worker_failure(source: Source, exc: BaseException) -> FileResult:
                                                         detail=f"worker process died: {type(exc).__name__}"))
 
 
-def _new_pool(jobs: int) -> ProcessPoolExecutor:
+class _Workers:
+    """Worker processes that start in the background. Until one is ready (it has imported the
+    converter and answered a first call), this process converts pieces itself, from the back of
+    the list while workers take them from the front, so a small batch never waits for workers."""
+
+    def __init__(self, jobs: int, options: Options) -> None:
+        self.jobs = jobs
+        self.options = options
+        self._start()
+
+    def _start(self) -> None:
+        self.pool = _new_pool(self.jobs)
+        self.pings = [self.pool.submit(_warm_up) for _ in range(self.jobs)]
+
+    def _ready(self) -> int:
+        return sum(1 for ping in self.pings if ping.done())
+
+    def convert(self, pieces: Sequence[Sequence[tuple[bytes, str, str, bool, Path | None]]]
+                ) -> list[list[FileResult] | BaseException]:
+        """Each piece's results, or the BrokenProcessPool that lost them."""
+        from concurrent.futures.process import BrokenProcessPool
+
+        out: list[list[FileResult] | BaseException | None] = [None] * len(pieces)
+        queue = deque(range(len(pieces)))
+        running: dict[Future[list[FileResult]], tuple[int, object]] = {}  #: piece, and the pool running it
+        while queue or running:
+            while queue and len(running) < 2 * self._ready():
+                k = queue.popleft()
+                try:
+                    running[self.pool.submit(_convert_jobs, pieces[k], self.options)] = (k, self.pool)
+                except BrokenProcessPool as exc:
+                    out[k] = exc
+                    self.restart()
+            if queue:
+                k = queue.pop()
+                out[k] = _convert_jobs(pieces[k], self.options)
+            elif running:
+                wait(running, return_when=FIRST_COMPLETED)
+            for future in [f for f in running if f.done()]:
+                k, pool = running.pop(future)
+                try:
+                    out[k] = future.result()
+                except BrokenProcessPool as exc:
+                    out[k] = exc
+                    if pool is self.pool:  # the first loss of this pool: the rest go on in a new one
+                        self.restart()
+        return [o for o in out if o is not None]
+
+    def restart(self) -> None:
+        self.pool.shutdown(wait=False, cancel_futures=True)
+        self._start()
+
+    def shutdown(self, *, wait: bool) -> None:
+        self.pool.shutdown(wait=wait, cancel_futures=True)
+
+
+def _warm_up() -> None:
+    """A worker's first call: the converter imported and the analysis thread started."""
+    on_analysis_thread(int)
+
+
+def _new_pool(jobs: int) -> "ProcessPoolExecutor":
+    from concurrent.futures import ProcessPoolExecutor
+
     return ProcessPoolExecutor(jobs, mp_context=_process_context(), initializer=_ignore_sigint)
 
 
-def _process_context() -> multiprocessing.context.BaseContext:
+def _process_context() -> "multiprocessing.context.BaseContext":
+    import multiprocessing
+
     # fork is unsafe once reader threads (and boto3's connection pool) exist; forkserver forks
     # from a clean single-threaded server instead.
     if sys.platform != "win32" and "forkserver" in multiprocessing.get_all_start_methods():
