@@ -66,6 +66,9 @@ class Manifest:
 
     settings: str  #: the tool version and options; a change invalidates every entry
     sources: dict[str, SourceEntry] = field(default_factory=dict)
+    #: YAML written earlier whose source no longer defines its DAG, left in place (no --prune):
+    #: name -> (the source it was written from, sha256 of the text written)
+    orphans: dict[str, tuple[str, str]] = field(default_factory=dict)
     _fragments: dict[str, tuple[SourceEntry, str]] = field(default_factory=dict, repr=False, compare=False)
 
     def lookup(self, source: str, fingerprint: str) -> SourceEntry | None:
@@ -74,13 +77,9 @@ class Manifest:
             return None
         return entry
 
-    def record(self, source: str, fingerprint: str, result: FileResult, relative: str = "",
-               kept: tuple[tuple[str, str], ...] = ()) -> None:
-        """`kept` are outputs of an earlier run this source no longer produces and that are
-        still in the output (orphans not pruned): recorded so a later --prune finds them."""
+    def record(self, source: str, fingerprint: str, result: FileResult, relative: str = "") -> None:
         outputs = tuple((d.output_name, sha256_text(d.yaml_text)) for d in result.dags
                         if d.output_name is not None and d.yaml_text is not None)
-        outputs += tuple(pair for pair in kept if pair[0] not in dict(outputs))
         self.sources[source] = SourceEntry(fingerprint, outputs, file_dict(result), result.reads,
                                            relative if result.reads else "")
 
@@ -98,6 +97,8 @@ class Manifest:
             "manifest_version": MANIFEST_VERSION,
             "tool": {"name": "dag-converter", "version": __version__},
             "settings": self.settings,
+            **({"orphans": {name: {"source": source, "sha256": digest}
+                            for name, (source, digest) in sorted(self.orphans.items())}} if self.orphans else {}),
             "sources": {},
         }, indent=1, ensure_ascii=False)
         if not self.sources:
@@ -134,6 +135,8 @@ def load_manifest(text: str | None, settings: str) -> Manifest:
             reads = tuple(str(r) for r in raw.get("reads", ()))
             manifest.sources[str(source)] = SourceEntry(str(raw["fingerprint"]), outputs, raw["result"], reads,
                                                         str(raw.get("relative", "")))
+        for name, raw in document.get("orphans", {}).items():
+            manifest.orphans[str(name)] = (str(raw["source"]), str(raw["sha256"]))
     except (ValueError, KeyError, TypeError, AttributeError):
         return Manifest(settings)  # a damaged manifest means a full run, never a crash
     return manifest

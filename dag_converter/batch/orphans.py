@@ -30,8 +30,8 @@ class Orphan:
 def find_orphans(recorded: Manifest, sources: Sequence[Source], results: Sequence[FileResult],
                  scope: Sequence[str], output: Sink) -> list[Orphan]:
     """Outputs recorded for a source inside `scope` that it no longer produces: the source is
-    gone, or was converted now without that DAG. Names another source still produces, and files
-    no longer in the output, are not orphans."""
+    gone, or was converted now without that DAG; and orphans an earlier run left in place. Names
+    another source still produces, and files no longer in the output, are not orphans."""
     by_display = {source.display: result for source, result in zip(sources, results)}
     produced = {f"{dag.dag_id}.yaml" for result in results for dag in result.dags}
     found: list[Orphan] = []
@@ -54,6 +54,13 @@ def find_orphans(recorded: Manifest, sources: Sequence[Source], results: Sequenc
             diagnostic = codes.make(codes.ORPHANED_OUTPUT, Span(display), target=target, source=display,
                                     dag_id=name.removesuffix(".yaml"))
             found.append(Orphan(name, display, digest, diagnostic))
+    listed = {orphan.name for orphan in found}
+    for name, (display, digest) in sorted(recorded.orphans.items()):
+        if name in listed or name in produced or not root_of(display, scope) or not output.exists(name):
+            continue
+        diagnostic = codes.make(codes.ORPHANED_OUTPUT, Span(display), target=output.url(name), source=display,
+                                dag_id=name.removesuffix(".yaml"))
+        found.append(Orphan(name, display, digest, diagnostic))
     return found
 
 

@@ -15,7 +15,6 @@ the finished sources and re-raises, so a rerun continues where this one stopped.
 
 from __future__ import annotations
 
-import dataclasses
 import gc
 import os
 import signal
@@ -184,6 +183,9 @@ class _Run:
         for source, entry in self.previous.sources.items():
             if source not in self.manifest.sources and not root_of(source, self.scope):
                 self.manifest.keep(source, entry)
+        for name, (source, digest) in self.previous.orphans.items():
+            if name not in self.manifest.orphans and not root_of(source, self.scope):
+                self.manifest.orphans[name] = (source, digest)
         text = self.manifest.dumps()
         if text == self._saved_text:
             return  # an unchanged rerun writes nothing at all
@@ -218,15 +220,8 @@ class _Run:
 
     def keep_orphans(self, orphans: Sequence[Orphan]) -> None:
         """Orphans left in place stay on record, so a later --prune or --check still finds them."""
-        if not self.mode.writes:
-            return
         for orphan in orphans:
-            entry = self.manifest.sources.get(orphan.source) or self.previous.sources.get(orphan.source)
-            if entry is None:
-                continue
-            outputs = entry.outputs if (orphan.name, orphan.digest) in entry.outputs else \
-                (*entry.outputs, (orphan.name, orphan.digest))
-            self.manifest.keep(orphan.source, dataclasses.replace(entry, outputs=outputs))
+            self.manifest.orphans[orphan.name] = (orphan.source, orphan.digest)
 
     # -- reading and converting -------------------------------------------------------------
     def convert_all(self, sources: Sequence[Source]) -> list[FileResult]:
