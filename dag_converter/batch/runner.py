@@ -64,11 +64,12 @@ _FILES_PER_WORKER_CHUNK: Final = 64  #: files per worker in one chunk of a paral
 _FILES_PER_HANDOVER: Final = 16
 #: With the default --jobs, worker processes start only for at least this many files to convert;
 #: fewer are converted in this process (an explicit --jobs N always starts N workers). Measured
-#: with `python benchmarks/run.py --crossover` (cold `convert` of N corpus files, median of 5,
-#: default jobs with workers vs --jobs 1, 2 shared cores, 2026-11-29): 20 files 0.78 s vs 0.71 s,
-#: 40 files 1.02 s vs 1.05 s, 80 files 1.45 s vs 1.71 s: workers pay for their start from about
-#: 40 files on this machine.
-PARALLEL_MIN_FILES: Final = 40
+#: with `python benchmarks/run.py --files 300 --runs 3 --crossover` (cold `convert`, median of 3,
+#: 2 cores shared with other jobs, load average about 7, 2026-11-29), workers (--jobs 2) against
+#: --jobs 1: 10 files 5.33 s vs 2.18 s, 20: 4.53 vs 2.09, 40: 6.58 vs 3.79, 80: 5.24 vs 3.85,
+#: 160: 8.11 vs 6.13, 300: 19.07 vs 22.45. Workers pay for their start-up between 160 and 300
+#: files here; rerun the crossover on a quieter or bigger machine to move this.
+PARALLEL_MIN_FILES: Final = 240
 #: Files per call when workers convert: small, so this process takes its share while they start.
 _FILES_PER_PIECE: Final = 8
 
@@ -534,13 +535,20 @@ class _Workers:
     def __init__(self, jobs: int, options: Options) -> None:
         self.jobs = jobs
         self.options = options
-        self._start()
+        self.pings: list[Future[None]] = []
+        self.used = False  #: a piece was handed to the pool
+        # Starting the pool blocks until the forkserver runs (an interpreter that imports the
+        # converter): a thread waits for that while this process converts.
+        self._starter = threading.Thread(target=self._start, name="start-workers", daemon=True)
+        self._starter.start()
 
     def _start(self) -> None:
         self.pool = _new_pool(self.jobs)
         self.pings = [self.pool.submit(_warm_up) for _ in range(self.jobs)]
 
     def _ready(self) -> int:
+        if self._starter.is_alive():
+            return 0
         return sum(1 for ping in self.pings if ping.done())
 
     def convert(self, pieces: Sequence[Sequence[tuple[bytes, str, str, bool, Path | None]]]
@@ -556,6 +564,7 @@ class _Workers:
                 k = queue.popleft()
                 try:
                     running[self.pool.submit(_convert_jobs, pieces[k], self.options)] = (k, self.pool)
+                    self.used = True
                 except BrokenProcessPool as exc:
                     out[k] = exc
                     self.restart()
@@ -575,10 +584,19 @@ class _Workers:
         return [o for o in out if o is not None]
 
     def restart(self) -> None:
+        self._starter.join()
         self.pool.shutdown(wait=False, cancel_futures=True)
         self._start()
 
     def shutdown(self, *, wait: bool) -> None:
+        self._starter.join()
+        if not self.used:
+            # This process converted everything before a worker was ready: waiting for workers
+            # still importing the converter would only add their start-up to the run. They hold
+            # no work, so they are stopped (the pool's process table is the only handle on them).
+            for process in list((getattr(self.pool, "_processes", None) or {}).values()):
+                process.terminate()
+            wait = False
         self.pool.shutdown(wait=wait, cancel_futures=True)
 
 
