@@ -223,3 +223,10 @@ def test_path_typo_is_one_line_with_did_you_mean_and_no_output_folder(tmp_path: 
     assert "(did you mean dags/daily.py?)" in nested.stderr
     far = CliRunner().invoke(main, ["convert", "zzzz", "-o", "out"])
     assert far.stderr == "zzzz: DC109 [error] no such file or folder: zzzz\n"
+
+
+def test_the_cli_offers_exactly_the_formats_the_renderer_knows() -> None:
+    from dag_converter import cli
+    from dag_converter.report import output
+
+    assert cli.OUTPUT_FORMATS == output.OUTPUT_FORMATS  # cli keeps its own copy to start without the renderer
