@@ -12,6 +12,12 @@
    - `dag-converter convert` end to end in a cold process (subprocess), with `--jobs 1` when the
      option exists (detected from `convert --help`) and with the default jobs;
    - `dag-converter --version` cold start;
+   - small runs, the pre-commit hook's case (benchmarks/corpus/small-1 and small-20, the first 1
+     and 20 corpus files): `convert` cold with the default jobs and with `--jobs 1`, and the
+     one-file run against its floor, a cold `python -c "import libcst; libcst.parse_module(...)"`
+     on the same file;
+   - with --crossover only: `--jobs <CPUs>` (workers always started) against `--jobs 1` on
+     10..160 files, which is how batch/runner.py's PARALLEL_MIN_FILES was chosen;
    - the AWS tool (python-to-yaml-dag-converter-mwaa-serverless 0.1.4, folder mode,
      `--no-validate`) from the virtualenv given by --reference-venv. It refuses many files (it
      imports each DAG with Airflow), so it is compared with ours on the files both convert: one
@@ -232,6 +238,53 @@ def floor_cold(listing: Path) -> Run:
     return run_cold([sys.executable, "-c", _FLOOR_SCRIPT, str(listing)], our_env())
 
 
+def floor_one_cold(file: Path) -> Run:
+    return run_cold([sys.executable, "-c", "import sys, libcst; libcst.parse_module(open(sys.argv[1]).read())",
+                     str(file)], our_env())
+
+
+def small_runs(seeds: list[Path], runs: int) -> tuple[list[Row], dict[str, float]]:
+    """The hook's case: 1 and 20 files, cold, default jobs against --jobs 1, and one file
+    against its cold parse floor."""
+    rows: list[Row] = []
+    measurements: list[tuple[Row, Callable[[], Run]]] = []
+    pairs = {}
+    for count in (1, 20):
+        folder = BENCH / "corpus" / f"small-{count}"
+        files = build_corpus(seeds, count, folder)
+        default = Row(f"small: convert {count} file(s), default jobs (cold)", count)
+        single = Row(f"small: convert {count} file(s), --jobs 1 (cold)", count)
+        measurements += [(default, lambda f=folder: ours_once(f, None)), (single, lambda f=folder: ours_once(f, 1))]
+        pairs[count] = (default, single)
+        if count == 1:
+            floor = Row("small: 1 file, cold import libcst + parse", 1, note="the one-file floor")
+            measurements.append((floor, lambda f=files[0]: floor_one_cold(f)))
+            pairs[0] = (floor, floor)
+    measure_rounds(measurements, runs)
+    rows = [row for row, _ in measurements]
+    ratios = {
+        "small1_default_vs_jobs1": round(pairs[1][0].median / pairs[1][1].median, 2),
+        "small20_default_vs_jobs1": round(pairs[20][0].median / pairs[20][1].median, 2),
+        "small1_default_vs_floor": round(pairs[1][0].median / pairs[0][0].median, 2),
+    }
+    return rows, ratios
+
+
+def crossover(seeds: list[Path], runs: int) -> list[Row]:
+    """Workers (--jobs = CPUs, always started) against --jobs 1 by batch size."""
+    rows: list[Row] = []
+    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    for count in (10, 20, 40, 80, 160):
+        folder = BENCH / "corpus" / f"crossover-{count}"
+        build_corpus(seeds, count, folder)
+        workers = Row(f"crossover: {count} files, --jobs {cpus} (cold)", count)
+        single = Row(f"crossover: {count} files, --jobs 1 (cold)", count)
+        measure_rounds([(workers, lambda f=folder: ours_once(f, cpus)), (single, lambda f=folder: ours_once(f, 1))],
+                       runs)
+        rows += [workers, single]
+    return rows
+
+
 def version_once() -> Run:
     return run_cold([sys.executable, "-m", "dag_converter", "--version"], our_env())
 
@@ -319,6 +372,8 @@ def main() -> None:
                         help="create --reference-venv first (installs Airflow: minutes)")
     parser.add_argument("--reference-runs", type=int, default=3, help="runs of the (slow) reference tool")
     parser.add_argument("--output", type=Path, default=BENCH / "results" / "latest.json")
+    parser.add_argument("--crossover", action="store_true",
+                        help="also time workers against --jobs 1 on 10..160 files (PARALLEL_MIN_FILES)")
     args = parser.parse_args()
 
     (BENCH / "results").mkdir(parents=True, exist_ok=True)
@@ -356,6 +411,12 @@ def main() -> None:
         "ours_single_vs_floor_cpu": round(single.cpu_ms_per_file / floor.cpu_ms_per_file, 2),
         "ours_single_vs_cold_floor": round(single.ms_per_file / floor_cold_row.ms_per_file, 2),
     }
+    if jobs:
+        small_rows, small_ratios = small_runs(seeds, args.runs)
+        rows += small_rows
+        ratios.update(small_ratios)
+        if args.crossover:
+            rows += crossover(seeds, args.runs)
     common: dict[str, object] = {}
     venv = args.reference_venv
     if venv is not None and args.create_reference_venv and not (venv / "bin" / "dag-converter").exists():

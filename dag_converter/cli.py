@@ -17,6 +17,8 @@ from dag_converter import __version__
 from dag_converter.iam.command import pop_role_settings, role_options
 from dag_converter.targets import DEFAULT_TARGET, TARGET_NAMES
 
+OUTPUT_FORMATS: Final = ("concise", "full", "json", "github", "sarif")  #: report/output.py renders them
+
 if TYPE_CHECKING:
     from dag_converter.batch import RunResult
     from dag_converter.report import RunReport
@@ -35,7 +37,18 @@ def _use_color(color: bool | None) -> bool:
 
 
 class _Group(click.Group):
-    """Every command's user errors (errors.UsageError) end here: one line on stderr, exit 2."""
+    """Every command's user errors (errors.UsageError) end here: one line on stderr, exit 2.
+    Commands of other packages load on first use (_LAZY_COMMANDS)."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *(_LAZY_COMMANDS if self.name == "main" else ())})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if self.name == "main" and cmd_name in _LAZY_COMMANDS and cmd_name not in self.commands:
+            import importlib
+
+            self.add_command(getattr(importlib.import_module(_LAZY_COMMANDS[cmd_name]), cmd_name))
+        return super().get_command(ctx, cmd_name)
 
     def invoke(self, ctx: click.Context) -> object:
         from dag_converter.errors import UsageError
@@ -92,21 +105,51 @@ def main() -> None:
 @click.option("--iam", is_flag=True,
               help="Also write each converted DAG's execution role, <dag_id>.iam.json, beside its YAML.")
 @role_options
+@click.option("--prune", is_flag=True,
+              help="Remove YAML this tool wrote (per the manifest) whose DAG file is gone or no longer defines "
+                   "that DAG.")
+@click.option("--select", "select", multiple=True, metavar="CODES",
+              help="Show only these warning and info codes or prefixes (DC2, DC301; comma-separated, "
+                   "repeatable). Errors are always shown.")
+@click.option("--ignore", "ignore", multiple=True, metavar="CODES",
+              help="Hide these warning and info codes or prefixes; an error code is refused.")
+@click.option("--extend-ignore", "extend_ignore", multiple=True, metavar="CODES",
+              help="Like --ignore, added to the config's ignore list instead of replacing it.")
+@click.option("--exit-zero", is_flag=True, help="Exit 0 even when a DAG is refused or a YAML is stale.")
+@click.option("--statistics", is_flag=True, help="Print the number of diagnostics per code (on stdout).")
+@click.option("--output-format", type=click.Choice(OUTPUT_FORMATS), default=None,
+              help="Print the diagnostics on stdout in this format (summaries stay on stderr).  "
+                   "[default: full, on stderr]")
 @click.option("--quiet", "-q", is_flag=True, help="Print only diagnostics (errors and warnings), no summary.")
 @click.option("--verbose", "-v", is_flag=True, help="Also print info diagnostics, skipped files and the config.")
+@click.option("--debug", "debug", is_flag=True, hidden=True, help="The AWS converter's name for --verbose.")
+@click.option("--validate", "validate", is_flag=True, hidden=True, help="The AWS converter's name for --verify.")
+@click.option("--no-validate", "no_validate", is_flag=True, hidden=True,
+              help="The AWS converter's flag to skip validation: accepted, nothing to skip.")
 @click.option("--color/--no-color", default=None, help="Colour on a terminal unless NO_COLOR is set.")
-def convert(paths: tuple[str, ...], quiet: bool, verbose: bool, color: bool | None, **flags: Any) -> None:
+def convert(paths: tuple[str, ...], quiet: bool, verbose: bool, color: bool | None, exit_zero: bool,
+            statistics: bool, output_format: str | None, debug: bool, validate: bool, no_validate: bool,
+            **flags: Any) -> None:
     """Convert DAG files or folders (searched recursively; local or s3://) into one YAML file per DAG.
 
     Settings not given as flags come from [tool.dag-converter] in the nearest pyproject.toml. A
     conversion-manifest.json in the output records what was converted from which bytes, so a rerun
     converts and writes only what changed (--force redoes everything).
     """
-    from dag_converter import batch
-    from dag_converter.batch.progress import make_progress
     from dag_converter.config import Mode, run_config
 
+    verbose = verbose or debug
+    if validate and no_validate:
+        raise click.UsageError("--validate and --no-validate contradict each other")
+    flags["verify"] = flags["verify"] or validate
     config = run_config(paths, role_settings=pop_role_settings(flags), **flags)
+    _refuse_missing_paths(config.paths)
+    from dag_converter import batch
+    from dag_converter.batch.progress import make_progress
+
+    if no_validate:
+        click.echo("info: --no-validate (from the AWS converter) changes nothing: dag-converter never runs DAG "
+                   "files unless --verify is given", err=True)
     if verbose and config.config_path is not None:
         click.echo(f"config: {config.config_path}", err=True)
     progress = make_progress(sys.stderr.isatty(), _use_color(color), quiet) if config.mode is Mode.WRITE else None
@@ -116,27 +159,68 @@ def convert(paths: tuple[str, ...], quiet: bool, verbose: bool, color: bool | No
         click.echo(f"interrupted: every YAML written is complete and {config.output} holds the manifest; "
                    "run the same command again to continue", err=True)
         sys.exit(EXIT_USAGE)
-    _show(result, quiet=quiet, verbose=verbose, color=_use_color(color))
-    sys.exit(exit_status(result))
+    _show(result, quiet=quiet, verbose=verbose, color=_use_color(color), output_format=output_format,
+          statistics=statistics)
+    status = exit_status(result)
+    sys.exit(EXIT_OK if exit_zero and status == EXIT_REFUSED else status)
+
+
+def _refuse_missing_paths(paths: tuple[str, ...]) -> None:
+    """A mistyped local path stops the run before anything (an output folder) is created: one
+    line, with "did you mean" when a near path exists. Several paths where some exist go on
+    (each missing one is a DC109 finding in the batch)."""
+    local = [p for p in paths if not p.startswith("s3://")]
+    missing = [p for p in local if not os.path.lexists(p)]
+    if not missing or len(missing) < len(paths):
+        return
+    given = missing[0]
+    click.echo(f"{given}: DC109 [error] no such file or folder: {given}{_did_you_mean(given)}", err=True)
+    sys.exit(EXIT_USAGE)
+
+
+def _did_you_mean(given: str) -> str:
+    import difflib
+
+    parent, name = os.path.split(os.path.normpath(given))
+    folder = parent or "."
+    while not os.path.isdir(folder) and parent:  # the typo may be in a folder name
+        parent, name = os.path.split(parent)
+        folder = parent or "."
+        given = os.path.join(parent, name) if parent else name
+    try:
+        names = os.listdir(folder)
+    except OSError:
+        return ""
+    close = difflib.get_close_matches(name, names, n=1, cutoff=0.6)
+    return f" (did you mean {os.path.join(parent, close[0]) if parent else close[0]}?)" if close else ""
 
 
 def exit_status(result: "RunResult") -> int:
     """The one mapping from a run's result to the exit code (black's Report.return_code)."""
     from dag_converter.config import Mode
+    from dag_converter.model import Severity
 
     summary = result.report.summary()
+    hook = result.config.mode is not Mode.WRITE
+    # In a hook (--check, --fail-on-change, --diff), a file that cannot be parsed or read fails
+    # the run even when it defines no DAG: a staged DAG file with a syntax error must not pass.
+    unreadable = hook and any(d.severity is Severity.ERROR for f in result.results for d in f.diagnostics)
     if summary["dags"] == 0:
         # A pre-commit hook passes every staged Python file; one without DAGs is not a failure.
-        hook = result.config.mode is not Mode.WRITE
-        return EXIT_OK if hook and not result.report.run_diagnostics else EXIT_USAGE
+        if hook and not result.report.run_diagnostics:
+            return EXIT_REFUSED if unreadable or result.orphans else EXIT_OK
+        return EXIT_USAGE
     if result.problems:
         return EXIT_USAGE
-    return EXIT_REFUSED if summary["refused"] or result.changes else EXIT_OK
+    stale = result.changes or (hook and result.orphans)
+    return EXIT_REFUSED if summary["refused"] or stale or unreadable else EXIT_OK
 
 
-def _show(result: "RunResult", *, quiet: bool, verbose: bool, color: bool) -> None:
+def _show(result: "RunResult", *, quiet: bool, verbose: bool, color: bool, output_format: str | None = None,
+          statistics: bool = False) -> None:
     """Diagnostics, then the changes and run-level problems, then the summary; all on stderr
-    except --diff's patches, which go to stdout first."""
+    except --diff's patches, which go to stdout first, and with --output-format or
+    --statistics the diagnostics, which go to stdout in that format."""
     from dag_converter.config import Mode
     from dag_converter.model import Severity
     from dag_converter.report.concise import format_diagnostic
@@ -152,11 +236,29 @@ def _show(result: "RunResult", *, quiet: bool, verbose: bool, color: bool) -> No
     diagnostics = result.report.all_diagnostics()
     if not mode.writes:
         diagnostics += [change.diagnostic for change in result.changes]
-    lines = [format_diagnostic(d) for d in sorted(diagnostics, key=lambda d: d.sort_key())
-             if d.severity in shown_severities]
+    if mode is not Mode.WRITE:
+        diagnostics += [orphan.diagnostic for orphan in result.orphans]
+    shown = [d for d in sorted(diagnostics, key=lambda d: d.sort_key()) if d.severity in shown_severities]
+    if statistics:
+        from dag_converter.rules import statistics as count_codes
+
+        rows = count_codes(shown)
+        width = max((len(str(n)) for n, *_ in rows), default=1)
+        click.echo("".join(f"{n:>{width}}\t{code}\t[{severity}] {name}\n" for n, code, name, severity in rows),
+                   nl=False)
+        shown = []
+    elif output_format is not None:
+        from dag_converter.report.output import render_output
+
+        click.echo(render_output(output_format, shown, result.report), nl=False)
+        shown = []
+    lines = [format_diagnostic(d) for d in shown]
     if mode is Mode.FAIL_ON_CHANGE:
         lines += [f"{change.target}: {'created' if change.created else 'updated'} from "
                   f"{change.dag.workflow.span.path}; stage it and commit again" for change in result.changes]
+    if mode is Mode.WRITE:
+        lines += [f"note: {orphan.diagnostic.message}; remove it with --prune" for orphan in result.orphans]
+    lines += [f"removed {where} (its DAG is gone)" for where in result.pruned]
     lines += result.problems
     if lines:
         click.echo("\n".join(lines), err=True)  # one write: a batch may print thousands
@@ -264,12 +366,9 @@ def verify(py_file: Path, yaml_files: tuple[Path, ...]) -> None:
     click.echo(f"equivalent: {py_file} and {', '.join(map(str, yaml_files))}", err=True)
 
 
-# Commands that live in their own packages join the group here (after it exists).
-from dag_converter.deploy.command import deploy as _deploy_command  # noqa: E402
-from dag_converter.iam.command import iam as _iam_command  # noqa: E402
-
-main.add_command(_deploy_command)
-main.add_command(_iam_command)
+# Commands that live in their own packages: imported when named (or listed by --help), so a
+# `convert` run does not load them.
+_LAZY_COMMANDS: Final = {"deploy": "dag_converter.deploy.command", "iam": "dag_converter.iam.command"}
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -200,6 +200,32 @@ MISSING_OUTPUT = register(Code(
     why="Without the YAML the DAG never reaches MWAA Serverless.",
     fix="Run `dag-converter convert` (or let the `dag-converter` pre-commit hook do it) and commit the YAML.",
 ))
+ORPHANED_OUTPUT = register(Code(
+    "DC116", "orphaned-output", Severity.ERROR,
+    message="{target} was written from {source}, which no longer defines DAG {dag_id}",
+    hint="run dag-converter convert --prune to remove it (and commit the removal)",
+    summary="A YAML file the converter wrote whose DAG file was deleted, or no longer defines that DAG.",
+    why="A YAML left behind after its DAG was deleted or renamed keeps deploying a workflow nobody maintains.",
+    fix="Run `dag-converter convert --prune`: it removes the YAML files the manifest says it wrote whose DAG is "
+        "gone, and never a file it did not write.",
+))
+UNUSED_IGNORE = register(Code(
+    "DC117", "unused-ignore", Severity.WARNING,
+    message="`# dag-converter: ignore[{codes}]` {detail}",
+    hint="remove the comment, or name the code of a warning or info reported on this line",
+    summary="An inline `# dag-converter: ignore[...]` comment that silences nothing.",
+    why="A stale ignore hides the next real finding on its line; an ignore of an error cannot work, "
+        "because an error refuses the DAG whatever is ignored.",
+    fix="Remove the comment or correct its codes; only warnings and infos can be ignored.",
+    example='''import pendulum
+
+from airflow.providers.standard.operators.empty import EmptyOperator
+from airflow.sdk import DAG
+
+with DAG(dag_id="etl", schedule=None, start_date=pendulum.datetime(2025, 1, 1, tz="UTC")):
+    EmptyOperator(task_id="start")  # dag-converter: ignore[DC202]
+''',
+))
 
 # --------------------------------------------------------------------------------------------
 # DC2xx values that cannot be resolved statically

@@ -31,7 +31,8 @@ TABLE: Final = "dag-converter"
 REPORT_FORMATS: Final = ("json", "md", "html", "sarif")
 DEFAULT_REPORT_FORMATS: Final = ("json", "md")
 #: keys of [tool.dag-converter]; kebab-case like the flags, underscores accepted as in black
-KEYS: Final = ("output", "target", "allow-operators", "exclude", "report-format", "max-file-size", "iam")
+KEYS: Final = ("output", "target", "allow-operators", "exclude", "report-format", "max-file-size", "iam",
+               "select", "ignore", "extend-ignore", "per-file-ignores")
 DEFAULT_OUTPUT: Final = "output_yaml"  #: the AWS converter's default, so its users' scripts keep working
 DEFAULT_TARGET: Final = "mwaa-serverless"
 DEFAULT_MAX_FILE_SIZE: Final = 5 * 1024 * 1024  #: bytes; larger source files are refused (DC107)
@@ -49,6 +50,10 @@ class Config:
     report_formats: tuple[str, ...] | None = None
     max_file_size: int | None = None
     iam: bool = False  #: `iam = true`: write each converted DAG's execution role (convert --iam)
+    select: tuple[str, ...] = ()  #: rule selection (rules.py): codes or prefixes
+    ignore: tuple[str, ...] = ()
+    extend_ignore: tuple[str, ...] = ()
+    per_file_ignores: tuple[tuple[str, tuple[str, ...]], ...] = ()  #: (glob, codes)
 
     @property
     def base(self) -> Path:
@@ -127,7 +132,18 @@ def parse_table(table: Mapping[str, object], pyproject: Path) -> Config:
             formats if isinstance(formats, str) else _strings(formats, "report-format", pyproject), str(pyproject)),
         max_file_size=size,
         iam=iam,
+        select=_strings(values.get("select", []), "select", pyproject),
+        ignore=_strings(values.get("ignore", []), "ignore", pyproject),
+        extend_ignore=_strings(values.get("extend-ignore", []), "extend-ignore", pyproject),
+        per_file_ignores=_per_file_ignores(values.get("per-file-ignores", {}), pyproject),
     )
+
+
+def _per_file_ignores(value: object, pyproject: Path) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    if not isinstance(value, dict):
+        raise ConfigError(f"{pyproject}: [tool.{TABLE}] per-file-ignores must be a table of glob = [codes]")
+    return tuple((str(pattern), _strings(selectors, f"per-file-ignores {pattern!r}", pyproject))
+                 for pattern, selectors in sorted(value.items()))
 
 
 def _local_or_uri(output: str, base: Path) -> str:
@@ -235,6 +251,7 @@ class RunConfig:
     mode: Mode = Mode.WRITE
     jobs: int | None = None  #: None: the CPU count
     force: bool = False  #: ignore the manifest: convert and write everything
+    prune: bool = False  #: remove YAML the manifest says was written from a source that no longer defines its DAG
     verify: bool = False  #: prove each DAG with Airflow before writing it (runs the DAG files)
     bucket: str | None = None  #: also upload each YAML to s3://bucket/
     report_dir: str | None = None  #: also write the reports to this local folder
@@ -242,6 +259,10 @@ class RunConfig:
     today: date | None = None  #: pins relative start dates (None: DAG_CONVERTER_TODAY or the date)
     config_path: Path | None = None  #: the pyproject.toml read, for messages
     iam: RoleSettings | None = None  #: convert --iam: write <dag_id>.iam.json beside each YAML
+    select: tuple[str, ...] = ()  #: rule selection (rules.py), flags over the config
+    ignore: tuple[str, ...] = ()
+    extend_ignore: tuple[str, ...] = ()
+    per_file_ignores: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
     @property
     def target_origin(self) -> str:
@@ -254,6 +275,7 @@ def run_config(paths: Sequence[str], *, config_file: Path | None = None, output:
                max_file_size: int | None = None, report_format: str | None = None,
                check: bool = False, diff: bool = False, fail_on_change: bool = False,
                iam: bool = False, role_settings: RoleSettings | None = None,
+               select: Sequence[str] = (), ignore: Sequence[str] = (), extend_ignore: Sequence[str] = (),
                **rest: object) -> RunConfig:
     """Flags over [tool.dag-converter], key by key; a repeatable flag replaces the whole list.
     The table comes from `config_file`, else the nearest pyproject.toml with one above the working
@@ -282,8 +304,17 @@ def run_config(paths: Sequence[str], *, config_file: Path | None = None, output:
         mode=Mode.from_flags(check=check, diff=diff, fail_on_change=fail_on_change),
         config_path=config.path,
         iam=(role_settings or RoleSettings()) if iam or config.iam else None,
+        select=_split(select) or config.select,
+        ignore=_split(ignore) or config.ignore,
+        extend_ignore=(*config.extend_ignore, *_split(extend_ignore)),
+        per_file_ignores=config.per_file_ignores,
         **rest,  # type: ignore[arg-type]
     )
+
+
+def _split(values: Sequence[str]) -> tuple[str, ...]:
+    """Repeated flags and comma-separated lists alike: `--ignore DC202,DC4 --ignore DC5`."""
+    return tuple(part.strip() for value in values for part in value.split(",") if part.strip())
 
 
 __all__ = ["Config", "ConfigError", "DEFAULT_MAX_FILE_SIZE", "DEFAULT_OUTPUT", "DEFAULT_REPORT_FORMATS",

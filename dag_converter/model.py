@@ -290,6 +290,8 @@ class FileResult:
     status: FileStatus
     diagnostics: tuple[Diagnostic, ...] = ()  #: file-level
     dags: tuple[DagResult, ...] = field(default_factory=tuple)
+    #: modules of the DAG folder the file reads, relative to the folder ('/'-separated, sorted)
+    reads: tuple[str, ...] = ()
 
     def all_diagnostics(self) -> list[Diagnostic]:
         found = list(self.diagnostics)
@@ -302,7 +304,8 @@ class FileResult:
         dags = tuple(dags)
         if len(dags) == len(self.dags) and all(a is b for a, b in zip(dags, self.dags)):
             return self
-        return FileResult(self.path, FileStatus.of_dags(dags) if dags else self.status, self.diagnostics, dags)
+        return FileResult(self.path, FileStatus.of_dags(dags) if dags else self.status, self.diagnostics, dags,
+                          self.reads)
 
     @classmethod
     def failed(cls, path: str, diagnostic: Diagnostic) -> "FileResult":

@@ -7,6 +7,7 @@ writes are batch/'s.
 
 from __future__ import annotations
 
+import dataclasses
 import gc
 import io
 import sys
@@ -24,8 +25,10 @@ from dag_converter.analyzer import analyze_module
 from dag_converter.analyzer import environment_today
 from dag_converter.config import DEFAULT_MAX_FILE_SIZE
 from dag_converter.emit import render_yaml
-from dag_converter.model import DagResult, Diagnostic, FileResult, FileStatus, Severity, Span
+from dag_converter.folder_reads import folder_reads
+from dag_converter.model import DagResult, Diagnostic, FileResult, FileStatus, ModuleAnalysis, Severity, Span
 from dag_converter.registry import get_registry
+from dag_converter.rules import apply_inline_ignores
 from dag_converter.targets import DEFAULT_TARGET, Feature, Target, check_workflow, get_target, is_refused
 
 T = TypeVar("T")
@@ -176,6 +179,14 @@ def _convert_source(data: bytes, display: str, relative: str, options: Options, 
     package = ".".join(relative.split("/")[:-1])
     analysis = analyze_module(text, display, package=package, today=options.today or environment_today(),
                               root=root)
+    result = apply_inline_ignores(_analysed(analysis, display, relative, options), text)
+    if root is None:
+        return result
+    reads = folder_reads(text, relative, root)
+    return dataclasses.replace(result, reads=reads) if reads else result
+
+
+def _analysed(analysis: ModuleAnalysis, display: str, relative: str, options: Options) -> FileResult:
     file_errors = [d for d in analysis.diagnostics if d.severity is Severity.ERROR]
     if any(d.code in (codes.SYNTAX_ERROR.code, codes.INPUT_TOO_COMPLEX.code) for d in file_errors) \
             and not analysis.workflows:

@@ -145,3 +145,19 @@ def test_verify_on_s3_sources_exits_with_usage(project: Path) -> None:
     result = _run("--verify", "s3://bucket/dags", "-o", "yaml")
     assert result.exit_code == EXIT_USAGE
     assert "error: --verify needs local DAG files" in result.output
+
+
+def test_check_of_a_helper_module_checks_the_dags_that_read_it(project: Path) -> None:
+    dags = project / "dags"
+    (dags / "names.py").write_text('FIRST = "start"\n', encoding="utf-8")
+    (dags / "etl.py").write_text(DAG.format(first="start").replace('task_id="start"', "task_id=FIRST")
+                                 .replace("from airflow.sdk import DAG", "from airflow.sdk import DAG\nfrom names import FIRST"),
+                                 encoding="utf-8")
+    assert CliRunner().invoke(main, ["convert", "dags", "-o", "out"]).exit_code == EXIT_OK
+    manifest = json.loads((project / "out" / "conversion-manifest.json").read_text(encoding="utf-8"))
+    assert manifest["sources"]["dags/etl.py"]["reads"] == ["names.py"]
+    assert CliRunner().invoke(main, ["convert", "dags/names.py", "-o", "out", "--check"]).exit_code == EXIT_OK
+    (dags / "names.py").write_text('FIRST = "begin"\n', encoding="utf-8")
+    stale = CliRunner().invoke(main, ["convert", "dags/names.py", "-o", "out", "--check"])
+    assert stale.exit_code == EXIT_REFUSED
+    assert "dags/etl.py:7:6: DC114 [error] out/etl.yaml is out of date with DAG etl" in stale.output

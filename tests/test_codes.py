@@ -36,7 +36,7 @@ def test_every_code_but_runtime_ones_has_an_example() -> None:
     # exercised by the I/O, S3 and robustness tests instead of an example file. DC114/DC115
     # compare with YAML on disk (tests/test_cli_check.py, tests/test_precommit.py). DC340-DC346 come
     # from building a code package (tests/codepackage), which convert_source does not do yet.
-    runtime_only = {"DC104", "DC107", "DC108", "DC109", "DC110", "DC112", "DC113", "DC114", "DC115", "DC305", "DC308",
+    runtime_only = {"DC104", "DC107", "DC108", "DC109", "DC110", "DC112", "DC113", "DC114", "DC115", "DC116", "DC305", "DC308",
                     "DC309", "DC310", "DC311", "DC312", "DC315", "DC319", "DC320", "DC404", "DC406", "DC901",
                     # raised while deriving an execution role, not by a conversion: tests/iam/
                     "DC510", "DC511", "DC512", "DC513", "DC514",

@@ -152,3 +152,97 @@ def test_hooks_skip_python_files_outside_dags(tmp_path: Path) -> None:
     """))
     result = repo.commit("setup_helpers.py")
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+SETTINGS = 'FIRST_TASK = "{task}"\n'
+DAG_READING_SETTINGS = '''\
+import pendulum
+
+from airflow.providers.standard.operators.empty import EmptyOperator
+from airflow.sdk import DAG
+
+from common.settings import FIRST_TASK
+
+with DAG(dag_id="{dag_id}", schedule=None, start_date=pendulum.datetime(2025, 1, 1, tz="UTC")):
+    EmptyOperator(task_id=FIRST_TASK) >> EmptyOperator(task_id="end")
+'''
+
+
+@pytest.mark.parametrize("full_run_first", [False, True], ids=["folder-scan", "manifest"])
+def test_a_helper_change_fails_the_hook_and_rewrites_its_dependants(tmp_path: Path, full_run_first: bool) -> None:
+    repo = Repo(tmp_path / "repo", "dag-converter")
+    repo.write("dags/common/__init__.py", "")
+    repo.write("dags/common/settings.py", SETTINGS.format(task="start"))
+    repo.write("dags/etl.py", DAG_READING_SETTINGS.format(dag_id="etl"))
+    repo.write("dags/load.py", DAG_READING_SETTINGS.format(dag_id="load"))
+    repo.write("dags/other.py", CONVERTING_DAG.replace('"etl"', '"other"'))
+    if full_run_first:
+        # A full run leaves the manifest, which records what each DAG file read.
+        repo.run(sys.executable, "-m", "dag_converter", "convert", "dags", "--report-format", "none")
+        manifest = (repo.path / "yaml" / "conversion-manifest.json").read_text(encoding="utf-8")
+        assert '"reads":["common/__init__.py","common/settings.py"]' in manifest
+    first = repo.commit(".")
+    if not full_run_first:
+        assert first.returncode != 0, first.stdout + first.stderr
+        assert repo.commit("yaml").returncode == 0
+    else:
+        assert first.returncode == 0, first.stdout + first.stderr
+    other_before = (repo.path / "yaml" / "other.yaml").stat().st_mtime_ns
+
+    repo.write("dags/common/settings.py", SETTINGS.format(task="begin"))
+    changed = repo.commit("dags/common/settings.py")
+    output = changed.stdout + changed.stderr
+    assert changed.returncode != 0, output
+    assert "yaml/etl.yaml: updated from dags/etl.py" in output
+    assert "yaml/load.yaml: updated from dags/load.py" in output
+    for dag_id in ("etl", "load"):
+        assert "    begin:\n" in (repo.path / "yaml" / f"{dag_id}.yaml").read_text(encoding="utf-8")
+    assert (repo.path / "yaml" / "other.yaml").stat().st_mtime_ns == other_before  # reads nothing of it
+    again = repo.commit("dags/common/settings.py", "yaml")
+    assert again.returncode == 0, again.stdout + again.stderr
+
+
+def test_a_deleted_dags_yaml_is_reported_by_check_and_removed_by_prune(tmp_path: Path) -> None:
+    repo = Repo(tmp_path / "repo", "dag-converter-check")
+    repo.write("dags/etl.py", CONVERTING_DAG)
+    repo.write("dags/other.py", CONVERTING_DAG.replace('"etl"', '"other"'))
+    repo.write("yaml/notes.yaml", "written by hand: not ours\n")
+    convert = [sys.executable, "-m", "dag_converter", "convert", "dags", "--report-format", "none"]
+    repo.run(*convert)
+    assert repo.commit(".").returncode == 0
+
+    repo.run("git", "rm", "-q", "dags/etl.py")
+    check = repo.attempt(*convert, "--check")
+    assert check.returncode == 1, check.stdout + check.stderr
+    assert "dags/etl.py:0:0: DC116 [error] yaml/etl.yaml was written from dags/etl.py, which no longer defines " \
+           "DAG etl" in check.stderr
+    assert (repo.path / "yaml" / "etl.yaml").exists()
+
+    pruned = repo.attempt(*convert, "--prune")
+    assert pruned.returncode == 0, pruned.stdout + pruned.stderr
+    assert "removed yaml/etl.yaml" in pruned.stderr
+    assert not (repo.path / "yaml" / "etl.yaml").exists()
+    assert (repo.path / "yaml" / "other.yaml").exists()
+    assert (repo.path / "yaml" / "notes.yaml").exists()  # not in the manifest: never touched
+    assert repo.attempt(*convert, "--check").returncode == 0
+
+
+def test_a_renamed_dag_leaves_an_orphan_that_fails_the_converting_hook(tmp_path: Path) -> None:
+    repo = Repo(tmp_path / "repo", "dag-converter")
+    repo.write("dags/etl.py", CONVERTING_DAG)
+    repo.run(sys.executable, "-m", "dag_converter", "convert", "dags", "--report-format", "none")
+    assert repo.commit(".").returncode == 0
+    repo.write("dags/etl.py", CONVERTING_DAG.replace('"etl"', '"etl_v2"'))
+    renamed = repo.commit("dags/etl.py")
+    assert renamed.returncode != 0
+    assert "DC116 [error] yaml/etl.yaml was written from dags/etl.py, which no longer defines DAG etl" in \
+        renamed.stdout + renamed.stderr
+
+
+def test_a_syntax_error_fails_the_hook(tmp_path: Path) -> None:
+    for hook in ("dag-converter", "dag-converter-check"):
+        repo = Repo(tmp_path / hook, hook)
+        repo.write("dags/broken.py", "from airflow.sdk import DAG\n\nwith DAG(dag_id='broken' as dag:\n    pass\n")
+        result = repo.commit("dags/broken.py")
+        assert result.returncode != 0, result.stdout + result.stderr
+        assert "dags/broken.py:3:" in result.stdout + result.stderr and "DC101" in result.stdout + result.stderr

@@ -23,10 +23,12 @@ from dag_converter.config import Mode, RunConfig
 from dag_converter.errors import UnknownTarget, VerifyUnavailable
 from dag_converter.pipeline import Options
 from dag_converter.report import REPORT_FILES, RunReport, build_report, render_report
+from dag_converter.rules import make_selection, select_diagnostics
 from dag_converter.storage import Sink, Source, Storage, is_s3_url
 from dag_converter.targets import TARGET_NAMES, Feature, get_target
 
 if TYPE_CHECKING:
+    from dag_converter.batch.orphans import Orphan
     from dag_converter.model import Diagnostic, FileResult
 
 
@@ -43,6 +45,8 @@ class RunResult:
     written: int = 0  #: YAML files written
     current: int = 0  #: YAML files already current
     excluded: tuple[str, ...] = ()  #: local files dropped by --exclude
+    orphans: tuple["Orphan", ...] = ()  #: YAML written from a source that no longer defines its DAG, left in place
+    pruned: tuple[str, ...] = ()  #: orphaned YAML removed by --prune
 
     @property
     def results(self) -> tuple["FileResult", ...]:
@@ -53,6 +57,7 @@ def run(config: RunConfig, *, progress: Progress | None = None) -> RunResult:
     """Convert (or check, or diff) what `config` names. Raises errors.UsageError, and
     KeyboardInterrupt after saving the manifest of the sources finished."""
     options = make_options(config)
+    selection = make_selection(config.select, config.ignore, config.extend_ignore, dict(config.per_file_ignores))
     jobs = config.jobs or default_jobs()
     check = _verify_check(config, options) if config.verify else None
     storage = Storage(config.endpoint_url, connections=jobs * 2)
@@ -64,8 +69,11 @@ def run(config: RunConfig, *, progress: Progress | None = None) -> RunResult:
     with entered if isinstance(entered, contextlib.AbstractContextManager) else contextlib.nullcontext():
         outcome = run_sources(found.sources, options, output, extra, mode=config.mode, jobs=jobs,
                               force=config.force or config.verify,  # a skipped source would go unverified
-                              progress=entered, check=check, scope=config.paths, roles=roles)
-    report = build_report(config.target, list(outcome.results), list(found.problems))
+                              progress=entered, check=check, scope=config.paths, roles=roles, prune=config.prune,
+                              auto_jobs=config.jobs is None)
+    # The one place the rule selection applies: what is shown and reported, never the verdicts.
+    results, run_problems = select_diagnostics(outcome.results, found.problems, selection)
+    report = build_report(config.target, results, run_problems)
     if roles is not None:
         report = dataclasses.replace(report, execution_roles=outcome.roles)
     problems = list(outcome.problems)
@@ -76,7 +84,7 @@ def run(config: RunConfig, *, progress: Progress | None = None) -> RunResult:
         problems += write_reports({REPORT_FILES[name]: render_report(report, name) for name in config.report_formats},
                                   sinks)
     return RunResult(config, report, outcome.changes, tuple(problems), str(output), outcome.skipped,
-                     outcome.written, outcome.current, found.excluded)
+                     outcome.written, outcome.current, found.excluded, outcome.orphans, outcome.pruned)
 
 
 def _definition_folder(output: str) -> tuple[str, str] | None:

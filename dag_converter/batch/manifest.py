@@ -56,6 +56,9 @@ class SourceEntry:
     fingerprint: str
     outputs: tuple[tuple[str, str], ...]  #: (YAML name, sha256 of its text), in DAG order, then the role files
     result: Mapping[str, object]  #: the report's entry for this source (report._model.file_dict)
+    #: modules of the DAG folder the source read, relative to its folder (FileResult.reads)
+    reads: tuple[str, ...] = ()
+    relative: str = ""  #: the source's path below its DAG folder (Source.relative), when it read any
 
 
 @dataclass
@@ -65,6 +68,9 @@ class Manifest:
 
     settings: str  #: the tool version and options; a change invalidates every entry
     sources: dict[str, SourceEntry] = field(default_factory=dict)
+    #: YAML written earlier whose source no longer defines its DAG, left in place (no --prune):
+    #: name -> (the source it was written from, sha256 of the text written)
+    orphans: dict[str, tuple[str, str]] = field(default_factory=dict)
     _fragments: dict[str, tuple[SourceEntry, str]] = field(default_factory=dict, repr=False, compare=False)
 
     def lookup(self, source: str, fingerprint: str) -> SourceEntry | None:
@@ -73,13 +79,14 @@ class Manifest:
             return None
         return entry
 
-    def record(self, source: str, fingerprint: str, result: FileResult,
+    def record(self, source: str, fingerprint: str, result: FileResult, relative: str = "",
                beside: tuple[tuple[str, str], ...] = ()) -> None:
         """`beside`: (name, text) of the other files written from the source (convert --iam's roles)."""
         outputs = tuple((d.output_name, sha256_text(d.yaml_text)) for d in result.dags
                         if d.output_name is not None and d.yaml_text is not None)
         outputs += tuple((name, sha256_text(text)) for name, text in beside)
-        self.sources[source] = SourceEntry(fingerprint, outputs, file_dict(result))
+        self.sources[source] = SourceEntry(fingerprint, outputs, file_dict(result), result.reads,
+                                           relative if result.reads else "")
 
     def keep(self, source: str, entry: SourceEntry) -> None:
         self.sources[source] = entry
@@ -95,6 +102,8 @@ class Manifest:
             "manifest_version": MANIFEST_VERSION,
             "tool": {"name": "dag-converter", "version": __version__},
             "settings": self.settings,
+            **({"orphans": {name: {"source": source, "sha256": digest}
+                            for name, (source, digest) in sorted(self.orphans.items())}} if self.orphans else {}),
             "sources": {},
         }, indent=1, ensure_ascii=False)
         if not self.sources:
@@ -107,7 +116,11 @@ class Manifest:
         cached = self._fragments.get(source)
         if cached is not None and cached[0] is entry:
             return cached[1]
-        value = {"fingerprint": entry.fingerprint, "outputs": dict(entry.outputs), "result": entry.result}
+        value: dict[str, object] = {"fingerprint": entry.fingerprint, "outputs": dict(entry.outputs),
+                                    "result": entry.result}
+        if entry.reads:
+            value["reads"] = list(entry.reads)
+            value["relative"] = entry.relative
         text = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
         self._fragments[source] = (entry, text)
         return text
@@ -124,7 +137,11 @@ def load_manifest(text: str | None, settings: str) -> Manifest:
             return manifest
         for source, raw in document["sources"].items():
             outputs = tuple((str(name), str(digest)) for name, digest in raw["outputs"].items())
-            manifest.sources[str(source)] = SourceEntry(str(raw["fingerprint"]), outputs, raw["result"])
+            reads = tuple(str(r) for r in raw.get("reads", ()))
+            manifest.sources[str(source)] = SourceEntry(str(raw["fingerprint"]), outputs, raw["result"], reads,
+                                                        str(raw.get("relative", "")))
+        for name, raw in document.get("orphans", {}).items():
+            manifest.orphans[str(name)] = (str(raw["source"]), str(raw["sha256"]))
     except (ValueError, KeyError, TypeError, AttributeError):
         return Manifest(settings)  # a damaged manifest means a full run, never a crash
     return manifest
@@ -144,7 +161,7 @@ def restore_result(entry: SourceEntry) -> FileResult:
         dags.append(DagResult(workflow, tuple(_diagnostic(d) for d in dag["diagnostics"]),
                               RESTORED_YAML if converted else None, dag["output"] if converted else None))
     return FileResult(path, FileStatus(raw["status"]), tuple(_diagnostic(d) for d in raw["diagnostics"]),  # type: ignore[attr-defined]
-                      tuple(dags))
+                      tuple(dags), entry.reads)
 
 
 def _diagnostic(raw: Mapping[str, object]) -> Diagnostic:

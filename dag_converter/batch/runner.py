@@ -16,15 +16,14 @@ the finished sources and re-raises, so a rerun continues where this one stopped.
 from __future__ import annotations
 
 import gc
-import multiprocessing
 import os
 import signal
 import sys
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import FIRST_COMPLETED, Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor, wait
-from concurrent.futures.process import BrokenProcessPool
+from collections import deque
+from concurrent.futures import FIRST_COMPLETED, Executor, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from itertools import repeat
 from pathlib import Path
@@ -33,8 +32,10 @@ from typing import TYPE_CHECKING, Any, Final, Protocol, TypeVar
 from dag_converter import codes
 from dag_converter.batch.changes import OutputChange, output_change
 from dag_converter.batch.roles import RoleFile, RoleWriter, read_back
+from dag_converter.batch.dependants import with_dependants
 from dag_converter.batch.manifest import (MANIFEST_NAME, RESTORED_YAML, Manifest, load_manifest, restore_result,
-                                          settings_key)
+                                          settings_key, sha256_text)
+from dag_converter.batch.orphans import Orphan, find_orphans
 from dag_converter.config import Mode
 from dag_converter.model import DagResult, FileResult, Span
 from dag_converter.pipeline import Options, convert_source, on_analysis_thread, size_problem
@@ -42,6 +43,8 @@ from dag_converter.storage import Sink, Source, StorageError, root_of
 
 if TYPE_CHECKING:
     from dag_converter.iam.policy import RoleDerivation
+    import multiprocessing.context
+    from concurrent.futures import ProcessPoolExecutor
 
 T = TypeVar("T")
 
@@ -61,6 +64,16 @@ _FILES_PER_WORKER_CHUNK: Final = 64  #: files per worker in one chunk of a paral
 # promptly. Its reads happen on the calling thread between chunks, with no reader threads: those
 # cost more in hand-overs of the GIL than they saved (measured: the analysis ran about 12% slower).
 _FILES_PER_HANDOVER: Final = 16
+#: With the default --jobs, worker processes start only for at least this many files to convert;
+#: fewer are converted in this process (an explicit --jobs N always starts N workers). Measured
+#: with `python benchmarks/run.py --files 300 --runs 3 --crossover` (cold `convert`, median of 3,
+#: 2 cores shared with other jobs, load average about 7, 2026-11-29), workers (--jobs 2) against
+#: --jobs 1: 10 files 5.33 s vs 2.18 s, 20: 4.53 vs 2.09, 40: 6.58 vs 3.79, 80: 5.24 vs 3.85,
+#: 160: 8.11 vs 6.13, 300: 19.07 vs 22.45. Workers pay for their start-up between 160 and 300
+#: files here; rerun the crossover on a quieter or bigger machine to move this.
+PARALLEL_MIN_FILES: Final = 240
+#: Files per call when workers convert: small, so this process takes its share while they start.
+_FILES_PER_PIECE: Final = 8
 
 
 class Progress(Protocol):
@@ -94,6 +107,8 @@ class BatchOutcome:
     written: int  #: YAML files written (PutObject calls for S3), role files included
     current: int  #: YAML files already holding the right bytes, so not written
     roles: tuple["RoleDerivation", ...] = ()  #: convert --iam: each converted DAG's role, in source order
+    orphans: tuple[Orphan, ...] = ()  #: YAML written from a source that no longer defines its DAG (left in place)
+    pruned: tuple[str, ...] = ()  #: orphaned YAML removed by --prune (where it was)
 
 
 class DummyExecutor(Executor):
@@ -111,9 +126,10 @@ class DummyExecutor(Executor):
 
 class _Run:
     def __init__(self, options: Options, mode: Mode, output: Sink, extra: Sequence[Sink], jobs: int, force: bool,
-                 progress: Progress, scope: Sequence[str], *, settle: bool = True,
+                 progress: Progress, scope: Sequence[str], *, settle: bool = True, auto_jobs: bool = False,
                  roles: RoleWriter | None = None) -> None:
         self.options = options
+        self.auto_jobs = auto_jobs  #: `jobs` is the default: start workers only for a batch worth it
         self.settle = settle  #: freeze finished results out of the collector's sight (a whole run only)
         self.mode = mode
         self.output = output
@@ -140,11 +156,12 @@ class _Run:
         """Prepare the sinks and read the manifest; returns the entries a source may be skipped by."""
         for sink in self.sinks:
             sink.prepare()
-        if not self.mode.writes:
-            return self.previous  # --check and --diff compare every YAML and record nothing
         self._saved_text = self.output.read_text(MANIFEST_NAME)
         self._manifest_found = self._saved_text is not None
+        # Every mode reads what earlier runs wrote and read: dependants and orphans come from it.
         self.previous = load_manifest(self._saved_text, self.manifest.settings)
+        if not self.mode.writes:
+            return Manifest(self.manifest.settings)  # --check and --diff compare every YAML and record nothing
         if self.force or self.mode is not Mode.WRITE:
             # --fail-on-change compares every YAML it is given, as the pre-commit hook promises.
             return Manifest(self.manifest.settings)
@@ -158,7 +175,7 @@ class _Run:
         else:
             beside = tuple((f.name, f.text) for f in map(self.role_files.get, (d.dag_id for d in result.dags
                                                                               if d.converted)) if f is not None)
-            self.manifest.record(source.display, source.fingerprint, result, beside)
+            self.manifest.record(source.display, source.fingerprint, result, source.relative, beside)
         self._unsaved += 1
         if self._unsaved >= MANIFEST_SAVE_EVERY and time.monotonic() - self._saved_at >= MANIFEST_SAVE_SECONDS:
             self.save()
@@ -175,6 +192,9 @@ class _Run:
         for source, entry in self.previous.sources.items():
             if source not in self.manifest.sources and not root_of(source, self.scope):
                 self.manifest.keep(source, entry)
+        for name, (source, digest) in self.previous.orphans.items():
+            if name not in self.manifest.orphans and not root_of(source, self.scope):
+                self.manifest.orphans[name] = (source, digest)
         text = self.manifest.dumps()
         if text == self._saved_text:
             return  # an unchanged rerun writes nothing at all
@@ -186,6 +206,32 @@ class _Run:
             if message not in self.problems:
                 self.problems.append(message)
 
+    # -- orphans ---------------------------------------------------------------------------------
+    def prune(self, orphans: Sequence[Orphan]) -> list[str]:
+        """Remove orphaned YAML that still holds what was written (a file edited since is left,
+        with a problem line); returns the names removed. Extra sinks lose the same names."""
+        removed: list[str] = []
+        for orphan in orphans:
+            text = self.output.read_text(orphan.name)
+            if text is not None and sha256_text(text) != orphan.digest:
+                self.problems.append(f"error: {self.output.url(orphan.name)} changed since dag-converter wrote it; "
+                                     "not removed (delete it yourself if it is not needed)")
+                continue
+            try:
+                for sink in self.sinks:
+                    if sink.exists(orphan.name):
+                        sink.delete(orphan.name)
+            except StorageError as exc:
+                self.problems.append(f"error: cannot remove {self.output.url(orphan.name)}: {exc}")
+                continue
+            removed.append(orphan.name)
+        return removed
+
+    def keep_orphans(self, orphans: Sequence[Orphan]) -> None:
+        """Orphans left in place stay on record, so a later --prune or --check still finds them."""
+        for orphan in orphans:
+            self.manifest.orphans[orphan.name] = (orphan.source, orphan.digest)
+
     # -- reading and converting -------------------------------------------------------------
     def convert_all(self, sources: Sequence[Source]) -> list[FileResult]:
         """Read and convert every source, in bounded chunks: the next chunk is read while this one
@@ -193,45 +239,44 @@ class _Run:
         the futures in flight; each worker call takes several files."""
         self.progress.phase("convert", len(sources))
         results: list[FileResult] = []
-        sequential = self.jobs == 1 or len(sources) < 2
+        sequential = self.jobs == 1 or len(sources) < 2 or (self.auto_jobs and len(sources) < PARALLEL_MIN_FILES)
+        workers: _Workers | None = None
         if sequential:
             readers: Executor = DummyExecutor()
-            workers: Executor = DummyExecutor()
-            chunk, calls_per_chunk = _FILES_PER_HANDOVER, 1
+            chunk = _FILES_PER_HANDOVER
         else:
             # Threads read (S3 reads are I/O-bound), worker processes convert (CPU-bound).
             readers = ThreadPoolExecutor(self.jobs * 2, thread_name_prefix="read")
-            workers = _new_pool(self.jobs)
-            chunk, calls_per_chunk = self.jobs * _FILES_PER_WORKER_CHUNK, self.jobs * 4
+            workers = _Workers(self.jobs, self.options)
+            chunk = self.jobs * _FILES_PER_WORKER_CHUNK
         try:
             for batch, datas in _read_ahead(sources, chunk, readers, self.options):
                 todo = [i for i, data in enumerate(datas) if not isinstance(data, FileResult)]
                 jobs = [(datas[i], batch[i].display, batch[i].relative, batch[i].explicit, batch[i].root)
                         for i in todo]
-                size = max(1, len(todo) // calls_per_chunk)
-                pieces = [jobs[k:k + size] for k in range(0, len(jobs), size)]
                 converted: dict[int, FileResult] = {}
-                try:
-                    done = (r for rs in workers.map(_convert_jobs, pieces, repeat(self.options)) for r in rs)
-                    for i, result in zip(todo, done):
-                        converted[i] = result
-                except BrokenProcessPool as exc:
-                    # A worker died (out of memory, killed): its files fail, the run goes on.
-                    for i in todo:
-                        if i not in converted:
-                            converted[i] = _worker_failure(batch[i], exc)
-                    workers.shutdown(wait=False, cancel_futures=True)
-                    workers = _new_pool(self.jobs)
+                if workers is None:
+                    converted = dict(zip(todo, _convert_jobs(jobs, self.options)))
+                else:
+                    pieces = [(todo[k:k + _FILES_PER_PIECE], jobs[k:k + _FILES_PER_PIECE])
+                              for k in range(0, len(jobs), _FILES_PER_PIECE)]
+                    for (indexes, _), outcome in zip(pieces, workers.convert([p for _, p in pieces])):
+                        for i, result in zip(indexes, outcome if isinstance(outcome, list) else repeat(None)):
+                            # A worker died (out of memory, killed): its files fail, the run goes on.
+                            converted[i] = result if result is not None else _worker_failure(batch[i], outcome)
                 for i, data in enumerate(datas):
                     results.append(data if isinstance(data, FileResult) else converted[i])
                     self.progress.advance("convert")
                 if self.settle:
                     _settle()
         except BaseException:
-            _cancel(readers, workers)
+            _cancel(readers)
+            if workers is not None:
+                workers.shutdown(wait=False)
             raise
         readers.shutdown(wait=True)
-        workers.shutdown(wait=True)
+        if workers is not None:
+            workers.shutdown(wait=True)
         return results
 
     # -- writing or comparing ----------------------------------------------------------------
@@ -321,14 +366,21 @@ class _Run:
 
 def run_sources(sources: Sequence[Source], options: Options, output: Sink, extra: Sequence[Sink] = (), *,
                 mode: Mode = Mode.WRITE, jobs: int = 1, force: bool = False, progress: Progress | None = None,
-                check: Check | None = None, scope: Sequence[str] = (), roles: RoleWriter | None = None) -> BatchOutcome:
+                check: Check | None = None, scope: Sequence[str] = (), roles: RoleWriter | None = None,
+                prune: bool = False, auto_jobs: bool = False) -> BatchOutcome:
     """Convert every source and, by `mode`, write its YAML to `output` (and the `extra` sinks) or
     compare it with what `output` holds. A WRITE run skips sources the manifest in `output`
     records as converted from the same bytes. `scope` are the paths the sources were found
-    under: manifest entries outside them are kept as they are. With `roles` (convert --iam), each
-    converted DAG's role file is written (or compared) beside its YAML in `output`."""
-    run = _Run(options, mode, output, extra, jobs, force, progress or _NoProgress(), scope, roles=roles)
+    under: manifest entries outside them are kept as they are. Explicitly named helper modules
+    bring in the DAG files that read them (batch/dependants.py); YAML the manifest says was
+    written from a source that no longer defines its DAG is an orphan: removed with `prune`
+    (WRITE), else reported and kept on record. With `roles` (convert --iam), each converted DAG's
+    role file is written (or compared) beside its YAML in `output`."""
+    run = _Run(options, mode, output, extra, jobs, force, progress or _NoProgress(), scope, auto_jobs=auto_jobs,
+               roles=roles)
     previous = run.load()
+    if any(s.explicit and s.root is not None for s in sources):
+        sources = with_dependants(sources, run.previous)
     results: list[FileResult | None] = [None] * len(sources)
     todo: list[int] = []
     for i, source in enumerate(sources):
@@ -357,6 +409,9 @@ def run_sources(sources: Sequence[Source], options: Options, output: Sink, extra
                 final[i], files = roles.derive(final[i])
                 run.role_files.update((f.derivation.dag_id, f) for f in files)
         final, changes = run.output_all(sources, final, todo)
+        orphans = find_orphans(run.previous, sources, final, scope, output)
+        pruned = run.prune(orphans) if prune and mode is Mode.WRITE else []
+        run.keep_orphans([o for o in orphans if o.name not in pruned])
     finally:
         run.save()
     derivations: list[RoleDerivation] = []
@@ -368,8 +423,9 @@ def run_sources(sources: Sequence[Source], options: Options, output: Sink, extra
                                 if d.converted and d.dag_id in run.role_files]
             else:
                 derivations += read_back(result.dags, output)
+    left = tuple(o for o in orphans if o.name not in pruned)
     return BatchOutcome(tuple(final), tuple(changes), tuple(run.problems), skipped, run.written, run.current,
-                        tuple(derivations))
+                        tuple(derivations), left, tuple(output.url(name) for name in pruned))
 
 
 def refuse_duplicates(results: list[FileResult]) -> list[FileResult]:
@@ -424,6 +480,9 @@ class _NoSink:
         return None
 
     def write_text(self, name: str, text: str) -> None:
+        raise StorageError("this run writes nothing")
+
+    def delete(self, name: str) -> None:
         raise StorageError("this run writes nothing")
 
 
@@ -502,11 +561,93 @@ def _worker_failure(source: Source, exc: BaseException) -> FileResult:
                                                         detail=f"worker process died: {type(exc).__name__}"))
 
 
-def _new_pool(jobs: int) -> ProcessPoolExecutor:
+class _Workers:
+    """Worker processes that start in the background. Until one is ready (it has imported the
+    converter and answered a first call), this process converts pieces itself, from the back of
+    the list while workers take them from the front, so a small batch never waits for workers."""
+
+    def __init__(self, jobs: int, options: Options) -> None:
+        self.jobs = jobs
+        self.options = options
+        self.pings: list[Future[None]] = []
+        self.used = False  #: a piece was handed to the pool
+        # Starting the pool blocks until the forkserver runs (an interpreter that imports the
+        # converter): a thread waits for that while this process converts.
+        self._starter = threading.Thread(target=self._start, name="start-workers", daemon=True)
+        self._starter.start()
+
+    def _start(self) -> None:
+        self.pool = _new_pool(self.jobs)
+        self.pings = [self.pool.submit(_warm_up) for _ in range(self.jobs)]
+
+    def _ready(self) -> int:
+        if self._starter.is_alive():
+            return 0
+        return sum(1 for ping in self.pings if ping.done())
+
+    def convert(self, pieces: Sequence[Sequence[tuple[bytes, str, str, bool, Path | None]]]
+                ) -> list[list[FileResult] | BaseException]:
+        """Each piece's results, or the BrokenProcessPool that lost them."""
+        from concurrent.futures.process import BrokenProcessPool
+
+        out: list[list[FileResult] | BaseException | None] = [None] * len(pieces)
+        queue = deque(range(len(pieces)))
+        running: dict[Future[list[FileResult]], tuple[int, object]] = {}  #: piece, and the pool running it
+        while queue or running:
+            while queue and len(running) < 2 * self._ready():
+                k = queue.popleft()
+                try:
+                    running[self.pool.submit(_convert_jobs, pieces[k], self.options)] = (k, self.pool)
+                    self.used = True
+                except BrokenProcessPool as exc:
+                    out[k] = exc
+                    self.restart()
+            if queue:
+                k = queue.pop()
+                out[k] = _convert_jobs(pieces[k], self.options)
+            elif running:
+                wait(running, return_when=FIRST_COMPLETED)
+            for future in [f for f in running if f.done()]:
+                k, pool = running.pop(future)
+                try:
+                    out[k] = future.result()
+                except BrokenProcessPool as exc:
+                    out[k] = exc
+                    if pool is self.pool:  # the first loss of this pool: the rest go on in a new one
+                        self.restart()
+        return [o for o in out if o is not None]
+
+    def restart(self) -> None:
+        self._starter.join()
+        self.pool.shutdown(wait=False, cancel_futures=True)
+        self._start()
+
+    def shutdown(self, *, wait: bool) -> None:
+        self._starter.join()
+        if not self.used:
+            # This process converted everything before a worker was ready: waiting for workers
+            # still importing the converter would only add their start-up to the run. They hold
+            # no work, so they are stopped (the pool's process table is the only handle on them).
+            for process in list((getattr(self.pool, "_processes", None) or {}).values()):
+                process.terminate()
+            wait = False
+        self.pool.shutdown(wait=wait, cancel_futures=True)
+
+
+def _warm_up() -> None:
+    """A worker's first call: the converter imported and the analysis thread started."""
+    on_analysis_thread(int)
+
+
+def _new_pool(jobs: int) -> "ProcessPoolExecutor":
+    from concurrent.futures import ProcessPoolExecutor
+
     return ProcessPoolExecutor(jobs, mp_context=_process_context(), initializer=_ignore_sigint)
 
 
-def _process_context() -> multiprocessing.context.BaseContext:
+def _process_context() -> "multiprocessing.context.BaseContext":
+    import multiprocessing
+
     # fork is unsafe once reader threads (and boto3's connection pool) exist; forkserver forks
     # from a clean single-threaded server instead.
     if sys.platform != "win32" and "forkserver" in multiprocessing.get_all_start_methods():

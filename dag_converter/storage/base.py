@@ -55,6 +55,9 @@ class Sink(Protocol):
     def write_text(self, name: str, text: str) -> None:
         """Write atomically; raises StorageError."""
 
+    def delete(self, name: str) -> None:
+        """Remove the file (nothing when it is missing); raises StorageError."""
+
 
 @dataclass(frozen=True, slots=True)
 class Sources:

@@ -257,6 +257,12 @@ class LocalSink:
         except OSError as exc:
             raise StorageError(exc.strerror or str(exc)) from exc
 
+    def delete(self, name: str) -> None:
+        try:
+            (self.folder / name).unlink(missing_ok=True)
+        except OSError as exc:
+            raise StorageError(exc.strerror or str(exc)) from exc
+
 
 __all__ = ["IgnoreRules", "LocalSink", "is_ignored", "is_skipped_folder", "local_source", "open_local",
            "parse_airflowignore", "read_regular_file", "write_atomic"]

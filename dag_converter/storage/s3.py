@@ -266,6 +266,14 @@ class S3Sink:
             raise StorageError(exc.reason) from exc
         self._etags[name] = etag or md5_hex(data)
 
+    def delete(self, name: str) -> None:
+        key = self.location.prefix + name
+        try:
+            self.client.delete_object(Bucket=self.location.bucket, Key=key)
+        except _errors() as exc:
+            raise StorageError(describe_error(exc, "delete", self.location.bucket)) from exc
+        self._etags.pop(name, None)
+
 
 __all__ = ["INSTALL_HINT", "S3Failure", "S3Location", "S3Object", "S3Sink", "describe_error", "discover_s3",
            "is_s3_url", "list_objects", "make_client", "md5_hex", "read_object", "write_object"]

@@ -110,12 +110,21 @@ def test_a_run_over_some_files_keeps_the_manifest_entries_of_the_others(tmp_path
     assert "4 sources unchanged since the last run" in rerun.output
 
 
-def test_a_source_deleted_from_a_folder_leaves_the_manifest(tmp_path: Path) -> None:
+def test_a_source_deleted_from_a_folder_stays_on_record_until_pruned(tmp_path: Path) -> None:
     dags = _tree(tmp_path, 4)
     out = tmp_path / "out"
     CliRunner().invoke(main, ["convert", str(dags), "-o", str(out)])
     (dags / "team0" / "dag_3.py").unlink()
-    CliRunner().invoke(main, ["convert", str(dags), "-o", str(out)])
-    sources = json.loads((out / MANIFEST_NAME).read_text(encoding="utf-8"))["sources"]
-    assert str(dags / "team0" / "dag_3.py") not in sources
-    assert len(sources) == 4
+    kept = CliRunner().invoke(main, ["convert", str(dags), "-o", str(out)])
+    # Its YAML is an orphan: noted, left in place, and kept on record so --prune can find it.
+    assert f"note: {out / 'local_3.yaml'} was written from {dags / 'team0' / 'dag_3.py'}" in kept.output
+    manifest = json.loads((out / MANIFEST_NAME).read_text(encoding="utf-8"))
+    assert str(dags / "team0" / "dag_3.py") not in manifest["sources"]
+    assert manifest["orphans"]["local_3.yaml"]["source"] == str(dags / "team0" / "dag_3.py")
+    pruned = CliRunner().invoke(main, ["convert", str(dags), "-o", str(out), "--prune"])
+    assert pruned.exit_code == 1, pruned.output  # refused.py is still refused
+    assert f"removed {out / 'local_3.yaml'}" in pruned.output
+    assert not (out / "local_3.yaml").exists()
+    manifest = json.loads((out / MANIFEST_NAME).read_text(encoding="utf-8"))
+    assert str(dags / "team0" / "dag_3.py") not in manifest["sources"] and "orphans" not in manifest
+    assert len(manifest["sources"]) == 4

@@ -291,3 +291,20 @@ def test_bad_s3_url_is_a_usage_error(tmp_path: Path) -> None:
     result = CliRunner().invoke(main, ["convert", str(tmp_path), "-o", "s3://"])
     assert result.exit_code == 2
     assert "error: no bucket in s3://" in result.output
+
+
+def test_prune_removes_an_orphaned_yaml_from_s3_and_check_reports_it(s3, bucket: str) -> None:  # noqa: ANN001
+    _upload_batch(s3, bucket, 3)
+    s3.put_object(Bucket=bucket, Key="out/notes.yaml", Body=b"ours? no: never written by dag-converter\n")
+    assert _invoke(f"s3://{bucket}/dags/", "--output", f"s3://{bucket}/out/", "-j", "1").exit_code == 0
+    s3.delete_object(Bucket=bucket, Key="dags/team1/etl_001.py")
+    check = _invoke(f"s3://{bucket}/dags/", "--output", f"s3://{bucket}/out/", "--check")
+    assert check.exit_code == 1, check.output
+    assert (f"s3://{bucket}/dags/team1/etl_001.py:0:0: DC116 [error] s3://{bucket}/out/etl_001.yaml was written "
+            f"from s3://{bucket}/dags/team1/etl_001.py, which no longer defines DAG etl_001") in check.output
+    pruned = _invoke(f"s3://{bucket}/dags/", "--output", f"s3://{bucket}/out/", "--prune")
+    assert pruned.exit_code == 0, pruned.output
+    keys = _keys(s3, bucket, "out/")
+    assert "out/etl_001.yaml" not in keys
+    assert {"out/etl_000.yaml", "out/etl_002.yaml", "out/notes.yaml"} <= set(keys)
+    assert _invoke(f"s3://{bucket}/dags/", "--output", f"s3://{bucket}/out/", "--check").exit_code == 0
