@@ -18,6 +18,7 @@ from dag_converter.targets import DEFAULT_TARGET, TARGET_NAMES
 
 if TYPE_CHECKING:
     from dag_converter.batch import RunResult
+    from dag_converter.model import FileResult
     from dag_converter.report import RunReport
 
 EXIT_OK: Final = 0  #: all DAGs converted; with --check: every YAML already current
@@ -117,17 +118,33 @@ def convert(paths: tuple[str, ...], quiet: bool, verbose: bool, color: bool | No
 
 
 def exit_status(result: "RunResult") -> int:
-    """The one mapping from a run's result to the exit code (black's Report.return_code)."""
+    """The one mapping from a run's result to the exit code (black's Report.return_code). A file
+    that could not be read, decoded, parsed or analysed is an error (1) like a refused DAG, in
+    every mode, even when the other files converted."""
     from dag_converter.config import Mode
+    from dag_converter.model import Severity
 
     summary = result.report.summary()
+    failed_files = any(_file_failed(f) for f in result.results)
     if summary["dags"] == 0:
+        run_errors = any(d.severity is Severity.ERROR for d in result.report.run_diagnostics)
         # A pre-commit hook passes every staged Python file; one without DAGs is not a failure.
         hook = result.config.mode is not Mode.WRITE
-        return EXIT_OK if hook and not result.report.run_diagnostics else EXIT_USAGE
+        if hook and not run_errors:
+            return EXIT_REFUSED if failed_files else EXIT_OK
+        return EXIT_USAGE
     if result.problems:
         return EXIT_USAGE
-    return EXIT_REFUSED if summary["refused"] or result.changes else EXIT_OK
+    return EXIT_REFUSED if summary["refused"] or result.changes or failed_files else EXIT_OK
+
+
+def _file_failed(result: "FileResult") -> bool:
+    """Whether a file itself failed (unreadable, undecodable, unparsable, an analysis error),
+    as opposed to a file whose DAGs were each converted or refused."""
+    from dag_converter.model import FileStatus, Severity
+
+    return result.status is FileStatus.UNREADABLE or (
+        not result.dags and any(d.severity is Severity.ERROR for d in result.diagnostics))
 
 
 def _show(result: "RunResult", *, quiet: bool, verbose: bool, color: bool) -> None:
@@ -135,12 +152,12 @@ def _show(result: "RunResult", *, quiet: bool, verbose: bool, color: bool) -> No
     except --diff's patches, which go to stdout first."""
     from dag_converter.config import Mode
     from dag_converter.model import Severity
-    from dag_converter.report.concise import format_diagnostic
+    from dag_converter.report.concise import format_diagnostic, printable
 
     mode = result.config.mode
     if verbose:
         for excluded in result.excluded:
-            click.echo(f"excluded {excluded}", err=True)
+            click.echo(f"excluded {printable(excluded)}", err=True)
     if mode is Mode.DIFF:
         for change in result.changes:
             click.echo(change.unified_diff(), nl=False)
@@ -151,9 +168,9 @@ def _show(result: "RunResult", *, quiet: bool, verbose: bool, color: bool) -> No
     lines = [format_diagnostic(d) for d in sorted(diagnostics, key=lambda d: d.sort_key())
              if d.severity in shown_severities]
     if mode is Mode.FAIL_ON_CHANGE:
-        lines += [f"{change.target}: {'created' if change.created else 'updated'} from "
-                  f"{change.dag.workflow.span.path}; stage it and commit again" for change in result.changes]
-    lines += result.problems
+        lines += [printable(f"{change.target}: {'created' if change.created else 'updated'} from "
+                            f"{change.dag.workflow.span.path}; stage it and commit again") for change in result.changes]
+    lines += [printable(problem) for problem in result.problems]
     if lines:
         click.echo("\n".join(lines), err=True)  # one write: a batch may print thousands
     if not quiet:
@@ -166,7 +183,7 @@ def _show(result: "RunResult", *, quiet: bool, verbose: bool, color: bool) -> No
             _print_check_summary(result.report, len(result.changes))
     if result.report.summary()["dags"] == 0 and exit_status(result) == EXIT_USAGE and \
             not result.report.run_diagnostics and not any(f.all_diagnostics() for f in result.results):
-        click.echo(f"error: no DAGs found in {', '.join(result.config.paths)}", err=True)
+        click.echo(printable(f"error: no DAGs found in {', '.join(result.config.paths)}"), err=True)
 
 
 def _print_check_summary(report: "RunReport", stale: int) -> None:
@@ -178,11 +195,16 @@ def _print_check_summary(report: "RunReport", stale: int) -> None:
 
 
 def _print_summary(report: "RunReport", out_dir: object, color: bool, *, with_report: bool = True) -> None:
+    """Ids and paths come from the folder converted: control characters are escaped and, on a
+    terminal, they are rich Text, never markup (`[/]` or `[link=...]` in an id is shown as is)."""
+    from dag_converter.report.concise import printable
+
     s = report.summary()
-    where = f"YAML and report in {out_dir}" if with_report else f"YAML in {out_dir}"
+    where = printable(f"YAML and report in {out_dir}" if with_report else f"YAML in {out_dir}")
     if color:
         from rich.console import Console
         from rich.table import Table
+        from rich.text import Text
 
         console = Console(stderr=True)
         table = Table(title="dag-converter", show_lines=False)
@@ -190,16 +212,18 @@ def _print_summary(report: "RunReport", out_dir: object, color: bool, *, with_re
             table.add_column(column)
         for result in report.files:
             for dag in result.dags:
-                status = "[green]converted[/green]" if dag.converted else "[red]refused[/red]"
-                table.add_row(dag.dag_id, result.path, status, str(len(dag.workflow.tasks)))
+                status = Text("converted", style="green") if dag.converted else Text("refused", style="red")
+                table.add_row(Text(printable(dag.dag_id)), Text(printable(result.path)), status,
+                              str(len(dag.workflow.tasks)))
         console.print(table)
-        console.print(f"{s['converted']} converted, {s['refused']} refused, {s['errors']} errors, "
-                      f"{s['warnings']} warnings; {where}")
+        console.print(Text(f"{s['converted']} converted, {s['refused']} refused, {s['errors']} errors, "
+                           f"{s['warnings']} warnings; {where}"))
         return
     for result in report.files:
         for dag in result.dags:
             status = "converted" if dag.converted else "refused"
-            click.echo(f"{status:9} {dag.dag_id} ({result.path}, {len(dag.workflow.tasks)} tasks)", err=True)
+            click.echo(f"{status:9} {printable(dag.dag_id)} ({printable(result.path)}, "
+                       f"{len(dag.workflow.tasks)} tasks)", err=True)
     click.echo(f"{s['files']} files, {s['dags']} DAGs: {s['converted']} converted, {s['refused']} refused, "
                f"{s['errors']} errors, {s['warnings']} warnings; {where}", err=True)
 

@@ -2,8 +2,9 @@
 
 The table means a pre-commit hook needs no arguments.
 
-The nearest pyproject.toml with such a table is used, searching from the working directory up,
-then from the first input path up (STYLE.md 13). Command-line flags override every key. Relative
+The nearest pyproject.toml with such a table above the working directory is used (or the file
+given with --config). Never one found from the DAG folder being converted: a folder nobody has
+reviewed must not choose where the output goes or which operators are allowed (issue 16). Command-line flags override every key. Relative
 paths in the file (`output`, `exclude`) are relative to the folder holding pyproject.toml, as in
 ruff and black, so the hook behaves the same from any subfolder.
 """
@@ -31,7 +32,10 @@ TABLE: Final = "dag-converter"
 REPORT_FORMATS: Final = ("json", "md", "html", "sarif")
 DEFAULT_REPORT_FORMATS: Final = ("json", "md")
 #: keys of [tool.dag-converter]; kebab-case like the flags, underscores accepted as in black
-KEYS: Final = ("output", "target", "allow-operators", "exclude", "report-format", "max-file-size")
+KEYS: Final = ("output", "target", "allow-operators", "exclude", "report-format", "max-file-size",
+               "airflowignore-syntax")
+IGNORE_SYNTAXES: Final = ("glob", "regexp")  #: Airflow's `[core] dag_ignore_file_syntax` values
+DEFAULT_IGNORE_SYNTAX: Final = "glob"  #: Airflow 3's default (Airflow 2's was regexp)
 DEFAULT_OUTPUT: Final = "output_yaml"  #: the AWS converter's default, so its users' scripts keep working
 DEFAULT_TARGET: Final = "mwaa-serverless"
 DEFAULT_MAX_FILE_SIZE: Final = 5 * 1024 * 1024  #: bytes; larger source files are refused (DC107)
@@ -48,6 +52,7 @@ class Config:
     exclude: tuple[str, ...] = ()  #: glob patterns, relative to `base`
     report_formats: tuple[str, ...] | None = None
     max_file_size: int | None = None
+    airflowignore_syntax: str | None = None  #: "glob" or "regexp"
 
     @property
     def base(self) -> Path:
@@ -112,6 +117,10 @@ def parse_table(table: Mapping[str, object], pyproject: Path) -> Config:
     # bool is an int subclass; `max-file-size = true` is a mistake, not 1 byte.
     if size is not None and (not isinstance(size, int) or isinstance(size, bool) or size <= 0):
         raise ConfigError(f"{pyproject}: [tool.{TABLE}] max-file-size must be a positive integer")
+    syntax = values.get("airflowignore-syntax")
+    if syntax is not None and syntax not in IGNORE_SYNTAXES:
+        raise ConfigError(f"{pyproject}: [tool.{TABLE}] airflowignore-syntax must be one of "
+                          f"{', '.join(IGNORE_SYNTAXES)} (Airflow's [core] dag_ignore_file_syntax)")
     formats = values.get("report-format")
     return Config(
         path=pyproject,
@@ -122,6 +131,7 @@ def parse_table(table: Mapping[str, object], pyproject: Path) -> Config:
         report_formats=None if formats is None else parse_report_formats(
             formats if isinstance(formats, str) else _strings(formats, "report-format", pyproject), str(pyproject)),
         max_file_size=size,
+        airflowignore_syntax=syntax,  # type: ignore[arg-type]
     )
 
 
@@ -225,6 +235,7 @@ class RunConfig:
     endpoint_url: str | None = None  #: S3 endpoint
     today: date | None = None  #: pins relative start dates (None: DAG_CONVERTER_TODAY or the date)
     config_path: Path | None = None  #: the pyproject.toml read, for messages
+    airflowignore_syntax: str = DEFAULT_IGNORE_SYNTAX  #: how .airflowignore lines are read: glob or regexp
 
     @property
     def target_origin(self) -> str:
@@ -239,12 +250,12 @@ def run_config(paths: Sequence[str], *, config_file: Path | None = None, output:
                **rest: object) -> RunConfig:
     """Flags over [tool.dag-converter], key by key; a repeatable flag replaces the whole list.
     The table comes from `config_file`, else the nearest pyproject.toml with one above the working
-    directory or the first path. `rest` are flags with no config key (jobs, force, bucket, ...),
+    directory (never from the paths being converted: they are not trusted). `rest` are flags with no config key (jobs, force, bucket, ...),
     passed to RunConfig as they are. Raises ConfigError."""
     if config_file is not None:
         config = load_config(config_file)
     else:
-        found = find_config([Path.cwd(), Path(paths[0])]) if paths else None
+        found = find_config([Path.cwd()])
         config = load_config(found) if found is not None else Config()
     formats = (parse_report_formats(report_format) if report_format is not None
                else config.report_formats if config.report_formats is not None else DEFAULT_REPORT_FORMATS)
@@ -259,6 +270,7 @@ def run_config(paths: Sequence[str], *, config_file: Path | None = None, output:
         report_formats=formats,
         mode=Mode.from_flags(check=check, diff=diff, fail_on_change=fail_on_change),
         config_path=config.path,
+        airflowignore_syntax=config.airflowignore_syntax or DEFAULT_IGNORE_SYNTAX,
         **rest,  # type: ignore[arg-type]
     )
 

@@ -148,7 +148,7 @@ class _Run:
         if any(d.code in _TRANSIENT for d in result.all_diagnostics()):
             self.manifest.forget(source.display)
         else:
-            self.manifest.record(source.display, source.fingerprint, result)
+            self.manifest.record(source.display, source.recorded_fingerprint(), result)
         self._unsaved += 1
         if self._unsaved >= MANIFEST_SAVE_EVERY and time.monotonic() - self._saved_at >= MANIFEST_SAVE_SECONDS:
             self.save()

@@ -41,7 +41,8 @@ from dag_converter.targets.base import REFUSED, CheckContext, Feature, Target
 if TYPE_CHECKING:
     from jinja2 import Environment
 
-SAFE_DAG_ID: Final = re.compile(r"^[A-Za-z0-9_.-]+$")
+#: Used with fullmatch: `$` alone would accept a trailing newline (`etl\n` is not `etl`).
+SAFE_DAG_ID: Final = re.compile(r"[A-Za-z0-9_.-]+")
 _ENV_VAR: Final = re.compile(r"\$(\{[A-Za-z_][A-Za-z0-9_]*\}|[A-Za-z_][A-Za-z0-9_]*)")
 _CRON_FIELD: Final = re.compile(r"^[0-9A-Za-z*/,?LW#-]+$")
 
@@ -64,7 +65,7 @@ def check_workflow(workflow: Workflow, target: Target, *, registry: Registry | N
     functions defined in it (dag-factory's python_callable_file)."""
     check = CheckContext(target, registry or get_registry(), today or date.today(), relative)
     check.found.extend(workflow.diagnostics)
-    if not SAFE_DAG_ID.match(workflow.dag_id) or workflow.dag_id in (".", ".."):
+    if not SAFE_DAG_ID.fullmatch(workflow.dag_id) or workflow.dag_id in (".", ".."):
         if not workflow.dag_id.startswith("<dag at line"):
             check.add(codes.UNSAFE_DAG_ID, workflow.span, dag_id=workflow.dag_id,
                       detail="only letters, digits, '_', '.' and '-' are allowed")
