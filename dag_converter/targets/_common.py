@@ -36,6 +36,7 @@ from dag_converter.model import (
     walk_values,
 )
 from dag_converter.registry import AMAZON_PREFIX, PROVIDER_VERSION, OperatorRule, Registry, get_registry
+from dag_converter.targets._run_dependent import run_dependent_reason
 from dag_converter.targets.base import REFUSED, CheckContext, Feature, Target
 
 if TYPE_CHECKING:
@@ -430,7 +431,13 @@ def report_unresolved(value: object, what: str, check: CheckContext) -> bool:
 
 def check_value(value: object, field_name: str, span: Span, check: CheckContext, *, templated: bool | None,
                 operator: str = "") -> bool:
-    """Values the YAML can hold; strings are checked for templates and `$VAR`."""
+    """Values the YAML can hold; strings are checked for templates and `$VAR`, and refused when
+    their text would differ between runs (an address, a set's order: targets/_run_dependent.py)."""
+    for item in walk_values(value, keys=True):
+        reason = run_dependent_reason(item) if isinstance(item, str) else None
+        if reason is not None:
+            check.add(codes.UNRESOLVED_VALUE, span, what=f"argument {field_name!r}", reason=reason)
+            return False
     for item in walk_values(value):
         if isinstance(item, CallableRef):
             if (field_name == "python_callable" and not item.defined_in_file
