@@ -23,8 +23,8 @@ from functools import lru_cache
 from typing import Final
 
 _ADDRESS: Final = re.compile(r"<[^<>\n]{1,500} at 0x[0-9A-Fa-f]{4,16}>")
-#: where a set of strings may start: `{'`, `{"`, `{b'` (a set or dict repr; dicts are let through)
-_SET_START: Final = re.compile(r"\{\s*[bBrRuU]?['\"]")
+#: where a set of strings may start: `{'`, `{"`, `{b'`, `{('` (a set or dict repr; dicts are let through)
+_SET_START: Final = re.compile(r"\{[\s(]*[bBrRuU]?['\"]")
 _MAX_CANDIDATES: Final = 64  #: `{` positions tried per string: the text of one value holds few
 _MAX_TEXT: Final = 100_000  #: characters of one value scanned for set displays
 
@@ -33,7 +33,7 @@ def run_dependent_reason(text: str) -> str | None:
     """Why `text` would differ between runs (a reason for DC201), or None."""
     if " at 0x" in text and _ADDRESS.search(text):
         return "the text holds a memory address (the default repr of an object or a method), which changes every run"
-    if ("{'" in text or '{"' in text or "{b" in text or "{ " in text) and _has_set_display(text[:_MAX_TEXT]):
+    if "{" in text and _SET_START.search(text, 0, _MAX_TEXT) and _has_set_display(text[:_MAX_TEXT]):
         return ("the text of a set, whose order changes with the hash seed (str() or format of a set); "
                 "sort it first, e.g. ', '.join(sorted(values))")
     return None
