@@ -204,5 +204,5 @@ def _int(value: object) -> int:
     return value
 
 
-__all__ = ["MANIFEST_NAME", "MAX_MANIFEST_BYTES", "Manifest", "RESTORED_YAML", "SourceEntry", "load_manifest", "restore_result",
-           "settings_key", "sha256_text"]
+__all__ = ["MANIFEST_NAME", "MAX_MANIFEST_BYTES", "Manifest", "RESTORED_YAML", "SourceEntry", "load_manifest",
+           "restore_result", "settings_key", "sha256_text"]

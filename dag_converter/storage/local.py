@@ -75,6 +75,7 @@ def _walk(root: Path, display_root: str, syntax: IgnoreSyntax,
     """(relative, path) of every *.py file below root, sorted, following symlinks once (a symlink
     loop is not followed twice); .airflowignore files apply as Airflow applies them."""
     seen: set[str] = set()
+    root_real = os.path.realpath(root)
     stack: list[tuple[Path, str, IgnoreRules]] = [(root, "", [])]
     while stack:
         folder, base, inherited = stack.pop()
@@ -106,6 +107,12 @@ def _walk(root: Path, display_root: str, syntax: IgnoreSyntax,
                 continue
             if is_dir:
                 if is_skipped_folder(entry.name) or is_ignored(relative, rules, is_folder=True, syntax=syntax):
+                    continue
+                if entry.is_symlink() and not is_within(os.path.realpath(path), root_real):
+                    # Nothing outside the folder the user gave is read (docs/robustness.md).
+                    shown = os.path.join(display_root, *relative.split("/"))
+                    problems.append(codes.make(codes.UNREADABLE_FILE, Span(shown),
+                                               detail="a symlink to a folder outside the DAG folder (not followed)"))
                     continue
                 subfolders.append((path, relative, rules))
             elif is_file and entry.name.endswith(".py") and not is_ignored(relative, rules, syntax=syntax):
@@ -174,6 +181,9 @@ def open_local(paths: Sequence[str], *, excludes: Sequence[str] = (), base: Path
             fingerprint, size = f"size={st.st_size};mtime_ns={st.st_mtime_ns};folder={trees[root]}", st.st_size
         except OSError:
             fingerprint, size = "", None  # never matches: the read reports the error
+        if path.is_symlink() and display not in named and not is_within(os.path.realpath(path), os.path.realpath(root)):
+            sources.append(Source(display, relative, "", None, _outside_root, False, root))
+            continue
         if printable_name(str(path)) != str(path):
             # The name holds bytes that are not UTF-8: no report, manifest or YAML header could
             # name it faithfully, so it is refused (one line) rather than taking the run down.
@@ -186,6 +196,15 @@ def open_local(paths: Sequence[str], *, excludes: Sequence[str] = (), base: Path
 def local_source(path: Path, display: str, relative: str, *, explicit: bool = True) -> Source:
     """One local file as a Source, without a walk or a fingerprint (never skipped by a manifest)."""
     return Source(display, relative, "", None, _reader(path), explicit, path.parents[relative.count("/")])
+
+
+def is_within(real: str, root_real: str) -> bool:
+    """Whether a resolved path is the resolved root or below it."""
+    return real == root_real or real.startswith(root_real.rstrip(os.sep) + os.sep)
+
+
+def _outside_root() -> bytes:
+    raise OSError(errno.EACCES, "a symlink to a file outside the DAG folder (not followed)")
 
 
 def _unnamable() -> bytes:
@@ -331,5 +350,6 @@ class LocalSink:
             raise StorageError(exc.strerror or str(exc)) from exc
 
 
-__all__ = ["IgnoreRules", "IgnoreSyntax", "LocalSink", "is_ignored", "is_skipped_folder", "local_source", "open_local",
-           "parse_airflowignore", "printable_name", "read_ignore_file", "read_regular_file", "remove_stale_temporaries", "write_atomic"]
+__all__ = ["IgnoreRules", "IgnoreSyntax", "LocalSink", "is_ignored", "is_skipped_folder", "is_within", "local_source",
+           "open_local", "parse_airflowignore", "printable_name", "read_ignore_file", "read_regular_file",
+           "remove_stale_temporaries", "write_atomic"]

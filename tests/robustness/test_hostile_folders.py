@@ -368,6 +368,25 @@ def test_replacing_a_yaml_written_from_another_source_needs_force(tmp_path: Path
     assert run([dags], out).results[0].dags[0].converted  # its own YAML now
 
 
+def test_symlinks_that_leave_the_dag_folder_are_not_read(tmp_path: Path) -> None:
+    dags, outside, out = tmp_path / "dags", tmp_path / "outside", tmp_path / "out"
+    write(dags / "good.py", dag_source("good"))
+    write(outside / "evil.py", dag_source("evil"))
+    write(outside / "sub" / "evil_2.py", dag_source("evil_2"))
+    write(dags / "inner" / "shared.py", dag_source("shared"))
+    (dags / "link.py").symlink_to(outside / "evil.py")
+    (dags / "sublink").symlink_to(outside / "sub", target_is_directory=True)
+    (dags / "inside_link").symlink_to(dags / "inner", target_is_directory=True)  # inside: fine, read once
+
+    result = invoke("convert", dags, "-o", out, "-j", "1")
+
+    assert result.exit_code == EXIT_REFUSED, result.output
+    assert sorted(p.name for p in out.glob("*.yaml")) == ["good.yaml", "shared.yaml"]
+    lines = [line for line in result.output.splitlines() if "DC104" in line]
+    assert len(lines) == 2 and all("outside the DAG folder" in line for line in lines)
+    assert any("link.py" in line for line in lines) and any("sublink" in line for line in lines)
+
+
 # --------------------------------------------------------------------------------------------
 # Same input, same bytes
 
