@@ -55,6 +55,9 @@ class SourceEntry:
     fingerprint: str
     outputs: tuple[tuple[str, str], ...]  #: (YAML name, sha256 of its text), in DAG order
     result: Mapping[str, object]  #: the report's entry for this source (report._model.file_dict)
+    #: False when the entry names a YAML the converter never writes (`../x.yaml`, 300 characters):
+    #: a run converts its source again; `deploy` still sees it, to refuse it by name
+    reusable: bool = field(default=True, compare=False)
 
 
 @dataclass
@@ -68,7 +71,7 @@ class Manifest:
 
     def lookup(self, source: str, fingerprint: str) -> SourceEntry | None:
         entry = self.sources.get(source)
-        if entry is None or entry.fingerprint != fingerprint:
+        if entry is None or entry.fingerprint != fingerprint or not entry.reusable:
             return None
         return entry
 
@@ -149,18 +152,17 @@ def _entry(raw: object) -> SourceEntry | None:
     if not isinstance(fingerprint, str) or not fingerprint or not isinstance(outputs, dict) or \
             not isinstance(result, dict):
         return None
-    if not all(isinstance(name, str) and _is_output_name(name) and isinstance(digest, str) and _DIGEST.fullmatch(digest)
-               for name, digest in outputs.items()):
+    if not all(isinstance(digest, str) for digest in outputs.values()):
         return None
     entry = SourceEntry(fingerprint, tuple(outputs.items()), result)
     try:
         restored = restore_result(entry)
     except (KeyError, TypeError, ValueError, AttributeError, OverflowError, RecursionError):
-        return None
+        return None  # the report entry cannot be rebuilt: nothing can use it
     named = {d.output_name for d in restored.dags if d.output_name is not None}
-    if not all(isinstance(name, str) and _is_output_name(name) for name in named) or named - set(outputs):
-        return None
-    return entry
+    reusable = all(_is_output_name(name) and _DIGEST.fullmatch(digest) for name, digest in outputs.items()) and \
+        all(_is_output_name(name) for name in named) and not named - set(outputs)
+    return entry if reusable else SourceEntry(fingerprint, entry.outputs, result, reusable=False)
 
 
 def _is_output_name(name: str) -> bool:
