@@ -21,6 +21,7 @@ OUTPUT_FORMATS: Final = ("concise", "full", "json", "github", "sarif")  #: repor
 
 if TYPE_CHECKING:
     from dag_converter.batch import RunResult
+    from dag_converter.model import FileResult
     from dag_converter.report import RunReport
 
 EXIT_OK: Final = 0  #: all DAGs converted; with --check: every YAML already current
@@ -196,24 +197,34 @@ def _did_you_mean(given: str) -> str:
 
 
 def exit_status(result: "RunResult") -> int:
-    """The one mapping from a run's result to the exit code (black's Report.return_code)."""
+    """The one mapping from a run's result to the exit code (black's Report.return_code). A file
+    that could not be read, decoded, parsed or analysed is an error (1) like a refused DAG, in
+    every mode, even when the other files converted."""
     from dag_converter.config import Mode
     from dag_converter.model import Severity
 
     summary = result.report.summary()
     hook = result.config.mode is not Mode.WRITE
-    # In a hook (--check, --fail-on-change, --diff), a file that cannot be parsed or read fails
-    # the run even when it defines no DAG: a staged DAG file with a syntax error must not pass.
-    unreadable = hook and any(d.severity is Severity.ERROR for f in result.results for d in f.diagnostics)
+    failed_files = any(_file_failed(f) for f in result.results)
     if summary["dags"] == 0:
+        run_errors = any(d.severity is Severity.ERROR for d in result.report.run_diagnostics)
         # A pre-commit hook passes every staged Python file; one without DAGs is not a failure.
-        if hook and not result.report.run_diagnostics:
-            return EXIT_REFUSED if unreadable or result.orphans else EXIT_OK
+        if hook and not run_errors:
+            return EXIT_REFUSED if failed_files or result.orphans else EXIT_OK
         return EXIT_USAGE
     if result.problems:
         return EXIT_USAGE
     stale = result.changes or (hook and result.orphans)
-    return EXIT_REFUSED if summary["refused"] or stale or unreadable else EXIT_OK
+    return EXIT_REFUSED if summary["refused"] or stale or failed_files else EXIT_OK
+
+
+def _file_failed(result: "FileResult") -> bool:
+    """Whether a file itself failed (unreadable, undecodable, unparsable, an analysis error),
+    as opposed to a file whose DAGs were each converted or refused."""
+    from dag_converter.model import FileStatus, Severity
+
+    return result.status is FileStatus.UNREADABLE or (
+        not result.dags and any(d.severity is Severity.ERROR for d in result.diagnostics))
 
 
 def _show(result: "RunResult", *, quiet: bool, verbose: bool, color: bool, output_format: str | None = None,
@@ -223,12 +234,12 @@ def _show(result: "RunResult", *, quiet: bool, verbose: bool, color: bool, outpu
     --statistics the diagnostics, which go to stdout in that format."""
     from dag_converter.config import Mode
     from dag_converter.model import Severity
-    from dag_converter.report.concise import format_diagnostic
+    from dag_converter.report.concise import format_diagnostic, printable
 
     mode = result.config.mode
     if verbose:
         for excluded in result.excluded:
-            click.echo(f"excluded {excluded}", err=True)
+            click.echo(f"excluded {printable(excluded)}", err=True)
     if mode is Mode.DIFF:
         for change in result.changes:
             click.echo(change.unified_diff(), nl=False)
@@ -254,12 +265,12 @@ def _show(result: "RunResult", *, quiet: bool, verbose: bool, color: bool, outpu
         shown = []
     lines = [format_diagnostic(d) for d in shown]
     if mode is Mode.FAIL_ON_CHANGE:
-        lines += [f"{change.target}: {'created' if change.created else 'updated'} from "
-                  f"{change.dag.workflow.span.path}; stage it and commit again" for change in result.changes]
+        lines += [printable(f"{change.target}: {'created' if change.created else 'updated'} from "
+                            f"{change.dag.workflow.span.path}; stage it and commit again") for change in result.changes]
     if mode is Mode.WRITE:
-        lines += [f"note: {orphan.diagnostic.message}; remove it with --prune" for orphan in result.orphans]
-    lines += [f"removed {where} (its DAG is gone)" for where in result.pruned]
-    lines += result.problems
+        lines += [printable(f"note: {orphan.diagnostic.message}; remove it with --prune") for orphan in result.orphans]
+    lines += [printable(f"removed {where} (its DAG is gone)") for where in result.pruned]
+    lines += [printable(problem) for problem in result.problems]
     if lines:
         click.echo("\n".join(lines), err=True)  # one write: a batch may print thousands
     if not quiet:
@@ -272,7 +283,7 @@ def _show(result: "RunResult", *, quiet: bool, verbose: bool, color: bool, outpu
             _print_check_summary(result.report, len(result.changes))
     if result.report.summary()["dags"] == 0 and exit_status(result) == EXIT_USAGE and \
             not result.report.run_diagnostics and not any(f.all_diagnostics() for f in result.results):
-        click.echo(f"error: no DAGs found in {', '.join(result.config.paths)}", err=True)
+        click.echo(printable(f"error: no DAGs found in {', '.join(result.config.paths)}"), err=True)
 
 
 def _print_check_summary(report: "RunReport", stale: int) -> None:
@@ -284,11 +295,16 @@ def _print_check_summary(report: "RunReport", stale: int) -> None:
 
 
 def _print_summary(report: "RunReport", out_dir: object, color: bool, *, with_report: bool = True) -> None:
+    """Ids and paths come from the folder converted: control characters are escaped and, on a
+    terminal, they are rich Text, never markup (`[/]` or `[link=...]` in an id is shown as is)."""
+    from dag_converter.report.concise import printable
+
     s = report.summary()
-    where = f"YAML and report in {out_dir}" if with_report else f"YAML in {out_dir}"
+    where = printable(f"YAML and report in {out_dir}" if with_report else f"YAML in {out_dir}")
     if color:
         from rich.console import Console
         from rich.table import Table
+        from rich.text import Text
 
         console = Console(stderr=True)
         table = Table(title="dag-converter", show_lines=False)
@@ -296,16 +312,18 @@ def _print_summary(report: "RunReport", out_dir: object, color: bool, *, with_re
             table.add_column(column)
         for result in report.files:
             for dag in result.dags:
-                status = "[green]converted[/green]" if dag.converted else "[red]refused[/red]"
-                table.add_row(dag.dag_id, result.path, status, str(len(dag.workflow.tasks)))
+                status = Text("converted", style="green") if dag.converted else Text("refused", style="red")
+                table.add_row(Text(printable(dag.dag_id)), Text(printable(result.path)), status,
+                              str(len(dag.workflow.tasks)))
         console.print(table)
-        console.print(f"{s['converted']} converted, {s['refused']} refused, {s['errors']} errors, "
-                      f"{s['warnings']} warnings; {where}")
+        console.print(Text(f"{s['converted']} converted, {s['refused']} refused, {s['errors']} errors, "
+                           f"{s['warnings']} warnings; {where}"))
         return
     for result in report.files:
         for dag in result.dags:
             status = "converted" if dag.converted else "refused"
-            click.echo(f"{status:9} {dag.dag_id} ({result.path}, {len(dag.workflow.tasks)} tasks)", err=True)
+            click.echo(f"{status:9} {printable(dag.dag_id)} ({printable(result.path)}, "
+                       f"{len(dag.workflow.tasks)} tasks)", err=True)
     click.echo(f"{s['files']} files, {s['dags']} DAGs: {s['converted']} converted, {s['refused']} refused, "
                f"{s['errors']} errors, {s['warnings']} warnings; {where}", err=True)
 

@@ -226,6 +226,34 @@ with DAG(dag_id="etl", schedule=None, start_date=pendulum.datetime(2025, 1, 1, t
     EmptyOperator(task_id="start")  # dag-converter: ignore[DC202]
 ''',
 ))
+# DC120-DC122 come from the folder and the output as a whole (issue 16), not from one DAG file's
+# text, so they have no example.
+IGNORE_LINE_SKIPPED = register(Code(
+    "DC120", "ignore-line-skipped", Severity.WARNING,
+    message="line skipped: {line!r}: {detail}",
+    summary="An .airflowignore line that is not a valid pattern, or one no engine can match in bounded time.",
+    why="Regular expressions are matched with RE2 (linear time, repetition counts up to 1,000); a line "
+        "RE2 cannot compile, a line over 4,096 characters or an invalid glob would otherwise stop the run "
+        "or never finish. Airflow skips invalid lines too, so the files it names are converted.",
+    fix="Fix or remove the line; look-arounds and back-references are not supported, and "
+        "`airflowignore-syntax` in [tool.dag-converter] must match `[core] dag_ignore_file_syntax`.",
+))
+OUTPUT_FROM_OTHER_SOURCE = register(Code(
+    "DC121", "output-from-other-source", Severity.ERROR,
+    message="{target} was written from {other}, not from this file; not replaced",
+    hint="rename one of the DAGs, or run with --force to replace it",
+    summary="A YAML in the output folder that a run would replace with the YAML of a DAG from another file.",
+    why="Two DAG files that define one dag_id in different runs (a file renamed, a copy in another "
+        "folder) would silently overwrite each other's workflow.",
+    fix="Give each DAG a unique dag_id, delete the old YAML, or run with --force.",
+))
+DAG_ID_CASE_COLLISION = register(Code(
+    "DC122", "dag-id-case-collision", Severity.ERROR,
+    message="DAG id {dag_id!r} differs only by case from {other}",
+    summary="Two DAG ids in one output folder that differ only in upper and lower case.",
+    why="Their YAML files collide on case-insensitive file systems (macOS, Windows): one overwrites the other.",
+    fix="Rename one of the DAGs so that the ids differ by more than case.",
+))
 
 # --------------------------------------------------------------------------------------------
 # DC2xx values that cannot be resolved statically

@@ -2,8 +2,9 @@
 
 The table means a pre-commit hook needs no arguments.
 
-The nearest pyproject.toml with such a table is used, searching from the working directory up,
-then from the first input path up (STYLE.md 13). Command-line flags override every key. Relative
+The nearest pyproject.toml with such a table above the working directory is used (or the file
+given with --config). Never one found from the DAG folder being converted: a folder nobody has
+reviewed must not choose where the output goes or which operators are allowed (issue 16). Command-line flags override every key. Relative
 paths in the file (`output`, `exclude`) are relative to the folder holding pyproject.toml, as in
 ruff and black, so the hook behaves the same from any subfolder.
 """
@@ -32,7 +33,9 @@ REPORT_FORMATS: Final = ("json", "md", "html", "sarif")
 DEFAULT_REPORT_FORMATS: Final = ("json", "md")
 #: keys of [tool.dag-converter]; kebab-case like the flags, underscores accepted as in black
 KEYS: Final = ("output", "target", "allow-operators", "exclude", "report-format", "max-file-size", "iam",
-               "select", "ignore", "extend-ignore", "per-file-ignores")
+               "select", "ignore", "extend-ignore", "per-file-ignores", "airflowignore-syntax")
+IGNORE_SYNTAXES: Final = ("glob", "regexp")  #: Airflow's `[core] dag_ignore_file_syntax` values
+DEFAULT_IGNORE_SYNTAX: Final = "glob"  #: Airflow 3's default (Airflow 2's was regexp)
 DEFAULT_OUTPUT: Final = "output_yaml"  #: the AWS converter's default, so its users' scripts keep working
 DEFAULT_TARGET: Final = "mwaa-serverless"
 DEFAULT_MAX_FILE_SIZE: Final = 5 * 1024 * 1024  #: bytes; larger source files are refused (DC107)
@@ -54,6 +57,7 @@ class Config:
     ignore: tuple[str, ...] = ()
     extend_ignore: tuple[str, ...] = ()
     per_file_ignores: tuple[tuple[str, tuple[str, ...]], ...] = ()  #: (glob, codes)
+    airflowignore_syntax: str | None = None  #: "glob" or "regexp"
 
     @property
     def base(self) -> Path:
@@ -118,6 +122,10 @@ def parse_table(table: Mapping[str, object], pyproject: Path) -> Config:
     # bool is an int subclass; `max-file-size = true` is a mistake, not 1 byte.
     if size is not None and (not isinstance(size, int) or isinstance(size, bool) or size <= 0):
         raise ConfigError(f"{pyproject}: [tool.{TABLE}] max-file-size must be a positive integer")
+    syntax = values.get("airflowignore-syntax")
+    if syntax is not None and syntax not in IGNORE_SYNTAXES:
+        raise ConfigError(f"{pyproject}: [tool.{TABLE}] airflowignore-syntax must be one of "
+                          f"{', '.join(IGNORE_SYNTAXES)} (Airflow's [core] dag_ignore_file_syntax)")
     formats = values.get("report-format")
     iam = values.get("iam", False)
     if not isinstance(iam, bool):
@@ -136,6 +144,7 @@ def parse_table(table: Mapping[str, object], pyproject: Path) -> Config:
         ignore=_strings(values.get("ignore", []), "ignore", pyproject),
         extend_ignore=_strings(values.get("extend-ignore", []), "extend-ignore", pyproject),
         per_file_ignores=_per_file_ignores(values.get("per-file-ignores", {}), pyproject),
+        airflowignore_syntax=syntax,  # type: ignore[arg-type]
     )
 
 
@@ -263,6 +272,7 @@ class RunConfig:
     ignore: tuple[str, ...] = ()
     extend_ignore: tuple[str, ...] = ()
     per_file_ignores: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    airflowignore_syntax: str = DEFAULT_IGNORE_SYNTAX  #: how .airflowignore lines are read: glob or regexp
 
     @property
     def target_origin(self) -> str:
@@ -279,13 +289,13 @@ def run_config(paths: Sequence[str], *, config_file: Path | None = None, output:
                **rest: object) -> RunConfig:
     """Flags over [tool.dag-converter], key by key; a repeatable flag replaces the whole list.
     The table comes from `config_file`, else the nearest pyproject.toml with one above the working
-    directory or the first path. `rest` are flags with no config key (jobs, force, bucket, ...),
-    passed to RunConfig as they are. `role_settings` (the iam options) apply with --iam or
-    `iam = true`. Raises ConfigError."""
+    directory (never from the paths being converted: they are not trusted). `rest` are flags with no
+    config key (jobs, force, bucket, ...), passed to RunConfig as they are. `role_settings` (the iam
+    options) apply with --iam or `iam = true`. Raises ConfigError."""
     if config_file is not None:
         config = load_config(config_file)
     else:
-        found = find_config([Path.cwd(), Path(paths[0])]) if paths else None
+        found = find_config([Path.cwd()])
         config = load_config(found) if found is not None else Config()
     if role_settings is not None and not (iam or config.iam):
         raise ConfigError("--account, --region, --partition, --definition-bucket and --kms-key go with --iam "
@@ -308,6 +318,7 @@ def run_config(paths: Sequence[str], *, config_file: Path | None = None, output:
         ignore=_split(ignore) or config.ignore,
         extend_ignore=(*config.extend_ignore, *_split(extend_ignore)),
         per_file_ignores=config.per_file_ignores,
+        airflowignore_syntax=config.airflowignore_syntax or DEFAULT_IGNORE_SYNTAX,
         **rest,  # type: ignore[arg-type]
     )
 

@@ -66,7 +66,7 @@ def test_bad_files_each_get_one_line_and_do_not_stop_the_batch(tmp_path: Path) -
     (dags / "binary.py").write_bytes(b"DAG\x00\x01\x02")
     out = tmp_path / "out"
     result = run("convert", str(dags), "-o", str(out))
-    assert result.exit_code == EXIT_OK, result.output  # the good DAG converted; bad files are reported
+    assert result.exit_code == EXIT_REFUSED, result.output  # the good DAG converted; bad files are errors (issue 16)
     lines = result.output.splitlines()
     assert any(l.startswith(f"{dags / 'syntax.py'}:2:") and "DC101" in l for l in lines), result.output
     assert any(l.startswith(f"{dags / 'latin.py'}:2:") and "DC102" in l for l in lines), result.output

@@ -25,6 +25,7 @@ from dag_converter.pipeline import Options
 from dag_converter.report import REPORT_FILES, RunReport, build_report, render_report
 from dag_converter.rules import make_selection, select_diagnostics
 from dag_converter.storage import Sink, Source, Storage, is_s3_url
+from dag_converter.storage.ignore import IgnoreSyntax
 from dag_converter.targets import TARGET_NAMES, Feature, get_target
 
 if TYPE_CHECKING:
@@ -61,7 +62,8 @@ def run(config: RunConfig, *, progress: Progress | None = None) -> RunResult:
     jobs = config.jobs or default_jobs()
     check = _verify_check(config, options) if config.verify else None
     storage = Storage(config.endpoint_url, connections=jobs * 2)
-    found = storage.open_sources(config.paths, excludes=config.excludes, base=config.base)
+    found = storage.open_sources(config.paths, excludes=config.excludes, base=config.base,
+                                 ignore_syntax=IgnoreSyntax(config.airflowignore_syntax))
     output = storage.open_sink(config.output)
     extra: tuple[Sink, ...] = (storage.open_sink(f"s3://{config.bucket}"),) if config.bucket else ()
     roles = RoleWriter(config.iam, _definition_folder(str(output))) if config.iam is not None else None

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Final
@@ -59,6 +60,9 @@ class SourceEntry:
     #: modules of the DAG folder the source read, relative to its folder (FileResult.reads)
     reads: tuple[str, ...] = ()
     relative: str = ""  #: the source's path below its DAG folder (Source.relative), when it read any
+    #: False when the entry names a YAML the converter never writes (`../x.yaml`, 300 characters):
+    #: a run converts its source again; `deploy` still sees it, to refuse it by name
+    reusable: bool = field(default=True, compare=False)
 
 
 @dataclass
@@ -75,7 +79,7 @@ class Manifest:
 
     def lookup(self, source: str, fingerprint: str) -> SourceEntry | None:
         entry = self.sources.get(source)
-        if entry is None or entry.fingerprint != fingerprint:
+        if entry is None or entry.fingerprint != fingerprint or not entry.reusable:
             return None
         return entry
 
@@ -126,49 +130,109 @@ class Manifest:
         return text
 
 
+#: bytes: a larger manifest is not parsed (the run converts everything, as with no manifest).
+#: A source's entry takes about 1.5 KB, so this holds some 80,000 sources.
+MAX_MANIFEST_BYTES: Final = 128 * 1024 * 1024
+#: A YAML name an entry may record: what the converter writes (`<dag_id>.yaml`, dag ids of at
+#: most 250 characters), so a damaged or hostile entry cannot name a path outside the output.
+_OUTPUT_NAME: Final = re.compile(r"[A-Za-z0-9_.-]{1,250}\.(?:yaml|iam\.json|code\.zip)")
+_DIGEST: Final = re.compile(r"[0-9a-f]{64}")
+
+
 def load_manifest(text: str | None, settings: str) -> Manifest:
-    """The manifest of a previous run; empty when missing, unreadable, or written with other settings."""
+    """The manifest of a previous run; empty when missing, too large, unreadable, or written with
+    other settings. The manifest is advisory: an entry that is damaged in any way (wrong types,
+    NaN, an output name that is not one the converter writes) is dropped, so its source is
+    converted again; it never stops the run and never skips a source."""
     manifest = Manifest(settings)
-    if not text:
+    if not text or len(text) > MAX_MANIFEST_BYTES:
         return manifest
     try:
-        document = json.loads(text)
-        if document.get("manifest_version") != MANIFEST_VERSION or document.get("settings") != settings:
-            return manifest
-        for source, raw in document["sources"].items():
-            outputs = tuple((str(name), str(digest)) for name, digest in raw["outputs"].items())
-            reads = tuple(str(r) for r in raw.get("reads", ()))
-            manifest.sources[str(source)] = SourceEntry(str(raw["fingerprint"]), outputs, raw["result"], reads,
-                                                        str(raw.get("relative", "")))
-        for name, raw in document.get("orphans", {}).items():
-            manifest.orphans[str(name)] = (str(raw["source"]), str(raw["sha256"]))
-    except (ValueError, KeyError, TypeError, AttributeError):
-        return Manifest(settings)  # a damaged manifest means a full run, never a crash
+        # NaN and Infinity are not JSON: read as None, which no field accepts.
+        document = json.loads(text, parse_constant=lambda _: None)
+    except (ValueError, RecursionError):
+        return manifest  # a damaged manifest means a full run, never a crash
+    if not isinstance(document, dict) or document.get("manifest_version") != MANIFEST_VERSION or \
+            document.get("settings") != settings or not isinstance(document.get("sources"), dict):
+        return manifest
+    for source, raw in document["sources"].items():
+        entry = _entry(raw)
+        if entry is not None:
+            manifest.sources[source] = entry
+    orphans = document.get("orphans", {})
+    for name, raw in (orphans.items() if isinstance(orphans, dict) else ()):
+        if isinstance(name, str) and is_output_name(name) and isinstance(raw, dict) and \
+                isinstance(raw.get("source"), str) and isinstance(raw.get("sha256"), str):
+            manifest.orphans[name] = (raw["source"], raw["sha256"])
     return manifest
+
+
+def _entry(raw: object) -> SourceEntry | None:
+    """A source's entry when every part of it is well formed, else None."""
+    if not isinstance(raw, dict):
+        return None
+    fingerprint, outputs, result = raw.get("fingerprint"), raw.get("outputs"), raw.get("result")
+    if not isinstance(fingerprint, str) or not fingerprint or not isinstance(outputs, dict) or \
+            not isinstance(result, dict):
+        return None
+    if not all(isinstance(digest, str) for digest in outputs.values()):
+        return None
+    reads, relative = raw.get("reads", []), raw.get("relative", "")
+    if not isinstance(reads, list) or not all(isinstance(r, str) for r in reads) or not isinstance(relative, str):
+        return None
+    entry = SourceEntry(fingerprint, tuple(outputs.items()), result, tuple(reads), relative)
+    try:
+        restored = restore_result(entry)
+    except (KeyError, TypeError, ValueError, AttributeError, OverflowError, RecursionError):
+        return None  # the report entry cannot be rebuilt: nothing can use it
+    named = {d.output_name for d in restored.dags if d.output_name is not None}
+    reusable = all(is_output_name(name) and _DIGEST.fullmatch(digest) for name, digest in outputs.items()) and \
+        all(is_output_name(name) for name in named) and not named - set(outputs)
+    return entry if reusable else SourceEntry(fingerprint, entry.outputs, result, entry.reads, relative,
+                                              reusable=False)
+
+
+def is_output_name(name: str) -> bool:
+    """Whether `name` is one the converter writes (a damaged manifest may name anything)."""
+    return _OUTPUT_NAME.fullmatch(name) is not None and name not in ("..yaml",)
 
 
 def restore_result(entry: SourceEntry) -> FileResult:
     """The FileResult a source produced last time, rebuilt from its report entry: enough for the
     report and summary (ids, lines, operators, dependencies, diagnostics), no argument values."""
     raw = entry.result
-    path = str(raw["path"])
+    path = _text(raw["path"])
     dags = []
     for dag in raw["dags"]:  # type: ignore[attr-defined]
-        tasks = tuple(Task(str(t["task_id"]), str(t["operator"]), Span(path, int(t["line"])),
-                           upstream=tuple(t["upstream"])) for t in dag["tasks"])
-        workflow = Workflow(str(dag["dag_id"]), Span(path, int(dag["line"])), tasks=tasks)
+        tasks = tuple(Task(_text(t["task_id"]), _text(t["operator"]), Span(path, _int(t["line"])),
+                           upstream=tuple(_text(u) for u in t["upstream"])) for t in dag["tasks"])
+        workflow = Workflow(_text(dag["dag_id"]), Span(path, _int(dag["line"])), tasks=tasks)
         converted = dag["status"] == "converted"
         dags.append(DagResult(workflow, tuple(_diagnostic(d) for d in dag["diagnostics"]),
-                              RESTORED_YAML if converted else None, dag["output"] if converted else None))
+                              RESTORED_YAML if converted else None, _text(dag["output"]) if converted else None))
     return FileResult(path, FileStatus(raw["status"]), tuple(_diagnostic(d) for d in raw["diagnostics"]),  # type: ignore[attr-defined]
                       tuple(dags), entry.reads)
 
 
 def _diagnostic(raw: Mapping[str, object]) -> Diagnostic:
-    return Diagnostic(str(raw["code"]), Severity(raw["severity"]), str(raw["message"]),
-                      Span(str(raw["path"]), int(raw["line"]), int(raw["column"])),  # type: ignore[call-overload]
+    return Diagnostic(_text(raw["code"]), Severity(raw["severity"]), _text(raw["message"]),
+                      Span(_text(raw["path"]), _int(raw["line"]), _int(raw["column"])),
                       raw["hint"] if isinstance(raw["hint"], str) else None)
 
 
-__all__ = ["MANIFEST_NAME", "Manifest", "RESTORED_YAML", "SourceEntry", "load_manifest", "restore_result",
-           "settings_key", "sha256_text"]
+def _text(value: object) -> str:
+    """A string field of an entry; anything else makes the entry damaged (restore_result raises)."""
+    if not isinstance(value, str):
+        raise TypeError(f"expected a string, got {type(value).__name__}")
+    return value
+
+
+def _int(value: object) -> int:
+    """A line or column: a non-negative int that is not a bool."""
+    if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value < 1 << 31:
+        raise ValueError(f"expected a line number, got {value!r}")
+    return value
+
+
+__all__ = ["is_output_name", "MANIFEST_NAME", "MAX_MANIFEST_BYTES", "Manifest", "RESTORED_YAML", "SourceEntry", "load_manifest",
+           "restore_result", "settings_key", "sha256_text"]

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from dag_converter import codes
-from dag_converter.batch.manifest import Manifest
+from dag_converter.batch.manifest import Manifest, is_output_name
 from dag_converter.model import Diagnostic, FileResult, Span
 from dag_converter.storage import Sink, Source, is_s3_url, root_of
 
@@ -64,7 +64,7 @@ def find_orphans(recorded: Manifest, sources: Sequence[Source], results: Sequenc
         else:
             still = {name for dag in result.dags for name in outputs_of(dag.dag_id)}
         for name, digest in entry.outputs:
-            if name in still or name in produced or not output.exists(name):
+            if not is_output_name(name) or name in still or name in produced or not output.exists(name):
                 continue
             target = output.url(name)
             diagnostic = codes.make(codes.ORPHANED_OUTPUT, Span(display), target=target, source=display,

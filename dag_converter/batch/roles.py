@@ -55,7 +55,7 @@ class RoleWriter:
 
     def derive(self, result: FileResult) -> tuple[FileResult, list[RoleFile]]:
         """The result with each converted DAG's role warnings added, and the DAGs' role files."""
-        from dag_converter.iam.policy import derive, output_name, render
+        from dag_converter.iam.policy import derive, render
 
         if not any(d.converted for d in result.dags):
             return result, []

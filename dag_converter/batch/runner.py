@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import gc
 import os
+import re
 import signal
 import sys
 import threading
@@ -56,8 +57,9 @@ MANIFEST_SAVE_EVERY: Final = 25  #: finished sources between manifest saves, at 
 # the next run, whose writes find the YAML already current.
 MANIFEST_SAVE_SECONDS: Final = 2.0
 #: Codes of failures that may pass (network, permissions): such a source is not recorded as done.
+#: DC121 depends on the output folder, not the source: checked again by every run.
 _TRANSIENT: Final = frozenset({codes.UNREADABLE_FILE.code, codes.STORAGE_ERROR.code, codes.WRITE_FAILED.code,
-                               codes.INTERNAL_ERROR.code})
+                               codes.INTERNAL_ERROR.code, codes.OUTPUT_FROM_OTHER_SOURCE.code})
 _FILES_PER_WORKER_CHUNK: Final = 64  #: files per worker in one chunk of a parallel run
 # A sequential run converts its files in chunks on the analysis thread: one hand-over between
 # threads per chunk, not per file; a chunk is short enough that Ctrl-C still stops the run
@@ -175,7 +177,7 @@ class _Run:
         else:
             beside = tuple((f.name, f.text) for f in map(self.role_files.get, (d.dag_id for d in result.dags
                                                                               if d.converted)) if f is not None)
-            self.manifest.record(source.display, source.fingerprint, result, source.relative, beside)
+            self.manifest.record(source.display, source.recorded_fingerprint(), result, source.relative, beside)
         self._unsaved += 1
         if self._unsaved >= MANIFEST_SAVE_EVERY and time.monotonic() - self._saved_at >= MANIFEST_SAVE_SECONDS:
             self.save()
@@ -347,6 +349,13 @@ class _Run:
                         with self._count_lock:
                             self.current += 1
                         continue
+                    other = None if n or self.force or beside else _other_source(sink, name, text)
+                    if other is not None:
+                        dag = dag.refuse(codes.make(codes.OUTPUT_FROM_OTHER_SOURCE, dag.workflow.span,
+                                                    target=sink.url(name), other=other))
+                        while changes and changes[-1].dag.dag_id == dag.dag_id:
+                            changes.pop()
+                        break
                     try:
                         sink.write_text(name, text)
                         with self._count_lock:
@@ -429,11 +438,12 @@ def run_sources(sources: Sequence[Source], options: Options, output: Sink, extra
 
 
 def refuse_duplicates(results: list[FileResult]) -> list[FileResult]:
-    """Two DAGs with one id in one run would write one file twice: refuse both, naming each other."""
+    """Two DAGs with one id in one run would write one file twice: refuse both, naming each other.
+    Ids that differ only by case (`ETL`, `etl`) collide on macOS and Windows file systems: refused too."""
     owners: dict[str, list[tuple[int, int]]] = {}
     for fi, result in enumerate(results):
         for di, dag in enumerate(result.dags):
-            owners.setdefault(dag.dag_id, []).append((fi, di))
+            owners.setdefault(dag.dag_id.lower(), []).append((fi, di))
     changed = {fi for places in owners.values() if len(places) > 1 for fi, _ in places}
     if not changed:
         return results
@@ -442,14 +452,22 @@ def refuse_duplicates(results: list[FileResult]) -> list[FileResult]:
         result = updated[fi]
         new_dags = []
         for di, dag in enumerate(result.dags):
-            places = owners[dag.dag_id]
+            places = owners[dag.dag_id.lower()]
             if len(places) < 2:
                 new_dags.append(dag)
                 continue
-            others = [results[ofi].path + f":{results[ofi].dags[odi].workflow.span.line}"
-                      for ofi, odi in places if (ofi, odi) != (fi, di)]
-            new_dags.append(dag.refuse(codes.make(codes.DUPLICATE_DAG_ID, dag.workflow.span, dag_id=dag.dag_id,
-                                                  other=", ".join(others))))
+            same = [p for p in places if p != (fi, di) and results[p[0]].dags[p[1]].dag_id == dag.dag_id]
+            cased = [p for p in places if p != (fi, di) and results[p[0]].dags[p[1]].dag_id != dag.dag_id]
+            if same:
+                others = [results[ofi].path + f":{results[ofi].dags[odi].workflow.span.line}" for ofi, odi in same]
+                dag = dag.refuse(codes.make(codes.DUPLICATE_DAG_ID, dag.workflow.span, dag_id=dag.dag_id,
+                                            other=", ".join(others)))
+            if cased:
+                others = [f"{results[ofi].dags[odi].dag_id!r} ({results[ofi].path}:"
+                          f"{results[ofi].dags[odi].workflow.span.line})" for ofi, odi in cased]
+                dag = dag.refuse(codes.make(codes.DAG_ID_CASE_COLLISION, dag.workflow.span, dag_id=dag.dag_id,
+                                            other=", ".join(others)))
+            new_dags.append(dag)
         updated[fi] = result.with_dags(new_dags)
     return updated
 
@@ -459,6 +477,27 @@ def convert_sources(sources: Sequence[Source], options: Options) -> list[FileRes
     convert path, duplicate ids refused): for tests and tools that want results, not files."""
     run = _Run(options, Mode.CHECK, _NoSink(), (), 1, False, _NoProgress(), (), settle=False)
     return refuse_duplicates(run.convert_all(sources))
+
+
+_HEADER: Final = re.compile(r"# Generated by dag-converter from (.*)\. Edit the Python source, not this file\.")
+
+
+def _other_source(sink: Sink, name: str, text: str) -> str | None:
+    """The source named in the header of the YAML `name` already holds, when that is not the
+    source of `text`: replacing it would silently swap one workflow for another."""
+    old = sink.read_text(name)
+    if old is None:
+        return None
+    old_header = _HEADER.fullmatch(old.split("\n", 1)[0])
+    new_header = _HEADER.fullmatch(text.split("\n", 1)[0])
+    if old_header is None or new_header is None:
+        return None
+    old_source, new_source = old_header.group(1), new_header.group(1)
+    # A file named alone (the pre-commit hook) is `dag_1.py` in the header, and `team1/dag_1.py`
+    # when its folder was converted: one source.
+    if old_source == new_source or old_source.endswith("/" + new_source) or new_source.endswith("/" + old_source):
+        return None
+    return old_source
 
 
 class _NoSink:

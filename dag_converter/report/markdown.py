@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from dag_converter.model import Diagnostic, FileStatus
 from dag_converter.report._model import RunReport
-from dag_converter.report.concise import location
+from dag_converter.report.concise import location, printable
 
 
 def _escape(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", " ")
+    """One table cell: control characters escaped (concise.printable), `|` escaped."""
+    return printable(text.replace("\n", " ")).replace("|", "\\|")
 
 
 def _diagnostic_row(d: Diagnostic) -> str:

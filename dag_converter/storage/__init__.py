@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 from dag_converter.model import Diagnostic
 from dag_converter.storage.base import Sink, Source, Sources, StorageError, is_s3_url
+from dag_converter.storage.ignore import DEFAULT_SYNTAX, IgnoreSyntax
 
 if TYPE_CHECKING:
     from botocore.client import BaseClient
@@ -38,9 +39,9 @@ class Storage:
         return self._client
 
     def open_sources(self, paths: Sequence[str], *, excludes: Sequence[str] = (),
-                     base: Path | None = None) -> Sources:
+                     base: Path | None = None, ignore_syntax: IgnoreSyntax = DEFAULT_SYNTAX) -> Sources:
         """Resolve local paths and s3:// URLs into sources; `excludes` (globs relative to `base`)
-        drop local files."""
+        drop local files; .airflowignore lines are read in `ignore_syntax`."""
         found: list[Source] = []
         problems: list[Diagnostic] = []
         excluded: tuple[str, ...] = ()
@@ -48,14 +49,15 @@ class Storage:
             if is_s3_url(path):
                 from dag_converter.storage.s3 import discover_s3
 
-                listed, trouble = discover_s3(self.s3_client(), path)
+                listed, trouble = discover_s3(self.s3_client(), path, ignore_syntax)
                 found.extend(listed)
                 problems.extend(trouble)
         local_paths = [p for p in paths if not is_s3_url(p)]
         if local_paths:
             from dag_converter.storage.local import open_local
 
-            listed, trouble, excluded = open_local(local_paths, excludes=excludes, base=base or Path.cwd())
+            listed, trouble, excluded = open_local(local_paths, excludes=excludes, base=base or Path.cwd(),
+                                                   ignore_syntax=ignore_syntax)
             found.extend(listed)
             problems.extend(trouble)
         order = {p: n for n, p in enumerate(paths)}
@@ -84,9 +86,9 @@ def root_of(display: str, paths: Sequence[str]) -> str:
 
 
 def open_sources(paths: Sequence[str], *, excludes: Sequence[str] = (), base: Path | None = None,
-                 endpoint_url: str | None = None) -> Sources:
+                 endpoint_url: str | None = None, ignore_syntax: IgnoreSyntax = DEFAULT_SYNTAX) -> Sources:
     """`Storage(endpoint_url).open_sources(...)`, for a caller that needs no sink."""
-    return Storage(endpoint_url).open_sources(paths, excludes=excludes, base=base)
+    return Storage(endpoint_url).open_sources(paths, excludes=excludes, base=base, ignore_syntax=ignore_syntax)
 
 
 def open_sink(location: str, *, endpoint_url: str | None = None) -> Sink:

@@ -9,9 +9,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
+from typing import Final, Protocol
 
 from dag_converter.model import Diagnostic
+
+
+#: bytes: the most a sink reads back of a file it holds (the manifest, a YAML to compare); a larger
+#: file reads as missing, so it is converted and written again, never loaded whole.
+MAX_READ_BACK: Final = 256 * 1024 * 1024
 
 
 class StorageError(Exception):
@@ -30,10 +35,18 @@ class Source:
     reader: Callable[[], bytes] = field(repr=False, compare=False)  #: what read() calls
     explicit: bool = False  #: named by the user, not found in a folder
     root: Path | None = None  #: local DAG folder whose modules the file may import (read statically)
+    #: after read(): the fingerprint of the bytes actually read (S3: the GET's ETag), when it can differ
+    read_fingerprint: Callable[[], str | None] | None = field(default=None, repr=False, compare=False)
 
     def read(self) -> bytes:
         """The file's bytes; raises OSError (local) or StorageError (S3)."""
         return self.reader()
+
+    def recorded_fingerprint(self) -> str:
+        """What the manifest records: the fingerprint of the bytes read when the storage says
+        (an object replaced between the listing and the GET), else the listing's."""
+        read = self.read_fingerprint() if self.read_fingerprint is not None else None
+        return read if read is not None else self.fingerprint
 
 
 class Sink(Protocol):

@@ -14,8 +14,9 @@ from typing import TYPE_CHECKING, Any, Final
 from dag_converter import codes
 from dag_converter.errors import ConfigError, StorageUnavailable
 from dag_converter.model import Diagnostic, Span
-from dag_converter.storage.base import Source, StorageError, is_s3_url
-from dag_converter.storage.local import IgnoreRules, is_ignored, is_skipped_folder, parse_airflowignore
+from dag_converter.storage.base import MAX_READ_BACK, Source, StorageError, is_s3_url
+from dag_converter.storage.ignore import DEFAULT_SYNTAX, MAX_IGNORE_FILE, IgnoreRules, IgnoreSyntax, is_ignored
+from dag_converter.storage.local import is_skipped_folder, read_ignore_file
 
 if TYPE_CHECKING:
     from botocore.client import BaseClient
@@ -129,6 +130,11 @@ def list_objects(client: "BaseClient", location: S3Location, *, top_level_only: 
 def read_object(client: "BaseClient", bucket: str, key: str) -> bytes:
     """An object's bytes; raises S3Failure. A body shorter than its Content-Length (a dropped
     connection) is an error, never a truncated file."""
+    return read_object_etag(client, bucket, key)[0]
+
+
+def read_object_etag(client: "BaseClient", bucket: str, key: str) -> tuple[bytes, str]:
+    """An object's bytes and the ETag of exactly those bytes (the GET's, not a listing's)."""
     url = f"{S3_SCHEME}{bucket}/{key}"
     try:
         response = client.get_object(Bucket=bucket, Key=key)
@@ -138,7 +144,7 @@ def read_object(client: "BaseClient", bucket: str, key: str) -> bytes:
     expected = response.get("ContentLength")
     if expected is not None and len(data) != int(expected):
         raise S3Failure("read", url, f"got {len(data)} of {expected} bytes (connection dropped)")
-    return data
+    return data, str(response.get("ETag", "")).strip('"')
 
 
 def write_object(client: "BaseClient", bucket: str, key: str, data: bytes, content_type: str) -> str:
@@ -158,7 +164,8 @@ def _content_md5(data: bytes) -> str:
     return base64.b64encode(hashlib.md5(data, usedforsecurity=False).digest()).decode("ascii")
 
 
-def discover_s3(client: "BaseClient", url: str) -> tuple[list[Source], list[Diagnostic]]:
+def discover_s3(client: "BaseClient", url: str,
+                syntax: IgnoreSyntax = DEFAULT_SYNTAX) -> tuple[list[Source], list[Diagnostic]]:
     """The *.py objects below an s3:// folder, .airflowignore files honoured as in a local folder
     walk (same rules, storage.local.is_ignored), in a stable order. A URL ending in .py names one object."""
     single = url.endswith(".py")
@@ -168,18 +175,20 @@ def discover_s3(client: "BaseClient", url: str) -> tuple[list[Source], list[Diag
     except S3Failure as exc:
         return [], [codes.make(codes.STORAGE_ERROR, Span(url), detail=str(exc))]
     problems: list[Diagnostic] = []
-    rules: IgnoreRules = []
+    own_rules: dict[str, IgnoreRules] = {}  #: by folder: the rules of its own .airflowignore
     for obj in objects:
         relative = obj.key[len(location.prefix):]
         folder, _, name = relative.rpartition("/")
-        if name != ".airflowignore":
+        if name != ".airflowignore" or single:
             continue
+        if obj.size > MAX_IGNORE_FILE:
+            continue  # read in part, as a local one is
         try:
-            text = read_object(client, location.bucket, obj.key).decode("utf-8", errors="replace")
+            data = read_object(client, location.bucket, obj.key)
         except S3Failure as exc:
             problems.append(codes.make(codes.STORAGE_ERROR, Span(location.url(relative)), detail=str(exc)))
             continue
-        rules.extend((folder, pattern) for pattern in parse_airflowignore(text))
+        own_rules[folder] = read_ignore_file(lambda: data, location.url(relative), folder, syntax, problems)
     found = []
     for obj in objects:
         relative = obj.key[len(location.prefix):]
@@ -187,7 +196,7 @@ def discover_s3(client: "BaseClient", url: str) -> tuple[list[Source], list[Diag
             if location.url(relative) == url:
                 found.append(_source(client, location, obj, url, relative, explicit=True))
             continue
-        if not relative.endswith(".py") or _excluded(relative, rules):
+        if not relative.endswith(".py") or _excluded(relative, own_rules, syntax):
             continue
         found.append(_source(client, location, obj, location.url(relative), relative))
     found.sort(key=lambda s: s.relative.split("/"))
@@ -197,21 +206,36 @@ def discover_s3(client: "BaseClient", url: str) -> tuple[list[Source], list[Diag
     return found, problems
 
 
-def _excluded(relative: str, rules: IgnoreRules) -> bool:
-    """What the local walk would skip: a hidden or cache folder on the way, or an ignore rule
-    matching the file or any folder above it (the walk never enters an ignored folder)."""
+def _excluded(relative: str, own_rules: dict[str, IgnoreRules], syntax: IgnoreSyntax) -> bool:
+    """What the local walk would skip: a hidden or cache folder on the way, or an ignore rule in
+    force in a folder matching the file or a folder on its way (the walk never enters an ignored
+    folder); each folder's rules are its parents' followed by its own."""
     parts = relative.split("/")
     if any(is_skipped_folder(part) for part in parts[:-1]) or not parts[-1]:
         return True
-    return any(is_ignored("/".join(parts[:i]), rules) for i in range(1, len(parts) + 1))
+    rules: IgnoreRules = list(own_rules.get("", ()))
+    for i in range(1, len(parts) + 1):
+        if is_ignored("/".join(parts[:i]), rules, is_folder=i < len(parts), syntax=syntax):
+            return True
+        rules += own_rules.get("/".join(parts[:i]), ())
+    return False
 
 
 def _source(client: "BaseClient", location: S3Location, obj: S3Object, display: str, relative: str, *,
             explicit: bool = False) -> Source:
-    """A listed *.py object; its fingerprint is the listing's ETag and size."""
+    """A listed *.py object; its fingerprint is the listing's ETag and size, and once read, the
+    GET's ETag and size: the manifest records the bytes that were converted, even when the
+    object was replaced between the listing and the read."""
     bucket, key = location.bucket, obj.key
-    return Source(display, relative, f"etag={obj.etag};size={obj.size}", obj.size,
-                  lambda: read_object(client, bucket, key), explicit)
+    read: list[str] = []
+
+    def reader() -> bytes:
+        data, etag = read_object_etag(client, bucket, key)
+        read[:] = [f"etag={etag};size={len(data)}"]
+        return data
+
+    return Source(display, relative, f"etag={obj.etag};size={obj.size}", obj.size, reader, explicit,
+                  read_fingerprint=lambda: read[0] if read else None)
 
 
 def md5_hex(data: bytes) -> str:
@@ -228,6 +252,7 @@ class S3Sink:
         self.client = client
         self.location = location
         self._etags: dict[str, str] = {}
+        self._sizes: dict[str, int] = {}
 
     def __str__(self) -> str:
         return self.location.url()
@@ -238,6 +263,7 @@ class S3Sink:
         except S3Failure:
             return  # a missing bucket or a denied listing: each write then reports its own error
         self._etags = {o.key[len(self.location.prefix):]: o.etag for o in objects}
+        self._sizes = {o.key[len(self.location.prefix):]: o.size for o in objects}
 
     def url(self, name: str) -> str:
         return self.location.url(name)
@@ -249,8 +275,8 @@ class S3Sink:
         return self._etags.get(name) == md5_hex(text.encode("utf-8"))
 
     def read_text(self, name: str) -> str | None:
-        if name not in self._etags:
-            return None
+        if name not in self._etags or self._sizes.get(name, 0) > MAX_READ_BACK:
+            return None  # a huge object reads as missing: converted and written again, never loaded
         try:
             return read_object(self.client, self.location.bucket, self.location.prefix + name).decode("utf-8")
         except (S3Failure, UnicodeDecodeError):
@@ -265,6 +291,7 @@ class S3Sink:
         except S3Failure as exc:
             raise StorageError(exc.reason) from exc
         self._etags[name] = etag or md5_hex(data)
+        self._sizes[name] = len(data)
 
     def delete(self, name: str) -> None:
         key = self.location.prefix + name
@@ -276,4 +303,4 @@ class S3Sink:
 
 
 __all__ = ["INSTALL_HINT", "S3Failure", "S3Location", "S3Object", "S3Sink", "describe_error", "discover_s3",
-           "is_s3_url", "list_objects", "make_client", "md5_hex", "read_object", "write_object"]
+           "is_s3_url", "list_objects", "make_client", "md5_hex", "read_object", "read_object_etag", "write_object"]

@@ -36,12 +36,14 @@ from dag_converter.model import (
     walk_values,
 )
 from dag_converter.registry import AMAZON_PREFIX, PROVIDER_VERSION, OperatorRule, Registry, get_registry
+from dag_converter.targets._run_dependent import run_dependent_reason
 from dag_converter.targets.base import REFUSED, CheckContext, Feature, Target
 
 if TYPE_CHECKING:
     from jinja2 import Environment
 
-SAFE_DAG_ID: Final = re.compile(r"^[A-Za-z0-9_.-]+$")
+#: Used with fullmatch: `$` alone would accept a trailing newline (`etl\n` is not `etl`).
+SAFE_DAG_ID: Final = re.compile(r"[A-Za-z0-9_.-]+")
 _ENV_VAR: Final = re.compile(r"\$(\{[A-Za-z_][A-Za-z0-9_]*\}|[A-Za-z_][A-Za-z0-9_]*)")
 _CRON_FIELD: Final = re.compile(r"^[0-9A-Za-z*/,?LW#-]+$")
 
@@ -64,7 +66,7 @@ def check_workflow(workflow: Workflow, target: Target, *, registry: Registry | N
     functions defined in it (dag-factory's python_callable_file)."""
     check = CheckContext(target, registry or get_registry(), today or date.today(), relative)
     check.found.extend(workflow.diagnostics)
-    if not SAFE_DAG_ID.match(workflow.dag_id) or workflow.dag_id in (".", ".."):
+    if not SAFE_DAG_ID.fullmatch(workflow.dag_id) or workflow.dag_id in (".", ".."):
         if not workflow.dag_id.startswith("<dag at line"):
             check.add(codes.UNSAFE_DAG_ID, workflow.span, dag_id=workflow.dag_id,
                       detail="only letters, digits, '_', '.' and '-' are allowed")
@@ -429,7 +431,13 @@ def report_unresolved(value: object, what: str, check: CheckContext) -> bool:
 
 def check_value(value: object, field_name: str, span: Span, check: CheckContext, *, templated: bool | None,
                 operator: str = "") -> bool:
-    """Values the YAML can hold; strings are checked for templates and `$VAR`."""
+    """Values the YAML can hold; strings are checked for templates and `$VAR`, and refused when
+    their text would differ between runs (an address, a set's order: targets/_run_dependent.py)."""
+    for item in walk_values(value, keys=True):
+        reason = run_dependent_reason(item) if isinstance(item, str) else None
+        if reason is not None:
+            check.add(codes.UNRESOLVED_VALUE, span, what=f"argument {field_name!r}", reason=reason)
+            return False
     for item in walk_values(value):
         if isinstance(item, CallableRef):
             if (field_name == "python_callable" and not item.defined_in_file

@@ -98,7 +98,7 @@ def test_file_over_size_limit_is_one_line(tmp_path: Path) -> None:
     default = run_cli("convert", big, small, "--output", tmp_path / "out")
     lowered = run_cli("convert", small, "--max-file-size", "100", "--output", tmp_path / "out2")
 
-    assert default.returncode == 0, default.stderr
+    assert default.returncode == 1, default.stderr  # a file that cannot be read is an error (issue 16)
     assert [line for line in default.stderr.splitlines() if "DC107" in line] == [
         f"{big}:0:0: DC107 [error] file is {big.stat().st_size} bytes, over the 5242880-byte limit"]
     assert (tmp_path / "out" / "small.yaml").is_file()

@@ -54,7 +54,7 @@ def test_batch_of_200_objects_then_a_rerun_that_puts_nothing(s3, bucket: str, re
                                                              tmp_path: Path) -> None:
     ids = _upload_batch(s3, bucket, BATCH, with_fixtures=True)
     ignored = [i for i in ids if i.endswith("7")]
-    s3.put_object(Bucket=bucket, Key="dags/.airflowignore", Body=b"# generated DAGs we skip\n_\\d\\d7\\.py$\n")
+    s3.put_object(Bucket=bucket, Key="dags/.airflowignore", Body=b"# generated DAGs we skip\n*7.py\n")
     s3.put_object(Bucket=bucket, Key="dags/README.md", Body=b"not python")
     s3.put_object(Bucket=bucket, Key="dags/broken.py", Body=b"from airflow import DAG\x00\x01")  # corrupt object
     s3.put_object(Bucket=bucket, Key="dags/common/helpers.py", Body=b"from airflow import DAG\nX = 1\n")
@@ -233,25 +233,35 @@ def test_s3_output_from_a_local_folder_and_bucket_shortcut(s3, bucket: str, tmp_
     assert set(_keys(s3, f"{bucket}-extra")) == {f"etl_{n:03d}.yaml" for n in range(5)}
 
 
-def test_airflowignore_matches_a_local_walk(s3, bucket: str, tmp_path: Path) -> None:
+@pytest.mark.parametrize(("syntax", "tree", "expected"), [
+    # Airflow 3's default: names at any depth, `/`-anchored lines relative to their file, `!` re-includes.
+    ("glob", {".airflowignore": "skip_me*\ntmp/\n# comment\n[invalid\n",
+              "sub/.airflowignore": "/b.py\n*.py\n!c.py\n"},
+     ["a.py", "sub/c.py"]),
+    # Airflow's regexp syntax: every line searches the path relative to the DAG folder's root.
+    ("regexp", {".airflowignore": "skip_me\n^tmp$\n# comment\n[invalid\n", "sub/.airflowignore": "^sub/b\\.py$\n"},
+     ["a.py", "sub/c.py", "sub/deep/b.py", "sub/tmp/y.py"]),
+])
+def test_airflowignore_matches_a_local_walk(s3, bucket: str, tmp_path: Path, syntax: str, tree: dict[str, str],
+                                            expected: list[str]) -> None:
     from dag_converter.storage import open_sources
+    from dag_converter.storage.ignore import IgnoreSyntax
     from dag_converter.storage.s3 import discover_s3, make_client
 
     tree = {
-        ".airflowignore": "skip_me\n^tmp$\n# comment\n[invalid\n",
+        **tree,
         "a.py": "dag", "skip_me.py": "dag", "tmp/x.py": "dag", "sub/tmp/y.py": "dag",
-        "sub/.airflowignore": "^b\\.py$\n", "sub/b.py": "dag", "sub/c.py": "dag", "sub/deep/b.py": "dag",
+        "sub/b.py": "dag", "sub/c.py": "dag", "sub/deep/b.py": "dag",
         ".hidden/h.py": "dag", "__pycache__/p.py": "dag", "notes.txt": "dag",
     }
     for name, text in tree.items():
         (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / name).write_text(text, encoding="utf-8")
         s3.put_object(Bucket=bucket, Key=f"dags/{name}", Body=text.encode())
-    local = open_sources([str(tmp_path)]).sources
-    remote, problems = discover_s3(make_client(), f"s3://{bucket}/dags")
-    assert not problems
-    assert sorted(f.relative for f in local) == sorted(s.relative for s in remote) == \
-        ["a.py", "sub/c.py", "sub/deep/b.py", "sub/tmp/y.py"]
+    local = open_sources([str(tmp_path)], ignore_syntax=IgnoreSyntax(syntax))
+    remote, problems = discover_s3(make_client(), f"s3://{bucket}/dags", IgnoreSyntax(syntax))
+    assert [p.code for p in problems] == [p.code for p in local.problems] == ["DC120"]  # `[invalid`
+    assert sorted(f.relative for f in local.sources) == sorted(s.relative for s in remote) == expected
 
 
 def test_missing_boto3_says_what_to_install(tmp_path: Path) -> None:
