@@ -64,6 +64,9 @@ def main() -> None:
                    "functions defined in a DAG file are referenced as PATH/<file>.")
 @click.option("--allow-operator", "allow_operators", multiple=True, metavar="CLASS_PATH",
               help="Also accept this operator class (repeatable; a trailing * allows a module).")
+@click.option("--once-as", "once_as", type=click.Choice(("refuse", "manual")), default=None,
+              help="What an @once schedule becomes: refused, or an unscheduled workflow to start once by hand "
+                   "(manual).  [default: refuse]")
 @click.option("--exclude", "excludes", multiple=True, metavar="GLOB",
               help="Skip files matching this pattern, relative to the config's folder (repeatable).")
 @click.option("--max-file-size", type=int, default=None,

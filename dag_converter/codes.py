@@ -524,6 +524,20 @@ with DAG("dc323", start_date=datetime(2025, 1, 1), schedule=None):
     example_target="dag-factory",
 ))
 
+INVALID_TASK_ID = register(Code(
+    "DC322", "invalid-task-id", Severity.ERROR,
+    message="task id {task!r} is not valid in Airflow: {detail}",
+    summary="A task id longer than 250 characters, or with characters other than letters, digits, '_', '.' and '-'.",
+    why="Airflow's validate_key (airflow/sdk/definitions/_internal/node.py, KEY_REGEX `^[\\w.-]+$`, "
+        "max_length=250) raises ValueError when the task is built, so the DAG would not load.",
+    fix="Rename the task with letters, digits, '_', '.' and '-' only.",
+    hint="rename the task, e.g. {suggestion!r}",
+    example=_S3_DAG_HEAD + '''
+with DAG("dc322", start_date=datetime(2025, 1, 1), schedule=None):
+    S3ListOperator(task_id="list keys", bucket="b")
+''',
+))
+
 CALLBACK_DROPPED = register(Code(
     "DC321", "callback-dropped", Severity.WARNING,
     message="{field!r} ({function}) is dropped: a function defined in the DAG file cannot be referenced from YAML, and MWAA Serverless ignores callbacks",
@@ -615,6 +629,92 @@ PAST_START_DATE = register(Code(
     fix="Move start_date forward before creating the workflow, or leave it: unscheduled workflows may keep a past date.",
 ))
 
+INVALID_DAG_ARGUMENT = register(Code(
+    "DC407", "invalid-dag-argument", Severity.ERROR,
+    message="DAG argument {field!r} {detail}",
+    summary="A DAG argument that Airflow or MWAA Serverless refuses: params that are not a mapping, "
+            "max_active_runs or max_active_tasks below 1, an end_date before the start_date.",
+    why="The workflow would fail to load, or the service rejects it when it is created.",
+    fix="Correct the value as the message says.",
+    hint="correct the value in the DAG",
+    example='''from datetime import datetime
+
+from airflow import DAG
+
+with DAG("dc407", start_date=datetime(2030, 1, 1), schedule=None, max_active_runs=0):
+    pass
+''',
+))
+SERVICE_IGNORED_DAG_ARGUMENT = register(Code(
+    "DC408", "service-ignored-dag-argument", Severity.INFO,
+    message="DAG argument {field!r} is kept, but MWAA Serverless ignores it",
+    summary="A DAG argument MWAA Serverless documents as ignored (tags, description, access_control, ...).",
+    why="dag-factory passes it to DAG(), so the YAML stays faithful, but the service does not act on it.",
+    fix="Nothing to do; pass a description with create-workflow --description if you want one.",
+    example='''from datetime import datetime
+
+from airflow import DAG
+
+with DAG("dc408", start_date=datetime(2030, 1, 1), schedule=None, tags=["etl"]):
+    pass
+''',
+))
+SERVICE_IGNORED_DAG_BEHAVIOUR = register(Code(
+    "DC409", "service-ignored-dag-behaviour", Severity.WARNING,
+    message="DAG argument {field!r} is kept, but MWAA Serverless ignores it: {effect}",
+    summary="A DAG argument the service ignores whose loss changes what runs (catchup=True, dagrun_timeout, ...).",
+    why="The workflow runs, but not as the Python DAG does on Airflow.",
+    fix="Do without the behaviour on MWAA Serverless, or keep this DAG on an Airflow that honours it.",
+    hint="do without it on MWAA Serverless, or keep this DAG on an Airflow that honours it",
+    example='''from datetime import datetime, timedelta
+
+from airflow import DAG
+
+with DAG("dc409", start_date=datetime(2030, 1, 1), schedule="@daily", dagrun_timeout=timedelta(hours=1)):
+    pass
+''',
+))
+DAG_ID_NOT_WORKFLOW_NAME = register(Code(
+    "DC410", "dag-id-not-workflow-name", Severity.WARNING,
+    message="DAG id {dag_id!r} cannot be a workflow name as is: {reason}",
+    summary="A dag id that MWAA Serverless refuses as a workflow name (it must start with a letter or digit, "
+            "at most 255 characters).",
+    why="deploy names the workflow after the dag id; CreateWorkflow's Name pattern is "
+        "`[a-zA-Z0-9]+[a-zA-Z0-9\\.\\-_]*` (botocore mwaa-serverless service model).",
+    fix="Rename the DAG, or deploy with a --name-prefix that starts with a letter.",
+    hint="rename the DAG or deploy with --name-prefix (e.g. --name-prefix wf-)",
+    example='''from datetime import datetime
+
+from airflow import DAG
+
+with DAG("_dc410", start_date=datetime(2030, 1, 1), schedule=None):
+    pass
+''',
+))
+AIRFLOW2_DAG_ARGUMENT = register(Code(
+    "DC411", "airflow2-dag-argument", Severity.INFO,
+    message="Airflow 2 argument {old} written as {new}",
+    summary="A DAG argument Airflow 3 renamed (`concurrency` -> `max_active_tasks`).",
+    why="Airflow 3 and dag-factory 1.0 only accept the new name; the meaning is the same.",
+    fix="Rename the argument in the Python source too.",
+    example='''from datetime import datetime
+
+from airflow import DAG
+
+with DAG("dc411", start_date=datetime(2030, 1, 1), schedule=None, concurrency=4):
+    pass
+''',
+))
+ONCE_AS_MANUAL = register(Code(
+    "DC412", "once-as-manual", Severity.WARNING,
+    message="schedule '@once' written as an unscheduled workflow (--once-as manual); it runs only when started",
+    summary="An `@once` DAG converted with --once-as manual.",
+    why="MWAA Serverless does not accept `@once`; an unscheduled workflow started once after it is created "
+        "runs the same single run.",
+    fix="Start one run after creating the workflow.",
+    hint="after creating the workflow, start its run: aws mwaa-serverless start-workflow-run --workflow-arn ARN",
+))
+
 # --------------------------------------------------------------------------------------------
 # DC5xx target limits (MWAA Serverless)
 
@@ -653,6 +753,34 @@ with DAG("dc503", start_date=datetime(2025, 1, 1), schedule=None):
     S3ListOperator(task_id="list", bucket="b", execution_timeout=timedelta(hours=2))
 ''',
 ))
+NEGATIVE_DURATION = register(Code(
+    "DC505", "negative-duration", Severity.ERROR,
+    message="{field} of {value} s is negative",
+    summary="A retry_delay, execution_timeout or dagrun_timeout below zero.",
+    why="MWAA Serverless accepts retry_delay of 0-300 s and execution_timeout up to 3600 s; a negative "
+        "duration is refused (and means nothing to Airflow).",
+    fix="Use a duration of zero or more.",
+    hint="use a duration of zero seconds or more",
+    example=_S3_DAG_HEAD + '''from datetime import timedelta
+
+with DAG("dc505", start_date=datetime(2025, 1, 1), schedule=None):
+    S3ListOperator(task_id="list", bucket="b", retry_delay=timedelta(seconds=-30))
+''',
+))
+NUMERIC_EXECUTION_TIMEOUT = register(Code(
+    "DC506", "numeric-execution-timeout", Severity.ERROR,
+    message="execution_timeout={value!r} is a number; Airflow requires a timedelta",
+    summary="An execution_timeout given as a plain number of seconds.",
+    why="Airflow 3.0.6 BaseOperator raises ValueError(\"execution_timeout must be timedelta object but passed "
+        "as type: ...\") (airflow/sdk/bases/operator.py), so the Python DAG itself does not load.",
+    fix="Write execution_timeout=timedelta(seconds=N).",
+    hint="write execution_timeout=timedelta(seconds={value})",
+    example=_S3_DAG_HEAD + '''
+with DAG("dc506", start_date=datetime(2025, 1, 1), schedule=None):
+    S3ListOperator(task_id="list", bucket="b", execution_timeout=60)
+''',
+))
+
 TASK_GROUP_FLATTENED = register(Code(
     "DC504", "task-group-flattened", Severity.INFO,
     message="task group {group!r} flattened; its tasks keep the ids {example}",

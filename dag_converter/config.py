@@ -31,7 +31,7 @@ TABLE: Final = "dag-converter"
 REPORT_FORMATS: Final = ("json", "md", "html", "sarif")
 DEFAULT_REPORT_FORMATS: Final = ("json", "md")
 #: keys of [tool.dag-converter]; kebab-case like the flags, underscores accepted as in black
-KEYS: Final = ("output", "target", "allow-operators", "exclude", "report-format", "max-file-size")
+KEYS: Final = ("output", "target", "allow-operators", "exclude", "report-format", "max-file-size", "once-as")
 DEFAULT_OUTPUT: Final = "output_yaml"  #: the AWS converter's default, so its users' scripts keep working
 DEFAULT_TARGET: Final = "mwaa-serverless"
 DEFAULT_MAX_FILE_SIZE: Final = 5 * 1024 * 1024  #: bytes; larger source files are refused (DC107)
@@ -48,6 +48,7 @@ class Config:
     exclude: tuple[str, ...] = ()  #: glob patterns, relative to `base`
     report_formats: tuple[str, ...] | None = None
     max_file_size: int | None = None
+    once_as: str | None = None  #: "refuse" or "manual": what an @once schedule becomes
 
     @property
     def base(self) -> Path:
@@ -113,6 +114,9 @@ def parse_table(table: Mapping[str, object], pyproject: Path) -> Config:
     if size is not None and (not isinstance(size, int) or isinstance(size, bool) or size <= 0):
         raise ConfigError(f"{pyproject}: [tool.{TABLE}] max-file-size must be a positive integer")
     formats = values.get("report-format")
+    once_as = values.get("once-as")
+    if once_as is not None and once_as not in ("refuse", "manual"):
+        raise ConfigError(f"{pyproject}: [tool.{TABLE}] once-as must be \"refuse\" or \"manual\"")
     return Config(
         path=pyproject,
         output=None if output is None else _local_or_uri(output, base),
@@ -122,6 +126,7 @@ def parse_table(table: Mapping[str, object], pyproject: Path) -> Config:
         report_formats=None if formats is None else parse_report_formats(
             formats if isinstance(formats, str) else _strings(formats, "report-format", pyproject), str(pyproject)),
         max_file_size=size,
+        once_as=once_as,
     )
 
 
@@ -212,6 +217,7 @@ class RunConfig:
     target: str = DEFAULT_TARGET
     allow_operators: tuple[str, ...] = ()
     dags_folder: str | None = None  #: dag-factory target: where the YAML is loaded
+    once_as: str = "refuse"  #: what an @once schedule becomes: refused, or an unscheduled workflow
     excludes: tuple[str, ...] = ()  #: globs relative to `base`
     base: Path | None = None  #: the config's folder (None: the working directory)
     max_file_size: int = DEFAULT_MAX_FILE_SIZE
@@ -234,7 +240,7 @@ class RunConfig:
 
 def run_config(paths: Sequence[str], *, config_file: Path | None = None, output: str | None = None,
                target: str | None = None, allow_operators: Sequence[str] = (), excludes: Sequence[str] = (),
-               max_file_size: int | None = None, report_format: str | None = None,
+               max_file_size: int | None = None, report_format: str | None = None, once_as: str | None = None,
                check: bool = False, diff: bool = False, fail_on_change: bool = False,
                **rest: object) -> RunConfig:
     """Flags over [tool.dag-converter], key by key; a repeatable flag replaces the whole list.
@@ -257,6 +263,7 @@ def run_config(paths: Sequence[str], *, config_file: Path | None = None, output:
         base=config.base,
         max_file_size=max_file_size if max_file_size is not None else config.max_file_size or DEFAULT_MAX_FILE_SIZE,
         report_formats=formats,
+        once_as=once_as or config.once_as or "refuse",
         mode=Mode.from_flags(check=check, diff=diff, fail_on_change=fail_on_change),
         config_path=config.path,
         **rest,  # type: ignore[arg-type]

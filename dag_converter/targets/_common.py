@@ -36,14 +36,22 @@ from dag_converter.model import (
     walk_values,
 )
 from dag_converter.registry import AMAZON_PREFIX, PROVIDER_VERSION, OperatorRule, Registry, get_registry
+from dag_converter.targets._schedules import cron_problem, eventbridge_cron_problem, rate_problem
 from dag_converter.targets.base import REFUSED, CheckContext, Feature, Target
 
 if TYPE_CHECKING:
     from jinja2 import Environment
 
 SAFE_DAG_ID: Final = re.compile(r"^[A-Za-z0-9_.-]+$")
+# Airflow's validate_key (airflow/sdk/definitions/_internal/node.py): `KEY_REGEX = re.compile(r"^[\w.-]+$")`
+# and `max_length: int = 250`, applied to every dag_id and task_id ("The key has to be less than 250
+# characters" / "The key ... has to be made of alphanumeric characters, dashes, dots and underscores exclusively").
+AIRFLOW_KEY: Final = re.compile(r"^[\w.-]+$")
+MAX_KEY_LENGTH: Final = 250
+# Durations Airflow converts from a number of seconds (BaseOperator._convert_timedelta: "return
+# timedelta(seconds=value)"); execution_timeout it refuses instead (NUMERIC_EXECUTION_TIMEOUT).
+NUMERIC_DURATIONS: Final = frozenset({"retry_delay", "max_retry_delay"})
 _ENV_VAR: Final = re.compile(r"\$(\{[A-Za-z_][A-Za-z0-9_]*\}|[A-Za-z_][A-Za-z0-9_]*)")
-_CRON_FIELD: Final = re.compile(r"^[0-9A-Za-z*/,?LW#-]+$")
 
 # Filters Airflow adds to Jinja's own (airflow/templates.py FILTERS).
 _AIRFLOW_FILTERS: Final = frozenset({"ds", "ds_nodash", "ts", "ts_nodash", "ts_nodash_with_tz"})
@@ -64,10 +72,17 @@ def check_workflow(workflow: Workflow, target: Target, *, registry: Registry | N
     functions defined in it (dag-factory's python_callable_file)."""
     check = CheckContext(target, registry or get_registry(), today or date.today(), relative)
     check.found.extend(workflow.diagnostics)
+    for task in workflow.tasks:
+        _check_task_id(task, check)
     if not SAFE_DAG_ID.match(workflow.dag_id) or workflow.dag_id in (".", ".."):
         if not workflow.dag_id.startswith("<dag at line"):
             check.add(codes.UNSAFE_DAG_ID, workflow.span, dag_id=workflow.dag_id,
                       detail="only letters, digits, '_', '.' and '-' are allowed")
+    elif len(workflow.dag_id) > MAX_KEY_LENGTH:
+        check.add(codes.UNSAFE_DAG_ID, workflow.span, dag_id=workflow.dag_id[:40] + "...",
+                  detail=f"it is {len(workflow.dag_id)} characters long; Airflow allows {MAX_KEY_LENGTH}")
+    else:
+        target.check_dag_id(workflow.dag_id, workflow.span, check)
     arguments = _dag_arguments(workflow, check)
     default_args = next((a.value for a in arguments if a.name == "default_args"), {})
     tasks = tuple(_task(task, workflow, default_args if isinstance(default_args, dict) else {}, check)
@@ -79,6 +94,19 @@ def check_workflow(workflow: Workflow, target: Target, *, registry: Registry | N
     else:
         _flatten_groups(workflow, check)
     return normalised, sorted(_unique(check.found), key=Diagnostic.sort_key)
+
+
+def _check_task_id(task: Task, check: CheckContext) -> None:
+    """Airflow's validate_key rule for task ids (see AIRFLOW_KEY)."""
+    task_id = task.task_id
+    if len(task_id) > MAX_KEY_LENGTH:
+        check.add(codes.INVALID_TASK_ID, task.span, task=task_id[:40] + "...",
+                  detail=f"it is {len(task_id)} characters long; Airflow allows {MAX_KEY_LENGTH}",
+                  hint=f"shorten it to {MAX_KEY_LENGTH} characters or fewer")
+    elif not AIRFLOW_KEY.match(task_id):
+        check.add(codes.INVALID_TASK_ID, task.span, task=task_id,
+                  detail="only letters, digits, '_', '.' and '-' are allowed",
+                  suggestion=re.sub(r"[^\w.-]+", "_", task_id).strip("_") or "task")
 
 
 def _flatten_groups(workflow: Workflow, check: CheckContext) -> None:
@@ -127,6 +155,16 @@ def _dag_arguments(workflow: Workflow, check: CheckContext) -> list[Argument]:
                 continue
             check.add(codes.SCHEDULE_INTERVAL, arg.span)
             name = "schedule"
+        if name == "concurrency":
+            # Airflow 2's DAG(concurrency=) became max_active_tasks (removed in Airflow 3: the task
+            # SDK's DAG has no `concurrency` attribute, so DAG(concurrency=...) raises TypeError).
+            if "max_active_tasks" in names:
+                check.add(codes.DAG_ARGUMENT_UNSUPPORTED, arg.span, field=name,
+                          reason="both concurrency and max_active_tasks are given")
+                continue
+            check.add(codes.AIRFLOW2_DAG_ARGUMENT, arg.span, old="concurrency", new="max_active_tasks")
+            name = "max_active_tasks"
+            arg = Argument(name, value, arg.span)
         if report_unresolved(value, f"DAG argument {name!r}", check):
             continue
         if name == "schedule" or (name == "timetable" and target.supports(Feature.SCHEDULE_OBJECTS)
@@ -138,6 +176,9 @@ def _dag_arguments(workflow: Workflow, check: CheckContext) -> list[Argument]:
                 result.append(Argument("schedule", converted, arg.span))
             continue
         if name in ("start_date", "end_date"):
+            if value is None:  # Airflow's own default: no start or end date
+                result.append(arg)
+                continue
             if not isinstance(value, DateTime):
                 check.add(codes.DAG_ARGUMENT_UNSUPPORTED, arg.span, field=name, reason="not a date")
                 continue
@@ -151,6 +192,12 @@ def _dag_arguments(workflow: Workflow, check: CheckContext) -> list[Argument]:
                 result.append(kept)
             continue
         if name == "params":
+            if value is not None and not isinstance(value, dict):
+                # Airflow builds ParamsDict(params), which iterates a mapping (airflow/sdk/definitions/param.py).
+                check.add(codes.INVALID_DAG_ARGUMENT, arg.span, field=name,
+                          detail=f"must be a mapping of names to values, not a {type(value).__name__}",
+                          hint="write params={'name': value, ...}")
+                continue
             # Targets with Param objects keep them whole (dag-factory builds `__type__: airflow.sdk.Param`).
             kept_value = value if target.supports(Feature.PARAMS_OBJECTS) else _params(value, arg.span, check)
             result.append(Argument(name, kept_value, arg.span))
@@ -175,6 +222,7 @@ def _dag_arguments(workflow: Workflow, check: CheckContext) -> list[Argument]:
             continue
         if check_value(value, name, arg.span, check, templated=False):
             result.append(arg)
+    _start_date_from_default_args(result, zones)
     if len(zones) > 1:
         check.add(codes.DAG_ARGUMENT_UNSUPPORTED, workflow.span, field="start_date",
                   reason=f"dates in several time zones ({', '.join(sorted(zones))})")
@@ -185,6 +233,23 @@ def _dag_arguments(workflow: Workflow, check: CheckContext) -> list[Argument]:
         result.insert(index + 1, Argument("timezone", zone, result[index].span))
     target.check_dag_arguments(result, scheduled, check)
     return result
+
+
+def _start_date_from_default_args(result: list[Argument], zones: set[str]) -> None:
+    """A start_date given only in default_args is also written at DAG level: dag-factory 1.0 calls
+    DAG(start_date=dag_params.get("start_date", None)) (dagfactory/dagbuilder.py), which would hide
+    the default_args date that Airflow's DAG falls back to (`_default_start_date`)."""
+    if any(a.name == "start_date" for a in result):
+        return
+    index, defaults = next(((i, a) for i, a in enumerate(result) if a.name == "default_args"), (None, None))
+    if index is None or defaults is None or not isinstance(defaults.value, dict):
+        return
+    start = defaults.value.get("start_date")
+    if not isinstance(start, DateTime):
+        return
+    if start.tz not in (None, "UTC"):
+        zones.add(start.tz)
+    result.insert(index, Argument("start_date", start, defaults.span))
 
 
 def _schedule(value: object, span: Span, check: CheckContext) -> object:
@@ -199,14 +264,22 @@ def _schedule(value: object, span: Span, check: CheckContext) -> object:
             presets = check.target.schedule_presets
             if presets is None or text in presets:
                 return text
-            check.add(codes.UNSUPPORTED_SCHEDULE, span, schedule=repr(text), detail="the preset has no cron form")
+            if text == "@once" and check.target.once_as == "manual":
+                check.add(codes.ONCE_AS_MANUAL, span)
+                return None
+            check.add(codes.UNSUPPORTED_SCHEDULE, span, schedule=repr(text), detail="the preset has no cron form",
+                      hint="use a cron expression or None"
+                      + (", or convert with --once-as manual" if text == "@once" else ""))
             return REFUSED
-        fields = text.split()
-        if len(fields) == 5 and all(_CRON_FIELD.match(f) for f in fields):
+        if text.startswith("rate("):
+            problem = rate_problem(text)
+        elif text.startswith("cron("):
+            problem = eventbridge_cron_problem(text)
+        else:
+            problem = cron_problem(text, check.today)
+        if problem is None:
             return text
-        if re.fullmatch(r"(rate|cron)\(.+\)", text):
-            return text
-        check.add(codes.UNSUPPORTED_SCHEDULE, span, schedule=repr(text), detail="not a 5-field cron expression")
+        check.add(codes.UNSUPPORTED_SCHEDULE, span, schedule=repr(text), detail=problem)
         return REFUSED
     if check.target.supports(Feature.SCHEDULE_OBJECTS) and isinstance(value, (Duration, ObjectValue, list)):
         return check.target.schedule_object(value, span, check)
@@ -277,6 +350,9 @@ def default_args(value: dict[object, object], span: Span, check: CheckContext) -
             continue
         if name in ("start_date", "end_date") and isinstance(item, DateTime) and item.tz not in (None, "UTC"):
             zones.add(item.tz)
+        item = typed_duration(name, item, span, check)
+        if item is REFUSED:
+            continue
         check.target.check_limits(name, item, span, check)
         if check_value(item, f"default_args.{name}", span, check, templated=False):
             result[key] = item
@@ -386,12 +462,29 @@ def task_argument(arg: Argument, task: Task, operator: str, rule: OperatorRule |
     value = _xcom_to_template(value, name, operator, templated, arg.span, check)
     if value is REFUSED:
         return None
+    value = typed_duration(name, value, arg.span, check)
+    if value is REFUSED:
+        return None
     target.check_limits(name, value, arg.span, check)
     if target.ignored_argument(name):
         check.add(codes.SERVICE_IGNORED_ARGUMENT, arg.span, field=name)
     if not check_value(value, name, arg.span, check, templated=templated, operator=operator):
         return None
     return Argument(name, value, arg.span, arg.inherited_from)
+
+
+def typed_duration(name: str, value: object, span: Span, check: CheckContext) -> object:
+    """A duration given as a number of seconds, as Airflow reads it: retry_delay becomes a
+    timedelta (written as one: MWAA Serverless rejects a bare number), execution_timeout is refused
+    as Airflow refuses it; REFUSED after reporting."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return value
+    if name in NUMERIC_DURATIONS:
+        return Duration(float(value))
+    if name == "execution_timeout":
+        check.add(codes.NUMERIC_EXECUTION_TIMEOUT, span, value=value)
+        return REFUSED
+    return value
 
 
 def _xcom_to_template(value: object, name: str, operator: str, templated: bool | None,

@@ -84,6 +84,8 @@ class Target:
     features: frozenset[Feature] = frozenset()
     allow_operators: tuple[str, ...] = ()  #: class paths; a trailing `*` allows a module
     dags_folder: str | None = None  #: where DAG files live when the YAML is loaded (python_callable_file)
+    #: what an `@once` schedule becomes on a target without it: "refuse" (DC401) or "manual" (unscheduled, DC412)
+    once_as: str = "refuse"
 
     #: DAG() arguments the YAML may carry
     dag_keys: frozenset[str] = field(default=DAG_FACTORY_DAG_KEYS, repr=False)
@@ -113,6 +115,9 @@ class Target:
         """Report an operator class the target cannot run."""
 
     # -- arguments -----------------------------------------------------------------------------
+
+    def check_dag_id(self, dag_id: str, span: Span, check: CheckContext) -> None:
+        """Target rules on a dag id that Airflow accepts (e.g. what the service names workflows)."""
 
     def dropped_dag_argument(self, name: str) -> str | None:
         """Why a DAG argument is dropped with a warning (it changes nothing on the target), or None."""
@@ -170,5 +175,8 @@ class CheckContext:
         self.found.append(codes.make(code, span, target=self.target.name, **fields))
 
 
-__all__ = ["ALLOWED", "ALLOWED_WITH_WARNING", "DAG_FACTORY_DAG_KEYS", "REFUSED", "CheckContext", "Feature", "FeatureSet",
+#: The values of --once-as / `once-as`.
+ONCE_AS_CHOICES: Final = ("refuse", "manual")
+
+__all__ = ["ONCE_AS_CHOICES", "ALLOWED", "ALLOWED_WITH_WARNING", "DAG_FACTORY_DAG_KEYS", "REFUSED", "CheckContext", "Feature", "FeatureSet",
            "Target"]

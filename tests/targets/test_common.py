@@ -82,7 +82,7 @@ def test_repr_is_independent_of_the_hash_seed() -> None:
     factory = get_target("dag-factory")
     assert repr(factory) == ("DagFactory(name='dag-factory', features={any-operator, callbacks, mapping, "
                              "params-objects, python-callables, schedule-objects, task-groups, taskflow}, "
-                             "allow_operators=(), dags_folder=None)")
+                             "allow_operators=(), dags_folder=None, once_as='refuse')")
     variant = dataclasses.replace(factory, features=frozenset({Feature.TASKFLOW, Feature.MAPPING}))
     assert "features={mapping, taskflow}" in repr(variant)
 
