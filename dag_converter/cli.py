@@ -220,19 +220,22 @@ def operators(target: str, as_json: bool) -> None:
 
 @main.group()
 def registry() -> None:
-    """Maintain the rule registry generated from the Amazon provider's source."""
+    """Maintain the rule registry generated from the providers' source (Amazon, standard)."""
 
 
 @registry.command("build")
+@click.option("--provider", "provider_key", type=click.Choice(("amazon", "standard")), default="amazon",
+              help="Which provider to read.  [default: amazon]")
 @click.option("--provider-version", default=None, help="Require this installed provider version.")
 @click.option("--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Where to write the data file (default: the package's data folder).")
-def registry_build(provider_version: str | None, output: Path | None) -> None:
+def registry_build(provider_key: str, provider_version: str | None, output: Path | None) -> None:
     """Regenerate the registry data by reading the installed provider's source (nothing is imported)."""
     from dag_converter.registry import write_registry_data
+    from dag_converter.registry._build import PROVIDERS
 
     try:
-        written = write_registry_data(output, provider_version)
+        written = write_registry_data(output, provider_version, PROVIDERS[provider_key])
     except (RuntimeError, OSError) as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(EXIT_USAGE)

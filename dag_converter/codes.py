@@ -90,6 +90,7 @@ SYNTAX_ERROR = register(Code(
     summary="A file that is not valid Python.",
     why="The converter reads the source as Python; a file Airflow could not import either cannot be converted.",
     fix="Fix the syntax error; `python -m py_compile FILE` shows the same problem.",
+    hint="fix the syntax at this line; python -m py_compile FILE shows the same error",
     example="from airflow import DAG\n\nwith DAG('broken') as dag\n    pass\n",
 ))
 UNDECODABLE_FILE = register(Code(
@@ -98,6 +99,7 @@ UNDECODABLE_FILE = register(Code(
     summary="A file whose bytes are not text in its declared encoding (UTF-8 unless a coding header says otherwise).",
     why="Python itself refuses such a file, so Airflow never loaded it.",
     fix="Re-save the file as UTF-8, or add the right `# -*- coding: ... -*-` header.",
+    hint="re-save the file as UTF-8, or declare its encoding in a '# -*- coding: ... -*-' line",
     example_file="DC102.py",
 ))
 EMPTY_FILE = register(Code(
@@ -106,6 +108,7 @@ EMPTY_FILE = register(Code(
     summary="A .py file with no content in a DAG folder.",
     why="An empty file defines no DAG; it is reported so a truncated upload does not go unnoticed.",
     fix="Delete the file or restore its content.",
+    hint="delete the file or restore its content",
     example="",
 ))
 UNREADABLE_FILE = register(Code(
@@ -114,6 +117,7 @@ UNREADABLE_FILE = register(Code(
     summary="A file the converter could not open or read (permissions, vanished, I/O error, S3 error).",
     why="Nothing can be converted from a file that cannot be read.",
     fix="Check permissions and that the file exists, then run again.",
+    hint="check the file's permissions and that it still exists, then run again",
 ))
 FILE_WITHOUT_DAGS = register(Code(
     "DC105", "file-without-dags", Severity.INFO,
@@ -129,6 +133,7 @@ BINARY_FILE = register(Code(
     summary="A .py file that contains NUL bytes.",
     why="Python source never contains NUL bytes; the file is corrupt or not source.",
     fix="Restore the file from version control or remove it from the DAG folder.",
+    hint="restore the file from version control or remove it from the DAG folder",
     example_file="DC106.py",
 ))
 FILE_TOO_LARGE = register(Code(
@@ -137,6 +142,7 @@ FILE_TOO_LARGE = register(Code(
     summary="A source file larger than the configured limit (--max-file-size, 5 MB by default).",
     why="Real DAG files are small; a huge file is generated data or an attack, and reading it costs memory and time.",
     fix="Raise the limit with --max-file-size if the file really is a DAG.",
+    hint="raise the limit with --max-file-size if this file really is a DAG",
 ))
 INPUT_TOO_COMPLEX = register(Code(
     "DC108", "input-too-complex", Severity.ERROR,
@@ -144,6 +150,7 @@ INPUT_TOO_COMPLEX = register(Code(
     summary="Source nested too deeply, or a literal too large, to analyse safely.",
     why="The analyzer bounds recursion and work per file so hostile input cannot crash or stall a batch.",
     fix="Simplify the expression; real DAGs never need this depth.",
+    hint="simplify the expression or split the literal",
 ))
 NO_INPUT = register(Code(
     "DC109", "input-without-dags", Severity.ERROR,
@@ -151,6 +158,7 @@ NO_INPUT = register(Code(
     summary="A path that does not exist, or a folder with no Python DAG files in it.",
     why="The run would convert nothing, which is almost always a wrong path.",
     fix="Check the path; folders are searched recursively for *.py files that mention DAG.",
+    hint="check the path; folders are searched recursively for *.py files that mention DAG",
 ))
 DUPLICATE_DAG_ID = register(Code(
     "DC110", "duplicate-dag-id", Severity.ERROR,
@@ -158,6 +166,7 @@ DUPLICATE_DAG_ID = register(Code(
     summary="Two DAGs with the same id in one run.",
     why="Both would be written to the same YAML file; Airflow itself would keep only one of them.",
     fix="Give each DAG a unique dag_id.",
+    hint="give each DAG a unique dag_id",
 ))
 UNSAFE_DAG_ID = register(Code(
     "DC111", "unsafe-dag-id", Severity.ERROR,
@@ -165,6 +174,7 @@ UNSAFE_DAG_ID = register(Code(
     summary="A dag_id with characters outside [A-Za-z0-9_.-], or one that would write outside the output folder.",
     why="The YAML is written as <dag_id>.yaml; MWAA Serverless also requires plain ids.",
     fix="Use only letters, digits, '_', '.' and '-' in the dag_id.",
+    hint="use only letters, digits, '_', '.' and '-' in the dag_id, at most 250 characters",
     example="from airflow import DAG\n\nwith DAG('../escape') as dag:\n    pass\n",
 ))
 WRITE_FAILED = register(Code(
@@ -173,6 +183,7 @@ WRITE_FAILED = register(Code(
     summary="The YAML or report could not be written (read-only folder, full disk, S3 error).",
     why="Writes are atomic: the previous file is left intact when a write fails.",
     fix="Free space or fix permissions on the output location and run again.",
+    hint="free space or fix permissions on the output location, then run again",
 ))
 STORAGE_ERROR = register(Code(
     "DC113", "storage-error", Severity.ERROR,
@@ -180,6 +191,7 @@ STORAGE_ERROR = register(Code(
     summary="An S3 request failed: no credentials, missing bucket, access denied, throttling that outlasted the retries.",
     why="The object could not be read or written; the rest of the batch still runs.",
     fix="Check the credentials, bucket name, region and IAM policy named in the message.",
+    hint="check the credentials, bucket, region and IAM policy named in the message",
 ))
 # DC114 and DC115 come from comparing the converted YAML with the files on disk (`--check`,
 # `--diff`, `--fail-on-change`), never from a single source file, so they have no example.
@@ -210,6 +222,7 @@ UNRESOLVED_VALUE = register(Code(
     summary="A value the converter cannot know without running the DAG file.",
     why="YAML holds fixed values. Guessing would write a DAG that differs from the Python one.",
     fix="Use a literal or a module-level constant, or move run-time values into `params` and pass them with --override-parameters.",
+    hint="use a literal or a module-level constant",
     example=_S3_DAG_HEAD + '''from mylib import bucket_name
 
 with DAG("dc201", start_date=datetime(2025, 1, 1), schedule=None):
@@ -222,7 +235,7 @@ RUNTIME_VALUE = register(Code(
     summary="A value read from an Airflow Variable, an environment variable, a file or the network.",
     why="The value is only known when the DAG file runs; converting it would freeze one guess into the YAML.",
     fix="Use a Jinja template (`{{{{ var.value.name }}}}` is not available on MWAA Serverless), or a DAG `params` entry set with --override-parameters.",
-    hint="use params and --override-parameters, or a literal",
+    hint="use a literal, or a '{{{{ params.name }}}}' template in a templated field (set per run with --override-parameters)",
     example=_S3_DAG_HEAD + '''import os
 
 with DAG("dc202", start_date=datetime(2025, 1, 1), schedule=None):
@@ -235,6 +248,7 @@ RELATIVE_DATE = register(Code(
     summary="A start date computed relative to today (`days_ago(n)`, `datetime.now()` arithmetic).",
     why="Airflow re-evaluates it at every parse; YAML needs one date. The converter writes the date as of the conversion run.",
     fix="Replace it with a fixed `datetime(...)`; MWAA Serverless wants a start date in the future for scheduled workflows.",
+    hint="replace it with a fixed datetime(...) in the future",
     example='''from airflow import DAG
 from airflow.utils.dates import days_ago
 
@@ -248,6 +262,7 @@ UNSUPPORTED_CONSTRUCT = register(Code(
     summary="Python the analyzer cannot follow where it shapes the DAG (a branch on an unknown condition, a loop over an unknown collection, ...).",
     why="The tasks or dependencies it creates depend on values only known at run time.",
     fix="Make the condition or collection a literal or module constant, or split the DAG.",
+    hint="make the condition or collection a literal or module constant, or split the DAG",
     example=_S3_DAG_HEAD + '''import random
 
 with DAG("dc204", start_date=datetime(2025, 1, 1), schedule=None):
@@ -265,6 +280,7 @@ UNSUPPORTED_OPERATOR = register(Code(
     summary="An operator class the target cannot run.",
     why="MWAA Serverless runs only Amazon provider operators and EmptyOperator.",
     fix="Use an Amazon provider operator (Python code can move to LambdaInvokeFunctionOperator, GlueJobOperator or BatchOperator), or pass --allow-operator CLASS_PATH.",
+    hint="use an Amazon provider operator, or pass --allow-operator CLASS_PATH",
     example='''from datetime import datetime
 
 from airflow import DAG
@@ -280,6 +296,7 @@ UNKNOWN_ARGUMENT = register(Code(
     summary="A keyword argument the operator's constructor does not take.",
     why="Airflow raises TypeError for unknown arguments when it builds the task; the YAML would fail the same way.",
     fix="Remove the argument or correct its spelling.",
+    hint="remove the argument or correct its spelling",
     example=_S3_DAG_HEAD + '''
 with DAG("dc302", start_date=datetime(2025, 1, 1), schedule=None):
     S3ListOperator(task_id="list", bucket="b", prefx="in/")
@@ -291,6 +308,7 @@ MISSING_ARGUMENT = register(Code(
     summary="A required constructor argument that the task does not pass (directly or through default_args).",
     why="Airflow raises TypeError when it builds the task.",
     fix="Pass the argument.",
+    hint="pass the argument, directly or through default_args",
     example=_S3_DAG_HEAD + '''
 with DAG("dc303", start_date=datetime(2025, 1, 1), schedule=None):
     S3ListOperator(task_id="list")
@@ -317,6 +335,7 @@ NOT_ALLOWLISTED = register(Code(
     summary="An Amazon provider class that AWS does not list as supported on MWAA Serverless.",
     why="The service may reject the workflow when it is created.",
     fix="Test the workflow on MWAA Serverless, or use a listed operator.",
+    hint="test the workflow on MWAA Serverless, or use an operator of the allowlist",
 ))
 TEMPLATE_SYNTAX = register(Code(
     "DC306", "template-syntax-error", Severity.ERROR,
@@ -324,6 +343,7 @@ TEMPLATE_SYNTAX = register(Code(
     summary="A templated field whose Jinja text has a syntax error.",
     why="MWAA Serverless only reports it when the task runs.",
     fix="Fix the template.",
+    hint="fix the Jinja syntax in this value",
     example=_S3_DAG_HEAD + '''
 with DAG("dc306", start_date=datetime(2025, 1, 1), schedule=None):
     S3ListOperator(task_id="list", bucket="b", prefix="{{ ds ")
@@ -335,6 +355,7 @@ TEMPLATE_VARIABLE = register(Code(
     summary="A Jinja variable outside the list MWAA Serverless documents (macros, ti, task_instance, params, ds, ds_nodash, ts, ts_nodash).",
     why="The template will fail or render empty on the service.",
     fix="Use one of the supported variables, or params.",
+    hint="use ds, ts, params, ti or macros instead, or a params entry",
     example=_S3_DAG_HEAD + '''
 with DAG("dc307", start_date=datetime(2025, 1, 1), schedule=None):
     S3ListOperator(task_id="list", bucket="b", prefix="{{ var.value.prefix }}")
@@ -346,6 +367,7 @@ UNTEMPLATED_TEMPLATE = register(Code(
     summary="Jinja text in an argument the operator does not render.",
     why="The operator receives the literal text, braces included.",
     fix="Move the value into a templated field, or drop the braces.",
+    hint="move the value into a templated field, or drop the braces",
 ))
 XCOM_UNTEMPLATED = register(Code(
     "DC309", "xcom-in-untemplated-field", Severity.ERROR,
@@ -353,6 +375,7 @@ XCOM_UNTEMPLATED = register(Code(
     summary="A task's `.output` passed to an argument that is not templated.",
     why="YAML can only pass XCom values through Jinja, and Jinja is only rendered in templated fields.",
     fix="Pass the value through a templated field, or restructure the tasks.",
+    hint="pass the XCom through a templated field, or have the upstream task write where this task reads",
 ))
 TASKFLOW_TASK = register(Code(
     "DC310", "taskflow-task", Severity.ERROR,
@@ -360,6 +383,7 @@ TASKFLOW_TASK = register(Code(
     summary="A `@task`-decorated Python function used as a task.",
     why="MWAA Serverless does not run TaskFlow tasks; the function body is Python code the YAML cannot carry.",
     fix="Move the function's work to an Amazon operator (LambdaInvokeFunctionOperator, GlueJobOperator, BatchOperator), or use --target dag-factory.",
+    hint="move the function's work to an Amazon operator, or use --target dag-factory",
 ))
 MAPPED_TASK = register(Code(
     "DC311", "mapped-task", Severity.ERROR,
@@ -367,6 +391,7 @@ MAPPED_TASK = register(Code(
     summary="`Operator.partial(...).expand(...)` dynamic task mapping.",
     why="MWAA Serverless does not support dynamic task mapping.",
     fix="Create one task per item with a loop over a literal list, or use --target dag-factory.",
+    hint="create one task per item with a loop over a literal list, or use --target dag-factory",
 ))
 CALLABLE_VALUE = register(Code(
     "DC312", "callable-argument", Severity.ERROR,
@@ -374,6 +399,7 @@ CALLABLE_VALUE = register(Code(
     summary="A Python function passed as an argument (callbacks, python_callable, ...).",
     why="A function defined in the DAG file cannot be imported by name from YAML.",
     fix="Move the function into a module on the import path and reference it, or drop the argument.",
+    hint="move the function into a module and import it, or drop the argument",
 ))
 DUPLICATE_TASK_ID = register(Code(
     "DC313", "duplicate-task-id", Severity.ERROR,
@@ -381,6 +407,7 @@ DUPLICATE_TASK_ID = register(Code(
     summary="Two tasks with the same id in one DAG.",
     why="Airflow raises DuplicateTaskIdFound when the DAG is loaded.",
     fix="Give each task a unique task_id.",
+    hint="rename one of the tasks",
     example=_S3_DAG_HEAD + '''
 with DAG("dc313", start_date=datetime(2025, 1, 1), schedule=None):
     S3ListOperator(task_id="list", bucket="a")
@@ -393,6 +420,7 @@ DEPENDENCY_CYCLE = register(Code(
     summary="Task dependencies that form a cycle.",
     why="Airflow refuses a DAG with a cycle.",
     fix="Remove one of the edges in the cycle.",
+    hint="remove one of the edges in the cycle",
     example=_S3_DAG_HEAD + '''
 with DAG("dc314", start_date=datetime(2025, 1, 1), schedule=None):
     a = S3ListOperator(task_id="a", bucket="a")
@@ -413,6 +441,7 @@ ENV_VAR_IN_VALUE = register(Code(
     summary="A `$VAR` or `${VAR}` in a value.",
     why="dag-factory runs os.path.expandvars over the whole file before parsing; the value may change at load time.",
     fix="Avoid `$` followed by a name in values, or make sure the variable is meant to be expanded.",
+    hint="avoid '$NAME' in values, or make sure the variable is meant to be expanded when the YAML loads",
     example=_S3_DAG_HEAD + '''
 with DAG("dc316", start_date=datetime(2025, 1, 1), schedule=None):
     S3ListOperator(task_id="list", bucket="b", prefix="$HOME/in/")
@@ -424,6 +453,7 @@ OPERATOR_ARGUMENT_UNSUPPORTED = register(Code(
     summary="An argument that the target cannot express or that the service rejects (verify, botocore_config, deferrable=True on MWAA Serverless).",
     why="MWAA Serverless rejects or does not support these arguments.",
     fix="Remove the argument.",
+    hint="remove the argument; the service sets it",
     example=_S3_DAG_HEAD + '''
 with DAG("dc317", start_date=datetime(2025, 1, 1), schedule=None):
     S3ListOperator(task_id="list", bucket="b", verify=False)
@@ -446,6 +476,7 @@ PARAM_SCHEMA_DROPPED = register(Code(
     summary="A `Param(...)` with a type, description or other schema in DAG params.",
     why="MWAA Serverless params are plain name/value pairs.",
     fix="Nothing to do, unless a run relies on the schema to validate overrides.",
+    hint="nothing to do unless runs rely on the schema to validate overrides",
 ))
 UNRESOLVED_DEPENDENCY = register(Code(
     "DC320", "unresolved-dependency", Severity.ERROR,
@@ -453,6 +484,7 @@ UNRESOLVED_DEPENDENCY = register(Code(
     summary="A dependency between objects the analyzer cannot identify as tasks.",
     why="A dependency that is dropped or guessed would change the order tasks run in.",
     fix="Write dependencies between task variables, lists of them, or task groups.",
+    hint="write dependencies between task variables, lists of them, or task groups",
 ))
 CALLABLE_IN_DAG_FILE = register(Code(
     "DC330", "callable-in-dag-file", Severity.WARNING,
@@ -509,6 +541,7 @@ UNSUPPORTED_TASK_GROUP = register(Code(
     why="dag-factory names tasks and groups by their bare names in one namespace per DAG, and cannot "
         "connect TaskFlow tasks inside task groups (KeyError in 1.0).",
     fix="Give every task and group a name unique in the DAG, or keep TaskFlow tasks outside groups.",
+    hint="give every task and group a name unique in the DAG",
     example='''from datetime import datetime
 
 from airflow import DAG
@@ -544,6 +577,7 @@ CALLBACK_DROPPED = register(Code(
     summary="A callback (on_failure_callback, ...) that is a function defined in the DAG file itself.",
     why="YAML can only name importable functions; MWAA Serverless does not run callbacks, so dropping it changes nothing there.",
     fix="Move the function into a module shipped with the workflow if another target needs it; use CloudWatch alarms on MWAA Serverless.",
+    hint="use CloudWatch alarms on the workflow's runs instead of the callback",
     example=_S3_DAG_HEAD + '''
 
 def alert(context):
@@ -564,6 +598,7 @@ UNSUPPORTED_SCHEDULE = register(Code(
     summary="A schedule MWAA Serverless cannot run: assets/datasets, timetables, `@once`, `@continuous`, intervals with no cron equivalent.",
     why="MWAA Serverless schedules workflows with cron expressions only.",
     fix="Use a cron expression or None.",
+    hint="use a 5-field cron expression, an accepted preset, or None",
     example='''from datetime import datetime
 
 from airflow import DAG
@@ -592,6 +627,7 @@ DAG_ARGUMENT_DROPPED = register(Code(
     summary="A DAG argument that dag-factory does not pass to DAG() and MWAA Serverless ignores.",
     why="Keeping it would have no effect; dropping it is reported so nothing disappears silently.",
     fix="Nothing to do, unless the DAG relies on it.",
+    hint="nothing to do, unless the DAG relies on it",
     example='''from datetime import datetime
 
 from airflow import DAG
@@ -606,6 +642,7 @@ DAG_ARGUMENT_UNSUPPORTED = register(Code(
     summary="A DAG argument with an effect that dag-factory YAML cannot express.",
     why="Dropping it would change what the DAG does.",
     fix="Remove the argument from the DAG, or keep this DAG in Python.",
+    hint="remove the argument, or keep this DAG in Python",
 ))
 SCHEDULE_INTERVAL = register(Code(
     "DC405", "schedule-interval", Severity.INFO,
@@ -627,6 +664,7 @@ PAST_START_DATE = register(Code(
     summary="A scheduled DAG whose start date lies before the conversion day.",
     why="MWAA Serverless requires the first scheduled run of a workflow to be in the future.",
     fix="Move start_date forward before creating the workflow, or leave it: unscheduled workflows may keep a past date.",
+    hint="move start_date to a future date before creating the workflow",
 ))
 
 INVALID_DAG_ARGUMENT = register(Code(
@@ -724,6 +762,7 @@ RETRIES_OVER_LIMIT = register(Code(
     summary="A task (or default_args) with more retries than MWAA Serverless allows (0-3).",
     why="The service rejects the value when the task runs.",
     fix="Use retries between 0 and 3.",
+    hint="use retries between 0 and 3",
     example=_S3_DAG_HEAD + '''
 with DAG("dc501", start_date=datetime(2025, 1, 1), schedule=None, default_args={"retries": 5}):
     S3ListOperator(task_id="list", bucket="b")
@@ -735,6 +774,7 @@ RETRY_DELAY_OVER_LIMIT = register(Code(
     summary="A retry_delay longer than 300 seconds.",
     why="The service rejects the value when the task runs.",
     fix="Use a retry_delay of at most 5 minutes.",
+    hint="use a retry_delay of at most 300 seconds",
     example=_S3_DAG_HEAD + '''from datetime import timedelta
 
 with DAG("dc502", start_date=datetime(2025, 1, 1), schedule=None):
@@ -747,6 +787,7 @@ EXECUTION_TIMEOUT_OVER_LIMIT = register(Code(
     summary="An execution_timeout longer than one hour.",
     why="The service rejects the value when the task runs.",
     fix="Use an execution_timeout of at most 1 hour, or split the work.",
+    hint="use an execution_timeout of at most 3600 seconds, or split the work",
     example=_S3_DAG_HEAD + '''from datetime import timedelta
 
 with DAG("dc503", start_date=datetime(2025, 1, 1), schedule=None):
@@ -811,6 +852,7 @@ IAM_RESOURCE_UNSCOPED = register(Code(
     summary="An action that applies to a resource no argument of the task names (e.g. the roles of an ECS task definition).",
     why="The converter narrows a statement only from a literal argument whose ARN format it knows.",
     fix="Narrow the Resource of that statement by hand, or pass the resource as an argument.",
+    hint="narrow the Resource of this statement by hand",
 ))
 IAM_ACTIONS_UNKNOWN = register(Code(
     "DC512", "iam-actions-unknown", Severity.WARNING,
@@ -818,6 +860,7 @@ IAM_ACTIONS_UNKNOWN = register(Code(
     summary="A task whose operator class has no derived IAM actions (abstract bases, EC2 resource API, operators outside the Amazon provider).",
     why="The registry derives actions statically from the provider's code; some classes do not call boto3 in a way it can follow.",
     fix="Add the task's actions to the role by hand.",
+    hint="add the task's actions to the role by hand",
 ))
 
 IAM_ROLE_NOT_NAMED = register(Code(
@@ -826,6 +869,7 @@ IAM_ROLE_NOT_NAMED = register(Code(
     summary="An operator that passes roles from elsewhere (an ECS task definition's task and execution roles) besides the literal ones.",
     why="Those roles are in a resource the converter cannot read, so the PassRole statement cannot name them.",
     fix="Add the missing role ARNs to the iam:PassRole statement of that task.",
+    hint="add the missing role ARNs to this task's iam:PassRole statement",
 ))
 
 IAM_POLICY_TOO_LARGE = register(Code(
@@ -834,6 +878,7 @@ IAM_POLICY_TOO_LARGE = register(Code(
     summary="A workflow whose derived permissions policy is over IAM's size quota for a role's inline policies.",
     why="IAM rejects PutRolePolicy over the quota (10,240 characters, whitespace not counted), so the role cannot be created as written.",
     fix="Attach the statements as one or more customer managed policies (6,144 characters each) or split the DAG.",
+    hint="attach the statements as customer managed policies, or split the DAG",
 ))
 
 # --------------------------------------------------------------------------------------------
@@ -903,6 +948,7 @@ SERVICE_WARNING = register(Code(
     summary="A Warnings entry in the CreateWorkflow or UpdateWorkflow response.",
     why="The workflow was deployed, but the service points at something that may not run as intended.",
     fix="Read the warning; change the DAG if it applies.",
+    hint="read the service's warning and change the DAG if it applies",
     example="dag-converter deploy out --role-arn ARN  # Warnings: [...] -> DC607",
 ))
 DEFINITION_UNREADABLE = register(Code(
@@ -959,6 +1005,7 @@ INTERNAL_ERROR = register(Code(
     summary="A bug in dag-converter.",
     why="The file is reported as failed and the rest of the run goes on.",
     fix="Report it with the file (or a reduced copy) and the message.",
+    hint="report it with the file (or a reduced copy) and the message",
 ))
 VERIFY_DIFFERENCE = register(Code(
     "DC902", "verification-difference", Severity.ERROR,
@@ -966,6 +1013,7 @@ VERIFY_DIFFERENCE = register(Code(
     summary="With --verify: the YAML, loaded by dag-factory, builds a DAG that differs from the Python file loaded by Airflow.",
     why="The converter must never write YAML that runs differently; a difference is a converter bug, so the DAG is refused and nothing is written.",
     fix="Report it with the DAG file; keep this DAG in Python until it is fixed.",
+    hint="report it with the DAG file, and keep this DAG in Python until it is fixed",
 ))
 VERIFY_SKIPPED = register(Code(
     "DC903", "verification-skipped", Severity.WARNING,
@@ -973,4 +1021,5 @@ VERIFY_SKIPPED = register(Code(
     summary="With --verify: the Python file or the YAML could not be loaded for the comparison (e.g. an Airflow 2-only import).",
     why="Verification needs Airflow 3 to import the source; the conversion itself is static and still written.",
     fix="Update the source's imports for Airflow 3 to verify it, or review the YAML by hand.",
+    hint="update the source's imports for Airflow 3 to verify it, or review the YAML by hand",
 ))

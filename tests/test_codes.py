@@ -46,6 +46,19 @@ def test_every_code_but_runtime_ones_has_an_example() -> None:
     assert missing <= runtime_only
 
 
+def test_every_error_and_warning_code_has_a_hint() -> None:
+    """A refusal or a warning always says what to do next, on the line under the message."""
+    missing = [c.code for c in codes.documented_codes() if c.severity.value != "info" and not c.hint]
+    assert missing == []
+
+
+def test_no_hint_offers_override_parameters_where_it_cannot_reach() -> None:
+    """--override-parameters sets params for one run; only a params template in a templated field sees them."""
+    for code in codes.documented_codes():
+        if code.hint and "--override-parameters" in code.hint:
+            assert "params" in code.hint and "templat" in code.hint, code.code
+
+
 def test_registering_a_code_twice_fails() -> None:
     with pytest.raises(ValueError):
         codes.register(codes.Code("DC301", "another-name", codes.Severity.ERROR, "m", "s", "w", "f"))

@@ -401,8 +401,11 @@ def _task(task: Task, workflow: Workflow, dag_defaults: dict[object, object], ch
     if task.kind is TaskKind.TASKFLOW:
         check.add(codes.TASKFLOW_TASK, task.span, task=task.task_id, function=f"{task.callable_name}()")
         return replace(task, operator=canonical)
+    before = len(check.found)
     target.check_operator(task, canonical, rule, check)
+    refused = any(d.code == codes.UNSUPPORTED_OPERATOR.code for d in check.found[before:])
     expand = target.expand_arguments(task, workflow, check) if task.mapped else None
+    arguments_start = len(check.found)
     arguments: list[Argument] = []
     for arg in task.arguments:
         if arg.inherited_from is not None and target.supports(Feature.TASK_GROUPS):
@@ -416,10 +419,17 @@ def _task(task: Task, workflow: Workflow, dag_defaults: dict[object, object], ch
         converted = task_argument(arg, task, short, rule, check)
         if converted is not None:
             arguments.append(converted)
+    if refused:
+        # One root cause, one diagnostic: a function passed to an operator the target does not run
+        # (PythonOperator's python_callable) is part of the DC301, not a finding of its own.
+        check.found[arguments_start:] = [d for d in check.found[arguments_start:]
+                                         if d.code != codes.CALLABLE_VALUE.code]
     if expand:
         arguments.append(Argument("expand", expand, task.span))
     if rule is not None and rule.complete:
         given = {a.name for a in task.arguments} | {str(k) for k in dag_defaults} | {"task_id"}
+        # A misspelt required argument is one DC302 (with its "did you mean"), not also a DC303.
+        given |= {rule.suggest(a.name) or "" for a in task.arguments if not rule.accepts(a.name)}
         for name in rule.required:
             if name not in given:
                 check.add(codes.MISSING_ARGUMENT, task.span, operator=short, argument=name)
@@ -450,7 +460,8 @@ def task_argument(arg: Argument, task: Task, operator: str, rule: OperatorRule |
         check.add(codes.UNKNOWN_ARGUMENT, arg.span, operator=operator, argument=name,
                   hint=f"did you mean {suggestion!r}?" if suggestion else "remove it")
         return None
-    if report_unresolved(value, f"argument {name!r} of task {task.task_id!r}", check):
+    templated = None if rule is None or not rule.complete else name in rule.templated_fields
+    if report_unresolved(value, f"argument {name!r} of task {task.task_id!r}", check, templated=bool(templated)):
         return None
     rejected = target.rejected_argument(name, value)
     if rejected is not None:
@@ -458,7 +469,6 @@ def task_argument(arg: Argument, task: Task, operator: str, rule: OperatorRule |
         return None
     if name in CALLBACK_KEYS:
         return _callback(arg, check)
-    templated = None if rule is None or not rule.complete else name in rule.templated_fields
     value = _xcom_to_template(value, name, operator, templated, arg.span, check)
     if value is REFUSED:
         return None
@@ -507,16 +517,27 @@ def _xcom_to_template(value: object, name: str, operator: str, templated: bool |
     return value
 
 
-def report_unresolved(value: object, what: str, check: CheckContext) -> bool:
-    """Report the first value inside `value` that is not statically known; False when there is none."""
+#: Hints for a value not known statically. `start-workflow-run --override-parameters` sets DAG
+#: params for one run (TARGET.md §1.5), which only reach a task through a `{{ params.x }}` template
+#: in a templated field: it cannot set a DAG argument, a default_args entry or an untemplated field.
+_HINT_TEMPLATED: Final = "use a literal or a module-level constant, or a '{{ params.name }}' template " \
+                         "and set the value per run with --override-parameters"
+_HINT_FIXED: Final = "use a literal or a module-level constant (this argument is not templated, so " \
+                     "--override-parameters cannot set it)"
+
+
+def report_unresolved(value: object, what: str, check: CheckContext, *, templated: bool = False) -> bool:
+    """Report the first value inside `value` that is not statically known; False when there is none.
+
+    `templated`: whether the place renders Jinja, so a params template could carry the value."""
     bad = find_unresolved(value)
     if bad is None:
         return False
+    hint = _HINT_TEMPLATED if templated else _HINT_FIXED
     if bad.source:
-        check.found.append(codes.make(codes.RUNTIME_VALUE, bad.span, what=what, source=bad.source))
+        check.found.append(codes.make(codes.RUNTIME_VALUE, bad.span, what=what, source=bad.source, hint=hint))
     else:
-        check.found.append(codes.make(codes.UNRESOLVED_VALUE, bad.span, what=what, reason=bad.reason,
-                                      hint="use a literal or module-level constant, or params and --override-parameters"))
+        check.found.append(codes.make(codes.UNRESOLVED_VALUE, bad.span, what=what, reason=bad.reason, hint=hint))
     return True
 
 

@@ -43,6 +43,8 @@ class Feature(str, Enum):
 ALLOWED: Final = "allowed"
 #: An Amazon class that MWAA Serverless should run, but its documented allowlist does not name.
 ALLOWED_WITH_WARNING: Final = "allowed-with-warning"
+#: A class the registry describes (its arguments are checked) that the target does not run.
+NOT_ALLOWED: Final = "refused"
 
 #: DAG() keyword arguments dag-factory 1.0 passes on to DAG() (TARGET.md §2.2); every target
 #: writes dag-factory YAML, so this is the default set of DAG keys.
@@ -178,5 +180,5 @@ class CheckContext:
 #: The values of --once-as / `once-as`.
 ONCE_AS_CHOICES: Final = ("refuse", "manual")
 
-__all__ = ["ONCE_AS_CHOICES", "ALLOWED", "ALLOWED_WITH_WARNING", "DAG_FACTORY_DAG_KEYS", "REFUSED", "CheckContext", "Feature", "FeatureSet",
+__all__ = ["NOT_ALLOWED", "ONCE_AS_CHOICES", "ALLOWED", "ALLOWED_WITH_WARNING", "DAG_FACTORY_DAG_KEYS", "REFUSED", "CheckContext", "Feature", "FeatureSet",
            "Target"]

@@ -16,7 +16,7 @@ from dag_converter import codes
 from dag_converter.model import Argument, DateTime, Duration, Span, Task
 from dag_converter.registry import AMAZON_PREFIX, EMPTY_OPERATOR_PATH, OperatorRule
 from dag_converter.targets._common import unknown_amazon_class
-from dag_converter.targets.base import ALLOWED, ALLOWED_WITH_WARNING, CheckContext, Target
+from dag_converter.targets.base import ALLOWED, ALLOWED_WITH_WARNING, NOT_ALLOWED, CheckContext, Target
 
 # MWAA Serverless accepts these presets (TARGET.md §1.5); @once and @continuous it cannot run.
 SERVICE_PRESETS: Final = frozenset({"@hourly", "@daily", "@weekly", "@monthly", "@yearly", "@annually"})
@@ -84,6 +84,9 @@ class MwaaServerless(Target):
     template_variables: frozenset[str] | None = field(default=SERVICE_TEMPLATE_VARIABLES, repr=False)
 
     def operator_status(self, rule: OperatorRule) -> str:
+        if not rule.class_path.startswith(AMAZON_PREFIX) and rule.class_path != EMPTY_OPERATOR_PATH \
+                and not self.allows(rule.class_path):
+            return NOT_ALLOWED  # standard-provider classes: their code needs a code package (another issue)
         return ALLOWED if rule.allowlisted else ALLOWED_WITH_WARNING
 
     def check_operator(self, task: Task, canonical: str, rule: OperatorRule | None, check: CheckContext) -> None:
