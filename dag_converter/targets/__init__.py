@@ -52,14 +52,15 @@ def get_target(name: str, allow_operators: Sequence[str] = (), dags_folder: str 
 
 
 def check_workflow(workflow: Workflow, target: Target, *, registry: Registry | None = None,
-                   today: date | None = None, relative: str | None = None) -> tuple[Workflow, list[Diagnostic]]:
+                   today: date | None = None, relative: str | None = None,
+                   in_loop: bool = False) -> tuple[Workflow, list[Diagnostic]]:
     """Validate one workflow for `target`: the normalised workflow and every finding.
 
     `relative` is the DAG file's path relative to the dags folder, for targets that refer back to
     functions defined in it (dag-factory's python_callable_file)."""
     from dag_converter.targets._common import check_workflow as check
 
-    return check(workflow, target, registry=registry, today=today, relative=relative)
+    return check(workflow, target, registry=registry, today=today, relative=relative, in_loop=in_loop)
 
 
 def is_refused(diagnostics: Sequence[Diagnostic]) -> bool:

@@ -13,6 +13,7 @@ writes as is. A workflow with any error diagnostic is refused: the emitter never
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import replace
 from datetime import date
@@ -65,11 +66,22 @@ CALLBACK_KEYS: Final = frozenset({
 
 
 def check_workflow(workflow: Workflow, target: Target, *, registry: Registry | None = None,
-                   today: date | None = None, relative: str | None = None) -> tuple[Workflow, list[Diagnostic]]:
+                   today: date | None = None, relative: str | None = None,
+                   in_loop: bool = False) -> tuple[Workflow, list[Diagnostic]]:
     """Validate one workflow for `target`; returns the normalised workflow and every finding.
 
     `relative` is the DAG file's path relative to the dags folder, for targets that refer back to
-    functions defined in it (dag-factory's python_callable_file)."""
+    functions defined in it (dag-factory's python_callable_file). `in_loop`: the same source lines
+    build several DAGs (a loop), so each finding names its DAG (the lines alone cannot tell them apart)."""
+    normalised, found = _check_workflow(workflow, target, registry=registry, today=today, relative=relative)
+    if in_loop:
+        suffix = f" (DAG {workflow.dag_id!r})"
+        found = [d if d.message.endswith(suffix) else replace(d, message=d.message + suffix) for d in found]
+    return normalised, found
+
+
+def _check_workflow(workflow: Workflow, target: Target, *, registry: Registry | None,
+                    today: date | None, relative: str | None) -> tuple[Workflow, list[Diagnostic]]:
     check = CheckContext(target, registry or get_registry(), today or date.today(), relative)
     check.found.extend(workflow.diagnostics)
     for task in workflow.tasks:
@@ -93,7 +105,7 @@ def check_workflow(workflow: Workflow, target: Target, *, registry: Registry | N
         normalised = target.shape_groups(normalised, check)
     else:
         _flatten_groups(workflow, check)
-    return normalised, sorted(_unique(check.found), key=Diagnostic.sort_key)
+    return normalised, sorted(_unique(_one_per_cause(check.found)), key=Diagnostic.sort_key)
 
 
 def _check_task_id(task: Task, check: CheckContext) -> None:
@@ -124,6 +136,26 @@ def _flatten_groups(workflow: Workflow, check: CheckContext) -> None:
         members = [t.task_id for t in workflow.tasks if within(t.group, group.group_id)]
         check.add(codes.TASK_GROUP_FLATTENED, group.span, group=group.group_id,
                   example=", ".join(members[:3]) + (", ..." if len(members) > 3 else "") or "(none)")
+
+
+def _one_per_cause(diagnostics: list[Diagnostic]) -> list[Diagnostic]:
+    """A construct refused because a value inside it is unknown (DC204 at the place of a DC201 or
+    DC202) is one finding: the value's, which says what is unknown."""
+    def place(d: Diagnostic) -> tuple[str, int, int]:
+        return d.span.path, d.span.line, d.span.column
+
+    unknown = {place(d) for d in diagnostics if d.code in (codes.UNRESOLVED_VALUE.code, codes.RUNTIME_VALUE.code)}
+    constructs = Counter(place(d) for d in diagnostics if d.code == codes.UNSUPPORTED_CONSTRUCT.code)
+    kept = []
+    for d in diagnostics:
+        if d.code == codes.UNSUPPORTED_CONSTRUCT.code:
+            if place(d) in unknown:
+                continue
+            # `for t in helper():` is one loop over an unknown collection, not also an unfollowed call.
+            if constructs[place(d)] > 1 and d.message.startswith("call to "):
+                continue
+        kept.append(d)
+    return kept
 
 
 def _unique(diagnostics: Iterable[Diagnostic]) -> list[Diagnostic]:
