@@ -683,6 +683,21 @@ with DAG("dc407", start_date=datetime(2030, 1, 1), schedule=None, max_active_run
     pass
 ''',
 ))
+MAX_ACTIVE_RUNS_OVER_QUOTA = register(Code(
+    "DC413", "max-active-runs-over-quota", Severity.WARNING,
+    message="max_active_runs={value} is over MWAA Serverless's default quota of {quota} concurrent runs",
+    summary="A max_active_runs above the account's default quota of concurrent workflow runs.",
+    why="MWAA Serverless validates max_active_runs against the account quota when the workflow is created.",
+    fix="Lower max_active_runs, or ask for a higher quota before creating the workflow.",
+    hint="lower max_active_runs to {quota}, or raise the account quota first",
+    example='''from datetime import datetime
+
+from airflow import DAG
+
+with DAG("dc413", start_date=datetime(2030, 1, 1), schedule=None, max_active_runs=50):
+    pass
+''',
+))
 SERVICE_IGNORED_DAG_ARGUMENT = register(Code(
     "DC408", "service-ignored-dag-argument", Severity.INFO,
     message="DAG argument {field!r} is kept, but MWAA Serverless ignores it",

@@ -303,7 +303,9 @@ def _schedule(value: object, span: Span, check: CheckContext) -> object:
                       hint="use a cron expression or None"
                       + (", or convert with --once-as manual" if text == "@once" else ""))
             return REFUSED
-        if text.startswith("rate("):
+        if text.startswith(("rate(", "cron(")) and not check.target.eventbridge_schedules:
+            problem = "EventBridge rate()/cron() expressions are MWAA Serverless only; Airflow needs a 5-field cron"
+        elif text.startswith("rate("):
             problem = rate_problem(text)
         elif text.startswith("cron("):
             problem = eventbridge_cron_problem(text)

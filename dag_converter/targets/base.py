@@ -95,6 +95,8 @@ class Target:
     schedule_presets: frozenset[str] | None = field(default=None, repr=False)
     #: names a Jinja template may use; None: any name (not checked)
     template_variables: frozenset[str] | None = field(default=None, repr=False)
+    #: whether EventBridge `cron(...)`/`rate(...)` schedules run (MWAA Serverless); Airflow's croniter refuses them
+    eventbridge_schedules: bool = field(default=False, repr=False)
 
     def __post_init__(self) -> None:
         if type(self.features) is not FeatureSet:

@@ -66,6 +66,8 @@ SERVICE_REJECTED_TASK_KEYS: Final = {
 MAX_RETRIES: Final = 3
 MAX_RETRY_DELAY: Final = 300
 MAX_EXECUTION_TIMEOUT: Final = 3600
+# "max_active_runs: must be less than the account quota; default 16" (supported Airflow parameters page).
+DEFAULT_MAX_ACTIVE_RUNS_QUOTA: Final = 16
 
 _PYTHON_HINTS: Final = {
     "PythonOperator": "move the Python code to LambdaInvokeFunctionOperator, GlueJobOperator or BatchOperator",
@@ -82,6 +84,7 @@ class MwaaServerless(Target):
 
     schedule_presets: frozenset[str] | None = field(default=SERVICE_PRESETS, repr=False)
     template_variables: frozenset[str] | None = field(default=SERVICE_TEMPLATE_VARIABLES, repr=False)
+    eventbridge_schedules: bool = field(default=True, repr=False)
 
     def operator_status(self, rule: OperatorRule) -> str:
         if not rule.class_path.startswith(AMAZON_PREFIX) and rule.class_path != EMPTY_OPERATOR_PATH \
@@ -127,6 +130,9 @@ class MwaaServerless(Target):
                 check.add(codes.INVALID_DAG_ARGUMENT, arg.span, field=name,
                           detail=f"is {arg.value!r}; MWAA Serverless requires a whole number of at least 1",
                           hint=f"use {name}=1 or more")
+            elif arg is not None and name == "max_active_runs" and arg.value > DEFAULT_MAX_ACTIVE_RUNS_QUOTA:
+                check.add(codes.MAX_ACTIVE_RUNS_OVER_QUOTA, arg.span, value=arg.value,
+                          quota=DEFAULT_MAX_ACTIVE_RUNS_QUOTA)
         start, end = by_name.get("start_date"), by_name.get("end_date")
         if (start is not None and end is not None and isinstance(start.value, DateTime)
                 and isinstance(end.value, DateTime) and end.value.value < start.value.value):

@@ -147,3 +147,23 @@ def test_default_args_start_date_reaches_the_yaml_dag(tmp_path: Path) -> None:
     path.write_text(dag.yaml_text.replace("  start_date: '2030-01-01'\n  default_args", "  default_args", 1),
                     encoding="utf-8")
     assert _load_yaml(path)["_service_rules"].start_date is None
+
+
+def test_eventbridge_forms_only_where_the_target_runs_them() -> None:
+    body = """
+        with DAG("d", schedule="rate(5 minutes)", start_date=datetime.datetime(2030, 1, 1)):
+            EmptyOperator(task_id="a")
+    """
+    normalised, diagnostics = convert(analyze(body), MWAA)
+    assert diagnostics == [] and next(a.value for a in normalised.arguments if a.name == "schedule") == "rate(5 minutes)"
+    _, refused = convert(analyze(body), get_target("dag-factory"))
+    assert [d.code for d in refused] == ["DC401"] and "MWAA Serverless only" in refused[0].message
+
+
+def test_max_active_runs_over_the_default_quota_warns() -> None:
+    workflow = analyze("""
+        with DAG("d", schedule=None, start_date=datetime.datetime(2030, 1, 1), max_active_runs=17):
+            EmptyOperator(task_id="a")
+    """)
+    _, diagnostics = convert(workflow, MWAA)
+    assert [(d.code, d.severity.value) for d in diagnostics] == [("DC413", "warning")]
