@@ -231,8 +231,7 @@ def registry() -> None:
               help="Where to write the data file (default: the package's data folder).")
 def registry_build(provider_key: str, provider_version: str | None, output: Path | None) -> None:
     """Regenerate the registry data by reading the installed provider's source (nothing is imported)."""
-    from dag_converter.registry import write_registry_data
-    from dag_converter.registry._build import PROVIDERS
+    from dag_converter.registry import PROVIDERS, write_registry_data
 
     try:
         written = write_registry_data(output, provider_version, PROVIDERS[provider_key])

@@ -42,6 +42,8 @@ def settings_key(options: Options) -> str:
         "dags_folder": target.dags_folder,
         "max_file_size": options.max_file_size,
         "today": options.today.isoformat() if options.today is not None else None,
+        # --once-as manual changes @once DAGs; the default adds no key, so existing manifests stay current
+        **({"once_as": target.once_as} if target.once_as != "refuse" else {}),
     }, sort_keys=True, separators=(",", ":"))
 
 

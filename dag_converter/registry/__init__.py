@@ -213,7 +213,7 @@ def get_registry() -> Registry:
 
 _LAZY: Final = {
     "ALLOWED": "_render", "ALLOWED_WITH_WARNING": "_render", "render_operators": "_render",
-    "render_operators_markdown": "_render", "write_registry_data": "_build",
+    "render_operators_markdown": "_render", "write_registry_data": "_build", "PROVIDERS": "_build",
 }
 
 
@@ -232,6 +232,7 @@ __all__ = [
     "render_operators",
     "render_operators_markdown",
     "write_registry_data",
+    "PROVIDERS",
     "AMAZON_PREFIX",
     "EMPTY_OPERATOR_PATH",
     "PROVIDER_VERSION",

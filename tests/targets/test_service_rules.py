@@ -167,3 +167,33 @@ def test_max_active_runs_over_the_default_quota_warns() -> None:
     """)
     _, diagnostics = convert(workflow, MWAA)
     assert [(d.code, d.severity.value) for d in diagnostics] == [("DC413", "warning")]
+
+
+def test_cli_once_as_manual_writes_an_unscheduled_workflow(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from dag_converter.cli import main
+
+    out = tmp_path / "out"
+    source = str(DAGS / "once_as_manual.py")
+    refused = CliRunner().invoke(main, ["convert", source, "-o", str(out), "--report-format", "none"])
+    assert refused.exit_code == 1 and not (out / "once_as_manual.yaml").exists()
+    done = CliRunner().invoke(main, ["convert", source, "-o", str(out), "--report-format", "none",
+                                     "--once-as", "manual"])
+    assert done.exit_code == 0, done.output
+    assert "schedule: null" in (out / "once_as_manual.yaml").read_text(encoding="utf-8")
+    assert "DC412" in done.output
+
+
+def test_cli_registry_build_reads_the_standard_provider(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from dag_converter.cli import main
+    from dag_converter.registry import standard_data_path
+
+    written = tmp_path / "standard.json"
+    done = CliRunner().invoke(main, ["registry", "build", "--provider", "standard", "--output", str(written)])
+    if done.exit_code != 0:
+        pytest.skip(f"standard provider not installed here: {done.output}")
+    assert written.read_bytes() == standard_data_path().read_bytes()
+    assert not (tmp_path / "iam-standard.json").exists()  # IAM data is derived for the Amazon provider only
