@@ -823,14 +823,16 @@ with DAG("dc505", start_date=datetime(2025, 1, 1), schedule=None):
     S3ListOperator(task_id="list", bucket="b", retry_delay=timedelta(seconds=-30))
 ''',
 ))
-NUMERIC_EXECUTION_TIMEOUT = register(Code(
-    "DC506", "numeric-execution-timeout", Severity.ERROR,
-    message="execution_timeout={value!r} is a number; Airflow requires a timedelta",
-    summary="An execution_timeout given as a plain number of seconds.",
-    why="Airflow 3.0.6 BaseOperator raises ValueError(\"execution_timeout must be timedelta object but passed "
-        "as type: ...\") (airflow/sdk/bases/operator.py), so the Python DAG itself does not load.",
-    fix="Write execution_timeout=timedelta(seconds=N).",
-    hint="write execution_timeout=timedelta(seconds={value})",
+NUMERIC_TIMEOUT = register(Code(
+    "DC506", "numeric-timeout", Severity.ERROR,
+    message="{field}={value!r} is a number; Airflow requires a timedelta",
+    summary="An execution_timeout or dagrun_timeout given as a plain number of seconds.",
+    why="Airflow 3.0.6 refuses both: BaseOperator raises ValueError(\"execution_timeout must be timedelta "
+        "object but passed as type: ...\") (airflow/sdk/bases/operator.py) and DAG validates dagrun_timeout "
+        "with attrs.validators.instance_of(timedelta) (airflow/sdk/definitions/dag.py), so the Python DAG "
+        "itself does not load.",
+    fix="Write the timeout as timedelta(seconds=N).",
+    hint="write {field}=timedelta(seconds={value})",
     example=_S3_DAG_HEAD + '''
 with DAG("dc506", start_date=datetime(2025, 1, 1), schedule=None):
     S3ListOperator(task_id="list", bucket="b", execution_timeout=60)

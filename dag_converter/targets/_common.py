@@ -50,7 +50,7 @@ SAFE_DAG_ID: Final = re.compile(r"^[A-Za-z0-9_.-]+$")
 AIRFLOW_KEY: Final = re.compile(r"^[\w.-]+$")
 MAX_KEY_LENGTH: Final = 250
 # Durations Airflow converts from a number of seconds (BaseOperator._convert_timedelta: "return
-# timedelta(seconds=value)"); execution_timeout it refuses instead (NUMERIC_EXECUTION_TIMEOUT).
+# timedelta(seconds=value)"); execution_timeout and dagrun_timeout it refuses instead (NUMERIC_TIMEOUT).
 NUMERIC_DURATIONS: Final = frozenset({"retry_delay", "max_retry_delay"})
 _ENV_VAR: Final = re.compile(r"\$(\{[A-Za-z_][A-Za-z0-9_]*\}|[A-Za-z_][A-Za-z0-9_]*)")
 
@@ -243,6 +243,8 @@ def _dag_arguments(workflow: Workflow, check: CheckContext) -> list[Argument]:
         if name == "timetable":
             check.add(codes.UNSUPPORTED_SCHEDULE, arg.span, schedule="timetable=...",
                       detail="timetables are not supported")
+            continue
+        if name == "dagrun_timeout" and typed_duration(name, value, arg.span, check) is REFUSED:
             continue
         dropped = target.dropped_dag_argument(name)
         if dropped is not None:
@@ -525,8 +527,8 @@ def typed_duration(name: str, value: object, span: Span, check: CheckContext) ->
         return value
     if name in NUMERIC_DURATIONS:
         return Duration(float(value))
-    if name == "execution_timeout":
-        check.add(codes.NUMERIC_EXECUTION_TIMEOUT, span, value=value)
+    if name in ("execution_timeout", "dagrun_timeout"):
+        check.add(codes.NUMERIC_TIMEOUT, span, field=name, value=value)
         return REFUSED
     return value
 
