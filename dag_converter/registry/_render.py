@@ -46,6 +46,7 @@ def render_operators(target: OperatorVerdicts, as_json: bool = False, registry: 
         payload = {
             "target": target.name,
             "provider": {"name": "apache-airflow-providers-amazon", "version": reg.provider_version},
+            "standard_provider": {"name": "apache-airflow-providers-standard", "version": reg.standard_version},
             "services": {
                 service: [
                     {
@@ -63,9 +64,13 @@ def render_operators(target: OperatorVerdicts, as_json: bool = False, registry: 
         }
         return json.dumps(payload, indent=2, sort_keys=True) + "\n"
     total = sum(len(g) for g in groups.values())
-    lines = [f"{total} operator classes for {target.name} (apache-airflow-providers-amazon {reg.provider_version})"]
+    lines = [f"{total} operator classes for {target.name} (apache-airflow-providers-amazon {reg.provider_version}, "
+             f"apache-airflow-providers-standard {reg.standard_version or '-'})"]
     if any(target.operator_status(r) == ALLOWED_WITH_WARNING for g in groups.values() for r in g):
         lines.append(f"{ALLOWED_WITH_WARNING}: an Amazon class the MWAA Serverless allowlist does not name")
+    if any(target.operator_status(r) == NOT_ALLOWED for g in groups.values() for r in g):
+        lines.append(f"{NOT_ALLOWED}: the target does not run it (its arguments are still checked); "
+                     "--allow-operator accepts it")
     width = max(len(r.class_path.rsplit(".", 1)[-1]) for g in groups.values() for r in g)
     for service, rules in groups.items():
         lines.append("")

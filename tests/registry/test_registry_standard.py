@@ -67,3 +67,28 @@ def test_mwaa_serverless_lists_standard_classes_as_refused() -> None:
     assert mwaa.operator_status(rules["airflow.providers.standard.operators.empty.EmptyOperator"]) == "allowed"
     allowed = get_target("mwaa-serverless", allow_operators=[f"{PYTHON}.*"])
     assert allowed.operator_status(rules[f"{PYTHON}.PythonOperator"]) != NOT_ALLOWED
+
+
+@requires_standard
+def test_standard_rules_match_what_airflow_reports() -> None:
+    """Every standard rule's templated fields and required arguments, against the imported class."""
+    import importlib
+    import inspect
+
+    from ._support import import_quietly
+
+    checked = 0
+    for path, rule in get_registry().rules.items():
+        if not path.startswith("airflow.providers.standard."):
+            continue
+        module = import_quietly(path.rsplit(".", 1)[0])
+        if isinstance(module, Exception):
+            continue
+        cls = getattr(importlib.import_module(module.__name__), path.rsplit(".", 1)[1])
+        assert set(cls.template_fields) == set(rule.templated_fields), path
+        signature = inspect.signature(cls.__init__)
+        required = {name for name, p in signature.parameters.items()
+                    if p.default is p.empty and p.kind is p.KEYWORD_ONLY}
+        assert required <= set(rule.required) | {"task_id"}, path
+        checked += 1
+    assert checked >= 25
