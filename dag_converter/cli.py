@@ -79,6 +79,9 @@ def main() -> None:
                    "functions defined in a DAG file are referenced as PATH/<file>.")
 @click.option("--allow-operator", "allow_operators", multiple=True, metavar="CLASS_PATH",
               help="Also accept this operator class (repeatable; a trailing * allows a module).")
+@click.option("--once-as", "once_as", type=click.Choice(("refuse", "manual")), default=None,
+              help="What an @once schedule becomes: refused, or an unscheduled workflow to start once by hand "
+                   "(manual).  [default: refuse]")
 @click.option("--exclude", "excludes", multiple=True, metavar="GLOB",
               help="Skip files matching this pattern, relative to the config's folder (repeatable).")
 @click.option("--max-file-size", type=int, default=None,
@@ -341,19 +344,21 @@ def operators(target: str, as_json: bool) -> None:
 
 @main.group()
 def registry() -> None:
-    """Maintain the rule registry generated from the Amazon provider's source."""
+    """Maintain the rule registry generated from the providers' source (Amazon, standard)."""
 
 
 @registry.command("build")
+@click.option("--provider", "provider_key", type=click.Choice(("amazon", "standard")), default="amazon",
+              help="Which provider to read.  [default: amazon]")
 @click.option("--provider-version", default=None, help="Require this installed provider version.")
 @click.option("--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Where to write the data file (default: the package's data folder).")
-def registry_build(provider_version: str | None, output: Path | None) -> None:
+def registry_build(provider_key: str, provider_version: str | None, output: Path | None) -> None:
     """Regenerate the registry data by reading the installed provider's source (nothing is imported)."""
-    from dag_converter.registry import write_registry_data
+    from dag_converter.registry import PROVIDERS, write_registry_data
 
     try:
-        written = write_registry_data(output, provider_version)
+        written = write_registry_data(output, provider_version, PROVIDERS[provider_key])
     except (RuntimeError, OSError) as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(EXIT_USAGE)

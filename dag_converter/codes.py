@@ -90,6 +90,7 @@ SYNTAX_ERROR = register(Code(
     summary="A file that is not valid Python.",
     why="The converter reads the source as Python; a file Airflow could not import either cannot be converted.",
     fix="Fix the syntax error; `python -m py_compile FILE` shows the same problem.",
+    hint="fix the syntax at this line; python -m py_compile FILE shows the same error",
     example="from airflow import DAG\n\nwith DAG('broken') as dag\n    pass\n",
 ))
 UNDECODABLE_FILE = register(Code(
@@ -98,6 +99,7 @@ UNDECODABLE_FILE = register(Code(
     summary="A file whose bytes are not text in its declared encoding (UTF-8 unless a coding header says otherwise).",
     why="Python itself refuses such a file, so Airflow never loaded it.",
     fix="Re-save the file as UTF-8, or add the right `# -*- coding: ... -*-` header.",
+    hint="re-save the file as UTF-8, or declare its encoding in a '# -*- coding: ... -*-' line",
     example_file="DC102.py",
 ))
 EMPTY_FILE = register(Code(
@@ -106,6 +108,7 @@ EMPTY_FILE = register(Code(
     summary="A .py file with no content in a DAG folder.",
     why="An empty file defines no DAG; it is reported so a truncated upload does not go unnoticed.",
     fix="Delete the file or restore its content.",
+    hint="delete the file or restore its content",
     example="",
 ))
 UNREADABLE_FILE = register(Code(
@@ -114,6 +117,7 @@ UNREADABLE_FILE = register(Code(
     summary="A file the converter could not open or read (permissions, vanished, I/O error, S3 error).",
     why="Nothing can be converted from a file that cannot be read.",
     fix="Check permissions and that the file exists, then run again.",
+    hint="check the file's permissions and that it still exists, then run again",
 ))
 FILE_WITHOUT_DAGS = register(Code(
     "DC105", "file-without-dags", Severity.INFO,
@@ -129,6 +133,7 @@ BINARY_FILE = register(Code(
     summary="A .py file that contains NUL bytes.",
     why="Python source never contains NUL bytes; the file is corrupt or not source.",
     fix="Restore the file from version control or remove it from the DAG folder.",
+    hint="restore the file from version control or remove it from the DAG folder",
     example_file="DC106.py",
 ))
 FILE_TOO_LARGE = register(Code(
@@ -137,6 +142,7 @@ FILE_TOO_LARGE = register(Code(
     summary="A source file larger than the configured limit (--max-file-size, 5 MB by default).",
     why="Real DAG files are small; a huge file is generated data or an attack, and reading it costs memory and time.",
     fix="Raise the limit with --max-file-size if the file really is a DAG.",
+    hint="raise the limit with --max-file-size if this file really is a DAG",
 ))
 INPUT_TOO_COMPLEX = register(Code(
     "DC108", "input-too-complex", Severity.ERROR,
@@ -144,6 +150,7 @@ INPUT_TOO_COMPLEX = register(Code(
     summary="Source nested too deeply, or a literal too large, to analyse safely.",
     why="The analyzer bounds recursion and work per file so hostile input cannot crash or stall a batch.",
     fix="Simplify the expression; real DAGs never need this depth.",
+    hint="simplify the expression or split the literal",
 ))
 NO_INPUT = register(Code(
     "DC109", "input-without-dags", Severity.ERROR,
@@ -151,6 +158,7 @@ NO_INPUT = register(Code(
     summary="A path that does not exist, or a folder with no Python DAG files in it.",
     why="The run would convert nothing, which is almost always a wrong path.",
     fix="Check the path; folders are searched recursively for *.py files that mention DAG.",
+    hint="check the path; folders are searched recursively for *.py files that mention DAG",
 ))
 DUPLICATE_DAG_ID = register(Code(
     "DC110", "duplicate-dag-id", Severity.ERROR,
@@ -158,6 +166,7 @@ DUPLICATE_DAG_ID = register(Code(
     summary="Two DAGs with the same id in one run.",
     why="Both would be written to the same YAML file; Airflow itself would keep only one of them.",
     fix="Give each DAG a unique dag_id.",
+    hint="give each DAG a unique dag_id",
 ))
 UNSAFE_DAG_ID = register(Code(
     "DC111", "unsafe-dag-id", Severity.ERROR,
@@ -165,6 +174,7 @@ UNSAFE_DAG_ID = register(Code(
     summary="A dag_id with characters outside [A-Za-z0-9_.-], or one that would write outside the output folder.",
     why="The YAML is written as <dag_id>.yaml; MWAA Serverless also requires plain ids.",
     fix="Use only letters, digits, '_', '.' and '-' in the dag_id.",
+    hint="use only letters, digits, '_', '.' and '-' in the dag_id, at most 250 characters",
     example="from airflow import DAG\n\nwith DAG('../escape') as dag:\n    pass\n",
 ))
 WRITE_FAILED = register(Code(
@@ -173,6 +183,7 @@ WRITE_FAILED = register(Code(
     summary="The YAML or report could not be written (read-only folder, full disk, S3 error).",
     why="Writes are atomic: the previous file is left intact when a write fails.",
     fix="Free space or fix permissions on the output location and run again.",
+    hint="free space or fix permissions on the output location, then run again",
 ))
 STORAGE_ERROR = register(Code(
     "DC113", "storage-error", Severity.ERROR,
@@ -180,6 +191,7 @@ STORAGE_ERROR = register(Code(
     summary="An S3 request failed: no credentials, missing bucket, access denied, throttling that outlasted the retries.",
     why="The object could not be read or written; the rest of the batch still runs.",
     fix="Check the credentials, bucket name, region and IAM policy named in the message.",
+    hint="check the credentials, bucket, region and IAM policy named in the message",
 ))
 # DC114 and DC115 come from comparing the converted YAML with the files on disk (`--check`,
 # `--diff`, `--fail-on-change`), never from a single source file, so they have no example.
@@ -231,6 +243,7 @@ with DAG(dag_id="etl", schedule=None, start_date=pendulum.datetime(2025, 1, 1, t
 IGNORE_LINE_SKIPPED = register(Code(
     "DC120", "ignore-line-skipped", Severity.WARNING,
     message="line skipped: {line!r}: {detail}",
+    hint="fix or remove the line; set airflowignore-syntax to match Airflow's [core] dag_ignore_file_syntax",
     summary="An .airflowignore line that is not a valid pattern, or one no engine can match in bounded time.",
     why="Regular expressions are matched with RE2 (linear time, repetition counts up to 1,000); a line "
         "RE2 cannot compile, a line over 4,096 characters or an invalid glob would otherwise stop the run "
@@ -250,6 +263,7 @@ OUTPUT_FROM_OTHER_SOURCE = register(Code(
 DAG_ID_CASE_COLLISION = register(Code(
     "DC122", "dag-id-case-collision", Severity.ERROR,
     message="DAG id {dag_id!r} differs only by case from {other}",
+    hint="rename one of the DAGs so that their ids differ by more than case",
     summary="Two DAG ids in one output folder that differ only in upper and lower case.",
     why="Their YAML files collide on case-insensitive file systems (macOS, Windows): one overwrites the other.",
     fix="Rename one of the DAGs so that the ids differ by more than case.",
@@ -264,6 +278,7 @@ UNRESOLVED_VALUE = register(Code(
     summary="A value the converter cannot know without running the DAG file.",
     why="YAML holds fixed values. Guessing would write a DAG that differs from the Python one.",
     fix="Use a literal or a module-level constant, or move run-time values into `params` and pass them with --override-parameters.",
+    hint="use a literal or a module-level constant",
     example=_S3_DAG_HEAD + '''from mylib import bucket_name
 
 with DAG("dc201", start_date=datetime(2025, 1, 1), schedule=None):
@@ -276,7 +291,7 @@ RUNTIME_VALUE = register(Code(
     summary="A value read from an Airflow Variable, an environment variable, a file or the network.",
     why="The value is only known when the DAG file runs; converting it would freeze one guess into the YAML.",
     fix="Use a Jinja template (`{{{{ var.value.name }}}}` is not available on MWAA Serverless), or a DAG `params` entry set with --override-parameters.",
-    hint="use params and --override-parameters, or a literal",
+    hint="use a literal, or a '{{{{ params.name }}}}' template in a templated field (set per run with --override-parameters)",
     example=_S3_DAG_HEAD + '''import os
 
 with DAG("dc202", start_date=datetime(2025, 1, 1), schedule=None):
@@ -289,6 +304,7 @@ RELATIVE_DATE = register(Code(
     summary="A start date computed relative to today (`days_ago(n)`, `datetime.now()` arithmetic).",
     why="Airflow re-evaluates it at every parse; YAML needs one date. The converter writes the date as of the conversion run.",
     fix="Replace it with a fixed `datetime(...)`; MWAA Serverless wants a start date in the future for scheduled workflows.",
+    hint="replace it with a fixed datetime(...) in the future",
     example='''from airflow import DAG
 from airflow.utils.dates import days_ago
 
@@ -302,6 +318,7 @@ UNSUPPORTED_CONSTRUCT = register(Code(
     summary="Python the analyzer cannot follow where it shapes the DAG (a branch on an unknown condition, a loop over an unknown collection, ...).",
     why="The tasks or dependencies it creates depend on values only known at run time.",
     fix="Make the condition or collection a literal or module constant, or split the DAG.",
+    hint="make the condition or collection a literal or module constant, or split the DAG",
     example=_S3_DAG_HEAD + '''import random
 
 with DAG("dc204", start_date=datetime(2025, 1, 1), schedule=None):
@@ -319,6 +336,7 @@ UNSUPPORTED_OPERATOR = register(Code(
     summary="An operator class the target cannot run.",
     why="MWAA Serverless runs only Amazon provider operators and EmptyOperator.",
     fix="Use an Amazon provider operator (Python code can move to LambdaInvokeFunctionOperator, GlueJobOperator or BatchOperator), or pass --allow-operator CLASS_PATH.",
+    hint="use an Amazon provider operator, or pass --allow-operator CLASS_PATH",
     example='''from datetime import datetime
 
 from airflow import DAG
@@ -334,6 +352,7 @@ UNKNOWN_ARGUMENT = register(Code(
     summary="A keyword argument the operator's constructor does not take.",
     why="Airflow raises TypeError for unknown arguments when it builds the task; the YAML would fail the same way.",
     fix="Remove the argument or correct its spelling.",
+    hint="remove the argument or correct its spelling",
     example=_S3_DAG_HEAD + '''
 with DAG("dc302", start_date=datetime(2025, 1, 1), schedule=None):
     S3ListOperator(task_id="list", bucket="b", prefx="in/")
@@ -345,6 +364,7 @@ MISSING_ARGUMENT = register(Code(
     summary="A required constructor argument that the task does not pass (directly or through default_args).",
     why="Airflow raises TypeError when it builds the task.",
     fix="Pass the argument.",
+    hint="pass the argument, directly or through default_args",
     example=_S3_DAG_HEAD + '''
 with DAG("dc303", start_date=datetime(2025, 1, 1), schedule=None):
     S3ListOperator(task_id="list")
@@ -371,6 +391,7 @@ NOT_ALLOWLISTED = register(Code(
     summary="An Amazon provider class that AWS does not list as supported on MWAA Serverless.",
     why="The service may reject the workflow when it is created.",
     fix="Test the workflow on MWAA Serverless, or use a listed operator.",
+    hint="test the workflow on MWAA Serverless, or use an operator of the allowlist",
 ))
 TEMPLATE_SYNTAX = register(Code(
     "DC306", "template-syntax-error", Severity.ERROR,
@@ -378,6 +399,7 @@ TEMPLATE_SYNTAX = register(Code(
     summary="A templated field whose Jinja text has a syntax error.",
     why="MWAA Serverless only reports it when the task runs.",
     fix="Fix the template.",
+    hint="fix the Jinja syntax in this value",
     example=_S3_DAG_HEAD + '''
 with DAG("dc306", start_date=datetime(2025, 1, 1), schedule=None):
     S3ListOperator(task_id="list", bucket="b", prefix="{{ ds ")
@@ -389,6 +411,7 @@ TEMPLATE_VARIABLE = register(Code(
     summary="A Jinja variable outside the list MWAA Serverless documents (macros, ti, task_instance, params, ds, ds_nodash, ts, ts_nodash).",
     why="The template will fail or render empty on the service.",
     fix="Use one of the supported variables, or params.",
+    hint="use ds, ts, params, ti or macros instead, or a params entry",
     example=_S3_DAG_HEAD + '''
 with DAG("dc307", start_date=datetime(2025, 1, 1), schedule=None):
     S3ListOperator(task_id="list", bucket="b", prefix="{{ var.value.prefix }}")
@@ -400,6 +423,7 @@ UNTEMPLATED_TEMPLATE = register(Code(
     summary="Jinja text in an argument the operator does not render.",
     why="The operator receives the literal text, braces included.",
     fix="Move the value into a templated field, or drop the braces.",
+    hint="move the value into a templated field, or drop the braces",
 ))
 XCOM_UNTEMPLATED = register(Code(
     "DC309", "xcom-in-untemplated-field", Severity.ERROR,
@@ -407,6 +431,7 @@ XCOM_UNTEMPLATED = register(Code(
     summary="A task's `.output` passed to an argument that is not templated.",
     why="YAML can only pass XCom values through Jinja, and Jinja is only rendered in templated fields.",
     fix="Pass the value through a templated field, or restructure the tasks.",
+    hint="pass the XCom through a templated field, or have the upstream task write where this task reads",
 ))
 TASKFLOW_TASK = register(Code(
     "DC310", "taskflow-task", Severity.ERROR,
@@ -414,6 +439,7 @@ TASKFLOW_TASK = register(Code(
     summary="A `@task`-decorated Python function used as a task.",
     why="MWAA Serverless does not run TaskFlow tasks; the function body is Python code the YAML cannot carry.",
     fix="Move the function's work to an Amazon operator (LambdaInvokeFunctionOperator, GlueJobOperator, BatchOperator), or use --target dag-factory.",
+    hint="move the function's work to an Amazon operator, or use --target dag-factory",
 ))
 MAPPED_TASK = register(Code(
     "DC311", "mapped-task", Severity.ERROR,
@@ -421,6 +447,7 @@ MAPPED_TASK = register(Code(
     summary="`Operator.partial(...).expand(...)` dynamic task mapping.",
     why="MWAA Serverless does not support dynamic task mapping.",
     fix="Create one task per item with a loop over a literal list, or use --target dag-factory.",
+    hint="create one task per item with a loop over a literal list, or use --target dag-factory",
 ))
 CALLABLE_VALUE = register(Code(
     "DC312", "callable-argument", Severity.ERROR,
@@ -428,6 +455,7 @@ CALLABLE_VALUE = register(Code(
     summary="A Python function passed as an argument (callbacks, python_callable, ...).",
     why="A function defined in the DAG file cannot be imported by name from YAML.",
     fix="Move the function into a module on the import path and reference it, or drop the argument.",
+    hint="move the function into a module and import it, or drop the argument",
 ))
 DUPLICATE_TASK_ID = register(Code(
     "DC313", "duplicate-task-id", Severity.ERROR,
@@ -435,6 +463,7 @@ DUPLICATE_TASK_ID = register(Code(
     summary="Two tasks with the same id in one DAG.",
     why="Airflow raises DuplicateTaskIdFound when the DAG is loaded.",
     fix="Give each task a unique task_id.",
+    hint="rename one of the tasks",
     example=_S3_DAG_HEAD + '''
 with DAG("dc313", start_date=datetime(2025, 1, 1), schedule=None):
     S3ListOperator(task_id="list", bucket="a")
@@ -447,6 +476,7 @@ DEPENDENCY_CYCLE = register(Code(
     summary="Task dependencies that form a cycle.",
     why="Airflow refuses a DAG with a cycle.",
     fix="Remove one of the edges in the cycle.",
+    hint="remove one of the edges in the cycle",
     example=_S3_DAG_HEAD + '''
 with DAG("dc314", start_date=datetime(2025, 1, 1), schedule=None):
     a = S3ListOperator(task_id="a", bucket="a")
@@ -467,6 +497,7 @@ ENV_VAR_IN_VALUE = register(Code(
     summary="A `$VAR` or `${VAR}` in a value.",
     why="dag-factory runs os.path.expandvars over the whole file before parsing; the value may change at load time.",
     fix="Avoid `$` followed by a name in values, or make sure the variable is meant to be expanded.",
+    hint="avoid '$NAME' in values, or make sure the variable is meant to be expanded when the YAML loads",
     example=_S3_DAG_HEAD + '''
 with DAG("dc316", start_date=datetime(2025, 1, 1), schedule=None):
     S3ListOperator(task_id="list", bucket="b", prefix="$HOME/in/")
@@ -478,6 +509,7 @@ OPERATOR_ARGUMENT_UNSUPPORTED = register(Code(
     summary="An argument that the target cannot express or that the service rejects (verify, botocore_config, deferrable=True on MWAA Serverless).",
     why="MWAA Serverless rejects or does not support these arguments.",
     fix="Remove the argument.",
+    hint="remove the argument; the service sets it",
     example=_S3_DAG_HEAD + '''
 with DAG("dc317", start_date=datetime(2025, 1, 1), schedule=None):
     S3ListOperator(task_id="list", bucket="b", verify=False)
@@ -500,6 +532,7 @@ PARAM_SCHEMA_DROPPED = register(Code(
     summary="A `Param(...)` with a type, description or other schema in DAG params.",
     why="MWAA Serverless params are plain name/value pairs.",
     fix="Nothing to do, unless a run relies on the schema to validate overrides.",
+    hint="nothing to do unless runs rely on the schema to validate overrides",
 ))
 UNRESOLVED_DEPENDENCY = register(Code(
     "DC320", "unresolved-dependency", Severity.ERROR,
@@ -507,6 +540,7 @@ UNRESOLVED_DEPENDENCY = register(Code(
     summary="A dependency between objects the analyzer cannot identify as tasks.",
     why="A dependency that is dropped or guessed would change the order tasks run in.",
     fix="Write dependencies between task variables, lists of them, or task groups.",
+    hint="write dependencies between task variables, lists of them, or task groups",
 ))
 CALLABLE_IN_DAG_FILE = register(Code(
     "DC330", "callable-in-dag-file", Severity.WARNING,
@@ -563,6 +597,7 @@ UNSUPPORTED_TASK_GROUP = register(Code(
     why="dag-factory names tasks and groups by their bare names in one namespace per DAG, and cannot "
         "connect TaskFlow tasks inside task groups (KeyError in 1.0).",
     fix="Give every task and group a name unique in the DAG, or keep TaskFlow tasks outside groups.",
+    hint="give every task and group a name unique in the DAG",
     example='''from datetime import datetime
 
 from airflow import DAG
@@ -578,12 +613,27 @@ with DAG("dc323", start_date=datetime(2025, 1, 1), schedule=None):
     example_target="dag-factory",
 ))
 
+INVALID_TASK_ID = register(Code(
+    "DC322", "invalid-task-id", Severity.ERROR,
+    message="task id {task!r} is not valid in Airflow: {detail}",
+    summary="A task id longer than 250 characters, or with characters other than letters, digits, '_', '.' and '-'.",
+    why="Airflow's validate_key (airflow/sdk/definitions/_internal/node.py, KEY_REGEX `^[\\w.-]+$`, "
+        "max_length=250) raises ValueError when the task is built, so the DAG would not load.",
+    fix="Rename the task with letters, digits, '_', '.' and '-' only.",
+    hint="rename the task, e.g. {suggestion!r}",
+    example=_S3_DAG_HEAD + '''
+with DAG("dc322", start_date=datetime(2025, 1, 1), schedule=None):
+    S3ListOperator(task_id="list keys", bucket="b")
+''',
+))
+
 CALLBACK_DROPPED = register(Code(
     "DC321", "callback-dropped", Severity.WARNING,
     message="{field!r} ({function}) is dropped: a function defined in the DAG file cannot be referenced from YAML, and MWAA Serverless ignores callbacks",
     summary="A callback (on_failure_callback, ...) that is a function defined in the DAG file itself.",
     why="YAML can only name importable functions; MWAA Serverless does not run callbacks, so dropping it changes nothing there.",
     fix="Move the function into a module shipped with the workflow if another target needs it; use CloudWatch alarms on MWAA Serverless.",
+    hint="use CloudWatch alarms on the workflow's runs instead of the callback",
     example=_S3_DAG_HEAD + '''
 
 def alert(context):
@@ -603,6 +653,7 @@ with DAG("dc321", start_date=datetime(2025, 1, 1), schedule=None):
 LAMBDA_CALLABLE = register(Code(
     "DC340", "lambda-callable", Severity.ERROR,
     message="{name} is a lambda; a code package can only name a function defined with def",
+    hint="define the callable as a module-level function (def) and pass it by name",
     summary="A task callable (or a name it needs) that is a lambda expression.",
     why="The YAML names a callable as `module.function`; a lambda has no name a module could export, "
         "and rewriting it would change the code being run.",
@@ -611,6 +662,7 @@ LAMBDA_CALLABLE = register(Code(
 CLOSURE_CALLABLE = register(Code(
     "DC341", "closure-callable", Severity.ERROR,
     message="{name} is nested in {outer}() and uses its local {names}; a package cannot carry that state",
+    hint="move the function to module level and pass what it captured as op_kwargs or call arguments",
     summary="A nested function (or a TaskFlow function inside a @dag function) that reads local variables of the function around it.",
     why="The local values exist only while the outer function runs when Airflow parses the DAG; "
         "a module in the package would define the function without them.",
@@ -619,6 +671,7 @@ CLOSURE_CALLABLE = register(Code(
 UNSHIPPABLE_IMPORT = register(Code(
     "DC342", "unshippable-import", Severity.ERROR,
     message="{module} is neither a module of the DAG folder nor provided by a known distribution",
+    hint="move the code into the DAG folder, or name the distribution that provides the module",
     summary="Packaged code that imports a module from outside the DAG folder that no requirement provides.",
     why="The package must carry everything its code imports that MWAA Serverless does not pre-install; "
         "a module with no known distribution cannot be listed in requirements.txt.",
@@ -627,6 +680,7 @@ UNSHIPPABLE_IMPORT = register(Code(
 RUNTIME_MODULE_VALUE = register(Code(
     "DC343", "runtime-module-value", Severity.ERROR,
     message="{name} is assigned at module level from {source}, known only at run time",
+    hint="make the module-level value a literal, or read it inside the function at run time",
     summary="A module-level name a packaged callable needs whose value comes from the environment, a Variable, a connection, a file or the clock.",
     why="The converter ships definitions it can read, never values it would have to compute by running the DAG file.",
     fix="Read the value inside the callable (at task run time) or make it a literal constant.",
@@ -634,6 +688,7 @@ RUNTIME_MODULE_VALUE = register(Code(
 UNDEFINED_CALLABLE_NAME = register(Code(
     "DC344", "undefined-callable-name", Severity.ERROR,
     message="{name} cannot be packaged: {reason}",
+    hint="define the callable in the DAG file or a module of the DAG folder, or import it by name",
     summary="A callable, or a name it uses, that the converter cannot find as one module-level definition.",
     why="Without a single static definition the package would ship code that differs from what the DAG runs.",
     fix="Define the name once at module level (def, class, import or constant), without star imports.",
@@ -641,6 +696,7 @@ UNDEFINED_CALLABLE_NAME = register(Code(
 DAG_OBJECT_IN_CALLABLE = register(Code(
     "DC345", "dag-object-in-callable", Severity.ERROR,
     message="{name} is {what}; packaged code cannot use it",
+    hint="keep DAG, TaskGroup and operator objects out of the callable's module-level code",
     summary="A packaged callable that uses the DAG, a task group or an operator object the DAG file builds.",
     why="The package's modules must build no DAG: MWAA Serverless extracts them into its DAG folder, where a "
         "module that builds a DAG is parsed as a second, Python DAG.",
@@ -649,6 +705,7 @@ DAG_OBJECT_IN_CALLABLE = register(Code(
 PACKAGE_FILE_UNAVAILABLE = register(Code(
     "DC346", "package-file-unavailable", Severity.ERROR,
     message="{file} cannot go into the code package: {reason}",
+    hint="put the file inside the DAG folder (no link leaving it) and keep it under the size limit",
     summary="A script, template or module that a task needs but that is missing, too large, or outside the DAG folder.",
     why="The package carries only files from inside the DAG folder, read without following links out of it.",
     fix="Put the file inside the DAG folder (not as a link to elsewhere), or raise the size limit.",
@@ -663,6 +720,7 @@ UNSUPPORTED_SCHEDULE = register(Code(
     summary="A schedule MWAA Serverless cannot run: assets/datasets, timetables, `@once`, `@continuous`, intervals with no cron equivalent.",
     why="MWAA Serverless schedules workflows with cron expressions only.",
     fix="Use a cron expression or None.",
+    hint="use a 5-field cron expression, an accepted preset, or None",
     example='''from datetime import datetime
 
 from airflow import DAG
@@ -691,6 +749,7 @@ DAG_ARGUMENT_DROPPED = register(Code(
     summary="A DAG argument that dag-factory does not pass to DAG() and MWAA Serverless ignores.",
     why="Keeping it would have no effect; dropping it is reported so nothing disappears silently.",
     fix="Nothing to do, unless the DAG relies on it.",
+    hint="nothing to do, unless the DAG relies on it",
     example='''from datetime import datetime
 
 from airflow import DAG
@@ -705,6 +764,7 @@ DAG_ARGUMENT_UNSUPPORTED = register(Code(
     summary="A DAG argument with an effect that dag-factory YAML cannot express.",
     why="Dropping it would change what the DAG does.",
     fix="Remove the argument from the DAG, or keep this DAG in Python.",
+    hint="remove the argument, or keep this DAG in Python",
 ))
 SCHEDULE_INTERVAL = register(Code(
     "DC405", "schedule-interval", Severity.INFO,
@@ -726,6 +786,108 @@ PAST_START_DATE = register(Code(
     summary="A scheduled DAG whose start date lies before the conversion day.",
     why="MWAA Serverless requires the first scheduled run of a workflow to be in the future.",
     fix="Move start_date forward before creating the workflow, or leave it: unscheduled workflows may keep a past date.",
+    hint="move start_date to a future date before creating the workflow",
+))
+
+INVALID_DAG_ARGUMENT = register(Code(
+    "DC407", "invalid-dag-argument", Severity.ERROR,
+    message="DAG argument {field!r} {detail}",
+    summary="A DAG argument that Airflow or MWAA Serverless refuses: params that are not a mapping, "
+            "max_active_runs or max_active_tasks below 1, an end_date before the start_date.",
+    why="The workflow would fail to load, or the service rejects it when it is created.",
+    fix="Correct the value as the message says.",
+    hint="correct the value in the DAG",
+    example='''from datetime import datetime
+
+from airflow import DAG
+
+with DAG("dc407", start_date=datetime(2030, 1, 1), schedule=None, max_active_runs=0):
+    pass
+''',
+))
+MAX_ACTIVE_RUNS_OVER_QUOTA = register(Code(
+    "DC413", "max-active-runs-over-quota", Severity.WARNING,
+    message="max_active_runs={value} is over MWAA Serverless's default quota of {quota} concurrent runs",
+    summary="A max_active_runs above the account's default quota of concurrent workflow runs.",
+    why="MWAA Serverless validates max_active_runs against the account quota when the workflow is created.",
+    fix="Lower max_active_runs, or ask for a higher quota before creating the workflow.",
+    hint="lower max_active_runs to {quota}, or raise the account quota first",
+    example='''from datetime import datetime
+
+from airflow import DAG
+
+with DAG("dc413", start_date=datetime(2030, 1, 1), schedule=None, max_active_runs=50):
+    pass
+''',
+))
+SERVICE_IGNORED_DAG_ARGUMENT = register(Code(
+    "DC408", "service-ignored-dag-argument", Severity.INFO,
+    message="DAG argument {field!r} is kept, but MWAA Serverless ignores it",
+    summary="A DAG argument MWAA Serverless documents as ignored (tags, description, access_control, ...).",
+    why="dag-factory passes it to DAG(), so the YAML stays faithful, but the service does not act on it.",
+    fix="Nothing to do; pass a description with create-workflow --description if you want one.",
+    example='''from datetime import datetime
+
+from airflow import DAG
+
+with DAG("dc408", start_date=datetime(2030, 1, 1), schedule=None, tags=["etl"]):
+    pass
+''',
+))
+SERVICE_IGNORED_DAG_BEHAVIOUR = register(Code(
+    "DC409", "service-ignored-dag-behaviour", Severity.WARNING,
+    message="DAG argument {field!r} is kept, but MWAA Serverless ignores it: {effect}",
+    summary="A DAG argument the service ignores whose loss changes what runs (catchup=True, dagrun_timeout, ...).",
+    why="The workflow runs, but not as the Python DAG does on Airflow.",
+    fix="Do without the behaviour on MWAA Serverless, or keep this DAG on an Airflow that honours it.",
+    hint="do without it on MWAA Serverless, or keep this DAG on an Airflow that honours it",
+    example='''from datetime import datetime, timedelta
+
+from airflow import DAG
+
+with DAG("dc409", start_date=datetime(2030, 1, 1), schedule="@daily", dagrun_timeout=timedelta(hours=1)):
+    pass
+''',
+))
+DAG_ID_NOT_WORKFLOW_NAME = register(Code(
+    "DC410", "dag-id-not-workflow-name", Severity.WARNING,
+    message="DAG id {dag_id!r} cannot be a workflow name as is: {reason}",
+    summary="A dag id that MWAA Serverless refuses as a workflow name (it must start with a letter or digit, "
+            "at most 255 characters).",
+    why="deploy names the workflow after the dag id; CreateWorkflow's Name pattern is "
+        "`[a-zA-Z0-9]+[a-zA-Z0-9\\.\\-_]*` (botocore mwaa-serverless service model).",
+    fix="Rename the DAG, or deploy with a --name-prefix that starts with a letter.",
+    hint="rename the DAG or deploy with --name-prefix (e.g. --name-prefix wf-)",
+    example='''from datetime import datetime
+
+from airflow import DAG
+
+with DAG("_dc410", start_date=datetime(2030, 1, 1), schedule=None):
+    pass
+''',
+))
+AIRFLOW2_DAG_ARGUMENT = register(Code(
+    "DC411", "airflow2-dag-argument", Severity.INFO,
+    message="Airflow 2 argument {old} written as {new}",
+    summary="A DAG argument Airflow 3 renamed (`concurrency` -> `max_active_tasks`).",
+    why="Airflow 3 and dag-factory 1.0 only accept the new name; the meaning is the same.",
+    fix="Rename the argument in the Python source too.",
+    example='''from datetime import datetime
+
+from airflow import DAG
+
+with DAG("dc411", start_date=datetime(2030, 1, 1), schedule=None, concurrency=4):
+    pass
+''',
+))
+ONCE_AS_MANUAL = register(Code(
+    "DC412", "once-as-manual", Severity.WARNING,
+    message="schedule '@once' written as an unscheduled workflow (--once-as manual); it runs only when started",
+    summary="An `@once` DAG converted with --once-as manual.",
+    why="MWAA Serverless does not accept `@once`; an unscheduled workflow started once after it is created "
+        "runs the same single run.",
+    fix="Start one run after creating the workflow.",
+    hint="after creating the workflow, start its run: aws mwaa-serverless start-workflow-run --workflow-arn ARN",
 ))
 
 # --------------------------------------------------------------------------------------------
@@ -737,6 +899,7 @@ RETRIES_OVER_LIMIT = register(Code(
     summary="A task (or default_args) with more retries than MWAA Serverless allows (0-3).",
     why="The service rejects the value when the task runs.",
     fix="Use retries between 0 and 3.",
+    hint="use retries between 0 and 3",
     example=_S3_DAG_HEAD + '''
 with DAG("dc501", start_date=datetime(2025, 1, 1), schedule=None, default_args={"retries": 5}):
     S3ListOperator(task_id="list", bucket="b")
@@ -748,6 +911,7 @@ RETRY_DELAY_OVER_LIMIT = register(Code(
     summary="A retry_delay longer than 300 seconds.",
     why="The service rejects the value when the task runs.",
     fix="Use a retry_delay of at most 5 minutes.",
+    hint="use a retry_delay of at most 300 seconds",
     example=_S3_DAG_HEAD + '''from datetime import timedelta
 
 with DAG("dc502", start_date=datetime(2025, 1, 1), schedule=None):
@@ -760,12 +924,43 @@ EXECUTION_TIMEOUT_OVER_LIMIT = register(Code(
     summary="An execution_timeout longer than one hour.",
     why="The service rejects the value when the task runs.",
     fix="Use an execution_timeout of at most 1 hour, or split the work.",
+    hint="use an execution_timeout of at most 3600 seconds, or split the work",
     example=_S3_DAG_HEAD + '''from datetime import timedelta
 
 with DAG("dc503", start_date=datetime(2025, 1, 1), schedule=None):
     S3ListOperator(task_id="list", bucket="b", execution_timeout=timedelta(hours=2))
 ''',
 ))
+NEGATIVE_DURATION = register(Code(
+    "DC505", "negative-duration", Severity.ERROR,
+    message="{field} of {value} s is negative",
+    summary="A retry_delay, execution_timeout or dagrun_timeout below zero.",
+    why="MWAA Serverless accepts retry_delay of 0-300 s and execution_timeout up to 3600 s; a negative "
+        "duration is refused (and means nothing to Airflow).",
+    fix="Use a duration of zero or more.",
+    hint="use a duration of zero seconds or more",
+    example=_S3_DAG_HEAD + '''from datetime import timedelta
+
+with DAG("dc505", start_date=datetime(2025, 1, 1), schedule=None):
+    S3ListOperator(task_id="list", bucket="b", retry_delay=timedelta(seconds=-30))
+''',
+))
+NUMERIC_TIMEOUT = register(Code(
+    "DC506", "numeric-timeout", Severity.ERROR,
+    message="{field}={value!r} is a number; Airflow requires a timedelta",
+    summary="An execution_timeout or dagrun_timeout given as a plain number of seconds.",
+    why="Airflow 3.0.6 refuses both: BaseOperator raises ValueError(\"execution_timeout must be timedelta "
+        "object but passed as type: ...\") (airflow/sdk/bases/operator.py) and DAG validates dagrun_timeout "
+        "with attrs.validators.instance_of(timedelta) (airflow/sdk/definitions/dag.py), so the Python DAG "
+        "itself does not load.",
+    fix="Write the timeout as timedelta(seconds=N).",
+    hint="write {field}=timedelta(seconds={value})",
+    example=_S3_DAG_HEAD + '''
+with DAG("dc506", start_date=datetime(2025, 1, 1), schedule=None):
+    S3ListOperator(task_id="list", bucket="b", execution_timeout=60)
+''',
+))
+
 TASK_GROUP_FLATTENED = register(Code(
     "DC504", "task-group-flattened", Severity.INFO,
     message="task group {group!r} flattened; its tasks keep the ids {example}",
@@ -796,6 +991,7 @@ IAM_RESOURCE_UNSCOPED = register(Code(
     summary="An action that applies to a resource no argument of the task names (e.g. the roles of an ECS task definition).",
     why="The converter narrows a statement only from a literal argument whose ARN format it knows.",
     fix="Narrow the Resource of that statement by hand, or pass the resource as an argument.",
+    hint="narrow the Resource of this statement by hand",
 ))
 IAM_ACTIONS_UNKNOWN = register(Code(
     "DC512", "iam-actions-unknown", Severity.WARNING,
@@ -803,6 +999,7 @@ IAM_ACTIONS_UNKNOWN = register(Code(
     summary="A task whose operator class has no derived IAM actions (abstract bases, EC2 resource API, operators outside the Amazon provider).",
     why="The registry derives actions statically from the provider's code; some classes do not call boto3 in a way it can follow.",
     fix="Add the task's actions to the role by hand.",
+    hint="add the task's actions to the role by hand",
 ))
 
 IAM_ROLE_NOT_NAMED = register(Code(
@@ -811,6 +1008,7 @@ IAM_ROLE_NOT_NAMED = register(Code(
     summary="An operator that passes roles from elsewhere (an ECS task definition's task and execution roles) besides the literal ones.",
     why="Those roles are in a resource the converter cannot read, so the PassRole statement cannot name them.",
     fix="Add the missing role ARNs to the iam:PassRole statement of that task.",
+    hint="add the missing role ARNs to this task's iam:PassRole statement",
 ))
 
 IAM_POLICY_TOO_LARGE = register(Code(
@@ -819,6 +1017,7 @@ IAM_POLICY_TOO_LARGE = register(Code(
     summary="A workflow whose derived permissions policy is over IAM's size quota for a role's inline policies.",
     why="IAM rejects PutRolePolicy over the quota (10,240 characters, whitespace not counted), so the role cannot be created as written.",
     fix="Attach the statements as one or more customer managed policies (6,144 characters each) or split the DAG.",
+    hint="attach the statements as customer managed policies, or split the DAG",
 ))
 
 # --------------------------------------------------------------------------------------------
@@ -837,6 +1036,7 @@ WORKFLOW_NAME_INVALID = register(Code(
 SERVICE_VALIDATION = register(Code(
     "DC602", "workflow-rejected", Severity.ERROR,
     message="{operation} of workflow {name!r} rejected ({reason}): {detail}",
+    hint="fix the fields the message names, then deploy again",
     summary="MWAA Serverless answered ValidationException: a field, the definition, the role or the S3 location is not accepted.",
     why="The service validates the definition, the role and the settings when a workflow is created or updated; "
         "nothing was changed for this workflow.",
@@ -875,6 +1075,7 @@ ACCESS_DENIED = register(Code(
 DEPLOY_FAILED = register(Code(
     "DC606", "deploy-failed", Severity.ERROR,
     message="{operation} of workflow {name!r} failed: {detail}",
+    hint="see the message for the service's answer; fix the cause and deploy again (the rest deployed)",
     summary="Any other failure of one workflow's deploy (quota, a missing workflow, an S3 error, no network).",
     why="One workflow failing never stops the others; the run exits 1.",
     fix="Act on the message, then deploy again: what is already deployed is left alone.",
@@ -886,6 +1087,7 @@ SERVICE_WARNING = register(Code(
     summary="A Warnings entry in the CreateWorkflow or UpdateWorkflow response.",
     why="The workflow was deployed, but the service points at something that may not run as intended.",
     fix="Read the warning; change the DAG if it applies.",
+    hint="read the service's warning and change the DAG if it applies",
     example="dag-converter deploy out --role-arn ARN  # Warnings: [...] -> DC607",
 ))
 DEFINITION_UNREADABLE = register(Code(
@@ -900,6 +1102,7 @@ DEFINITION_UNREADABLE = register(Code(
 WORKFLOW_SETTING_INVALID = register(Code(
     "DC609", "invalid-workflow-setting", Severity.ERROR,
     message="DAG {dag_id!r} cannot be deployed: {detail}",
+    hint="fix the setting the message names (tags, name prefix, network, log group), then deploy again",
     summary="A per-DAG workflow setting (its tags) that the service would refuse.",
     why="Workflows take at most 50 tags, keys of 1-128 characters and values of up to 256; checked before any call.",
     fix="Shorten or drop the DAG's tags, or pass fewer --tag flags.",
@@ -959,6 +1162,7 @@ INTERNAL_ERROR = register(Code(
     summary="A bug in dag-converter.",
     why="The file is reported as failed and the rest of the run goes on.",
     fix="Report it with the file (or a reduced copy) and the message.",
+    hint="report it with the file (or a reduced copy) and the message",
 ))
 VERIFY_DIFFERENCE = register(Code(
     "DC902", "verification-difference", Severity.ERROR,
@@ -966,6 +1170,7 @@ VERIFY_DIFFERENCE = register(Code(
     summary="With --verify: the YAML, loaded by dag-factory, builds a DAG that differs from the Python file loaded by Airflow.",
     why="The converter must never write YAML that runs differently; a difference is a converter bug, so the DAG is refused and nothing is written.",
     fix="Report it with the DAG file; keep this DAG in Python until it is fixed.",
+    hint="report it with the DAG file, and keep this DAG in Python until it is fixed",
 ))
 VERIFY_SKIPPED = register(Code(
     "DC903", "verification-skipped", Severity.WARNING,
@@ -973,4 +1178,5 @@ VERIFY_SKIPPED = register(Code(
     summary="With --verify: the Python file or the YAML could not be loaded for the comparison (e.g. an Airflow 2-only import).",
     why="Verification needs Airflow 3 to import the source; the conversion itself is static and still written.",
     fix="Update the source's imports for Airflow 3 to verify it, or review the YAML by hand.",
+    hint="update the source's imports for Airflow 3 to verify it, or review the YAML by hand",
 ))

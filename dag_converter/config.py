@@ -33,7 +33,8 @@ REPORT_FORMATS: Final = ("json", "md", "html", "sarif")
 DEFAULT_REPORT_FORMATS: Final = ("json", "md")
 #: keys of [tool.dag-converter]; kebab-case like the flags, underscores accepted as in black
 KEYS: Final = ("output", "target", "allow-operators", "exclude", "report-format", "max-file-size", "iam",
-               "select", "ignore", "extend-ignore", "per-file-ignores", "airflowignore-syntax")
+               "select", "ignore", "extend-ignore", "per-file-ignores", "airflowignore-syntax",
+               "once-as")
 IGNORE_SYNTAXES: Final = ("glob", "regexp")  #: Airflow's `[core] dag_ignore_file_syntax` values
 DEFAULT_IGNORE_SYNTAX: Final = "glob"  #: Airflow 3's default (Airflow 2's was regexp)
 DEFAULT_OUTPUT: Final = "output_yaml"  #: the AWS converter's default, so its users' scripts keep working
@@ -58,6 +59,7 @@ class Config:
     extend_ignore: tuple[str, ...] = ()
     per_file_ignores: tuple[tuple[str, tuple[str, ...]], ...] = ()  #: (glob, codes)
     airflowignore_syntax: str | None = None  #: "glob" or "regexp"
+    once_as: str | None = None  #: "refuse" or "manual": what an @once schedule becomes
 
     @property
     def base(self) -> Path:
@@ -130,6 +132,9 @@ def parse_table(table: Mapping[str, object], pyproject: Path) -> Config:
     iam = values.get("iam", False)
     if not isinstance(iam, bool):
         raise ConfigError(f"{pyproject}: [tool.{TABLE}] iam must be true or false")
+    once_as = values.get("once-as")
+    if once_as is not None and once_as not in ("refuse", "manual"):
+        raise ConfigError(f"{pyproject}: [tool.{TABLE}] once-as must be \"refuse\" or \"manual\"")
     return Config(
         path=pyproject,
         output=None if output is None else _local_or_uri(output, base),
@@ -145,6 +150,7 @@ def parse_table(table: Mapping[str, object], pyproject: Path) -> Config:
         extend_ignore=_strings(values.get("extend-ignore", []), "extend-ignore", pyproject),
         per_file_ignores=_per_file_ignores(values.get("per-file-ignores", {}), pyproject),
         airflowignore_syntax=syntax,  # type: ignore[arg-type]
+        once_as=once_as,
     )
 
 
@@ -253,6 +259,7 @@ class RunConfig:
     target: str = DEFAULT_TARGET
     allow_operators: tuple[str, ...] = ()
     dags_folder: str | None = None  #: dag-factory target: where the YAML is loaded
+    once_as: str = "refuse"  #: what an @once schedule becomes: refused, or an unscheduled workflow
     excludes: tuple[str, ...] = ()  #: globs relative to `base`
     base: Path | None = None  #: the config's folder (None: the working directory)
     max_file_size: int = DEFAULT_MAX_FILE_SIZE
@@ -282,7 +289,7 @@ class RunConfig:
 
 def run_config(paths: Sequence[str], *, config_file: Path | None = None, output: str | None = None,
                target: str | None = None, allow_operators: Sequence[str] = (), excludes: Sequence[str] = (),
-               max_file_size: int | None = None, report_format: str | None = None,
+               max_file_size: int | None = None, report_format: str | None = None, once_as: str | None = None,
                check: bool = False, diff: bool = False, fail_on_change: bool = False,
                iam: bool = False, role_settings: RoleSettings | None = None,
                select: Sequence[str] = (), ignore: Sequence[str] = (), extend_ignore: Sequence[str] = (),
@@ -311,6 +318,7 @@ def run_config(paths: Sequence[str], *, config_file: Path | None = None, output:
         base=config.base,
         max_file_size=max_file_size if max_file_size is not None else config.max_file_size or DEFAULT_MAX_FILE_SIZE,
         report_formats=formats,
+        once_as=once_as or config.once_as or "refuse",
         mode=Mode.from_flags(check=check, diff=diff, fail_on_change=fail_on_change),
         config_path=config.path,
         iam=(role_settings or RoleSettings()) if iam or config.iam else None,

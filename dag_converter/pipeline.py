@@ -14,6 +14,7 @@ import sys
 import threading
 from concurrent.futures import ThreadPoolExecutor
 import tokenize
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
@@ -192,9 +193,11 @@ def _analysed(analysis: ModuleAnalysis, display: str, relative: str, options: Op
             and not analysis.workflows:
         return FileResult(display, FileStatus.UNREADABLE, analysis.diagnostics)
     dags: list[DagResult] = []
+    spans = Counter(w.span for w in analysis.workflows)  # one DAG() call building several DAGs: a loop
     for workflow in analysis.workflows:
         normalised, diagnostics = check_workflow(workflow, options.target,
-                                                 today=options.today or environment_today(), relative=relative)
+                                                 today=options.today or environment_today(), relative=relative,
+                                                 in_loop=spans[workflow.span] > 1)
         # A file-level error (an unknown condition around DAG code, ...) refuses every DAG in it.
         diagnostics = sorted({*diagnostics, *file_errors}, key=Diagnostic.sort_key)
         if is_refused(diagnostics):

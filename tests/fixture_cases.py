@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
+from typing import Final
 
 from dag_converter.batch import convert_sources
 from dag_converter.model import Diagnostic, FileResult
@@ -35,9 +36,15 @@ def is_dag_factory_case(path: Path) -> bool:
     return DAG_FACTORY in path.parents
 
 
+#: Fixtures converted with --once-as manual.
+ONCE_AS_MANUAL: Final = frozenset({"once_as_manual.py"})
+
+
 def fixture_options(path: Path) -> Options:
     if is_dag_factory_case(path):
         return Options(target=get_target("dag-factory", dags_folder=DAG_FACTORY_DAGS_FOLDER), today=TODAY)
+    if path.name in ONCE_AS_MANUAL:
+        return Options(target=get_target("mwaa-serverless", once_as="manual"), today=TODAY)
     return Options(today=TODAY)
 
 

@@ -103,7 +103,7 @@ def make_options(config: RunConfig) -> Options:
     if config.target not in TARGET_NAMES:
         raise UnknownTarget(f"{config.target_origin}: unknown target {config.target!r} "
                             f"(choose from {', '.join(sorted(TARGET_NAMES))})")
-    target = get_target(config.target, config.allow_operators, config.dags_folder)
+    target = get_target(config.target, config.allow_operators, config.dags_folder, config.once_as)
     return Options(target=target, max_file_size=config.max_file_size, today=config.today)
 
 

@@ -45,6 +45,8 @@ def settings_key(options: Options, roles: Mapping[str, object] | None = None) ->
         "today": options.today.isoformat() if options.today is not None else None,
         # convert --iam: the role files are outputs too; a run without it keeps its old key
         **({"iam": roles} if roles is not None else {}),
+        # --once-as manual changes @once DAGs; the default adds no key, so existing manifests stay current
+        **({"once_as": target.once_as} if target.once_as != "refuse" else {}),
     }, sort_keys=True, separators=(",", ":"))
 
 

@@ -1,8 +1,10 @@
-"""Build the registry data from the installed Amazon provider's source, statically.
+"""Build the registry data from an installed provider's source, statically.
 
-Reads ``airflow/providers/amazon/aws/{operators,sensors,transfers}/*.py`` and the Airflow task
-SDK's ``BaseOperator``/``BaseSensorOperator`` with libcst. Nothing is imported: the files are
-found through ``importlib.metadata`` and ``sys.path`` and parsed, like any user DAG file.
+Reads a provider's operator modules (``airflow/providers/amazon/aws/{operators,sensors,transfers}/*.py``
+for the Amazon provider, ``airflow/providers/standard/{operators,sensors}/*.py`` for the standard
+provider Airflow 3 bundles) and the Airflow task SDK's ``BaseOperator``/``BaseSensorOperator`` with
+libcst. Nothing is imported: the files are found through ``importlib.metadata`` and ``sys.path`` and
+parsed, like any user DAG file. `PROVIDERS` names the providers the registry ships data for.
 """
 
 from __future__ import annotations
@@ -27,10 +29,29 @@ from dag_converter.registry._source import (
     dotted,
 )
 
-PROVIDER_DIST: Final = "apache-airflow-providers-amazon"
 TASK_SDK_DIST: Final = "apache-airflow-task-sdk"
-AWS_PACKAGE: Final = "airflow.providers.amazon.aws"
-SUBPACKAGES: Final = ("operators", "sensors", "transfers")
+
+
+@dataclass(frozen=True, slots=True)
+class Provider:
+    """One provider whose operator classes the registry describes."""
+
+    key: str  #: short name: the data file is ``<key>-<version>.json``
+    distribution: str  #: the PyPI distribution read
+    package: str  #: the package holding the operator subpackages
+    subpackages: tuple[str, ...]
+    iam: bool = False  #: also derive IAM actions (AWS operators only)
+
+
+AMAZON: Final = Provider("amazon", "apache-airflow-providers-amazon", "airflow.providers.amazon.aws",
+                         ("operators", "sensors", "transfers"), iam=True)
+#: The standard provider Airflow 3.0.6 bundles: PythonOperator, BashOperator, EmptyOperator, sensors.
+STANDARD: Final = Provider("standard", "apache-airflow-providers-standard", "airflow.providers.standard",
+                           ("operators", "sensors"))
+PROVIDERS: Final = {p.key: p for p in (AMAZON, STANDARD)}
+PROVIDER_DIST: Final = AMAZON.distribution
+AWS_PACKAGE: Final = AMAZON.package
+SUBPACKAGES: Final = AMAZON.subpackages
 DATA_FORMAT: Final = 1
 DATA_DIR: Final = Path(__file__).parent / "data"
 
@@ -213,6 +234,12 @@ class _Builder:
     def _evaluate_call(self, node: cst.Call, module: str, cls: ClassInfo | None) -> list[str]:
         name = dotted(node.func) or ""
         args = list(node.args)
+        if isinstance(node.func, cst.Attribute) and node.func.attr.value == "union":
+            # `{"python"}.union(PythonOperator.template_fields)` (standard provider's python.py)
+            union = self.evaluate(node.func.value, module, cls)
+            for arg in args:
+                union += self.evaluate(arg.value, module, cls)
+            return sorted(set(union))
         if name.rsplit(".", 1)[-1] == "aws_template_fields":
             extra: list[str] = []
             for arg in args:
@@ -275,10 +302,10 @@ def _c3(head: str, sequences: list[list[str]]) -> list[str]:
     return result
 
 
-def _search_path() -> list[str]:
+def _search_path(provider: Provider = AMAZON) -> list[str]:
     """sys.path, with the provider's and the task SDK's install folders first."""
     roots: list[str] = []
-    for dist in (PROVIDER_DIST, TASK_SDK_DIST):
+    for dist in (provider.distribution, TASK_SDK_DIST):
         try:
             roots.append(str(importlib.metadata.distribution(dist).locate_file("")))
         except importlib.metadata.PackageNotFoundError:
@@ -293,10 +320,10 @@ def _installed_version(dist: str) -> str | None:
         return None
 
 
-def provider_classes(tree: SourceTree) -> Iterator[tuple[str, str]]:
+def provider_classes(tree: SourceTree, provider: Provider = AMAZON) -> Iterator[tuple[str, str]]:
     """(class path, subpackage) for every public class in the provider's operator modules."""
-    for sub in SUBPACKAGES:
-        package = f"{AWS_PACKAGE}.{sub}"
+    for sub in provider.subpackages:
+        package = f"{provider.package}.{sub}"
         init = tree.find(package)
         if init is None:
             continue
@@ -316,22 +343,23 @@ def _root_params(builder: _Builder, root: str) -> list[tuple[str, bool]]:
     return [(n, False if n == "task_id" else r) for n, r in params]
 
 
-def build_registry_data(provider_version: str | None = None) -> dict[str, Any]:
+def build_registry_data(provider_version: str | None = None, provider: Provider = AMAZON) -> dict[str, Any]:
     """The registry data for the installed provider, as the JSON file stores it.
 
     ``provider_version`` is checked against the installed distribution: the data can only
     describe the source that is actually on disk.
     """
-    installed = _installed_version(PROVIDER_DIST)
+    dist = provider.distribution
+    installed = _installed_version(dist)
     if installed is None:
-        raise RuntimeError(f"{PROVIDER_DIST} is not installed; install the version to describe")
+        raise RuntimeError(f"{dist} is not installed; install the version to describe")
     if provider_version is not None and provider_version != installed:
         raise RuntimeError(
-            f"{PROVIDER_DIST} {installed} is installed, not {provider_version}; "
-            f"install {PROVIDER_DIST}=={provider_version} to build its data"
+            f"{dist} {installed} is installed, not {provider_version}; "
+            f"install {dist}=={provider_version} to build its data"
         )
-    builder = _Builder(SourceTree(_search_path()))
-    reports = [builder.report(path, sub) for path, sub in provider_classes(builder.tree)]
+    builder = _Builder(SourceTree(_search_path(provider)))
+    reports = [builder.report(path, sub) for path, sub in provider_classes(builder.tree, provider)]
     bases = {ROOT_NAMES[r]: _root_params(builder, r) for r in (BASE_OPERATOR, BASE_SENSOR)}
     rules: dict[str, Any] = {}
     for report in sorted((r for r in reports if r is not None), key=lambda r: r.path):
@@ -350,15 +378,16 @@ def build_registry_data(provider_version: str | None = None) -> dict[str, Any]:
             "allowlist": ALLOWLIST.get(report.path),
             "note": report.note,
         }
-    missing = sorted(path for path in ALLOWLIST if path not in rules and path.startswith(AWS_PACKAGE))
+    missing = sorted(path for path in ALLOWLIST if path not in rules and path.startswith(provider.package + "."))
     version = installed
+    option = "" if provider is AMAZON else f" --provider {provider.key}"
     return {
         "_comment": (
-            f"Generated by `dag-converter registry build --provider-version {version}` "
-            "(python -m dag_converter.registry build). Do not edit."
+            f"Generated by `dag-converter registry build{option} --provider-version {version}` "
+            f"(python -m dag_converter.registry build{option}). Do not edit."
         ),
         "format": DATA_FORMAT,
-        "provider": {"distribution": PROVIDER_DIST, "version": version},
+        "provider": {"distribution": dist, "version": version},
         "task_sdk": {"distribution": TASK_SDK_DIST, "version": _installed_version(TASK_SDK_DIST)},
         "bases": {
             name: {"params": [n for n, _ in params], "required": [n for n, r in params if r]}
@@ -374,19 +403,20 @@ def render_registry_data(data: dict[str, Any]) -> str:
     return json.dumps(data, indent=1, sort_keys=True) + "\n"
 
 
-def default_data_path(version: str) -> Path:
-    return DATA_DIR / f"amazon-{version}.json"
+def default_data_path(version: str, provider: Provider = AMAZON) -> Path:
+    return DATA_DIR / f"{provider.key}-{version}.json"
 
 
-def write_registry_data(path: Path | str | None = None, provider_version: str | None = None) -> Path:
+def write_registry_data(path: Path | str | None = None, provider_version: str | None = None,
+                        provider: Provider = AMAZON) -> Path:
     """Build the data for the installed provider and write it (atomically) to ``path``."""
-    from dag_converter.registry._iam import iam_data_for  # IAM actions per class (issue 18)
-
-    data = build_registry_data(provider_version)
-    target = Path(path) if path is not None else default_data_path(data["provider"]["version"])
-    iam = iam_data_for(data, [Path(p) for p in _search_path() if p])
+    data = build_registry_data(provider_version, provider)
+    target = Path(path) if path is not None else default_data_path(data["provider"]["version"], provider)
     _write_json(target, data)
-    _write_json(target.with_name("iam-" + target.name), iam)
+    if provider.iam:
+        from dag_converter.registry._iam import iam_data_for  # IAM actions per class (issue 18)
+
+        _write_json(target.with_name("iam-" + target.name), iam_data_for(data, [Path(p) for p in _search_path() if p]))
     return target
 
 

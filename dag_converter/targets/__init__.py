@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Final
 
 from dag_converter.model import Diagnostic, Severity, Workflow
 from dag_converter.errors import ConfigError, UnknownTarget
-from dag_converter.targets.base import ALLOWED, ALLOWED_WITH_WARNING, CheckContext, Feature, Target
+from dag_converter.targets.base import ALLOWED, ALLOWED_WITH_WARNING, ONCE_AS_CHOICES, CheckContext, Feature, Target
 
 if TYPE_CHECKING:
     from dag_converter.registry import Registry
@@ -34,10 +34,13 @@ TARGET_NAMES: Final = tuple(_MODULES)
 DEFAULT_TARGET: Final = "mwaa-serverless"
 
 
-def get_target(name: str, allow_operators: Sequence[str] = (), dags_folder: str | None = None) -> Target:
-    """The target called `name`, configured with --allow-operator and --dags-folder."""
+def get_target(name: str, allow_operators: Sequence[str] = (), dags_folder: str | None = None,
+               once_as: str = "refuse") -> Target:
+    """The target called `name`, configured with --allow-operator, --dags-folder and --once-as."""
     if name not in _MODULES:
         raise UnknownTarget(f"unknown target {name!r}; choose from {', '.join(sorted(_MODULES))}")
+    if once_as not in ONCE_AS_CHOICES:
+        raise ConfigError(f"--once-as must be one of {', '.join(ONCE_AS_CHOICES)}, not {once_as!r}")
     if dags_folder is not None:
         # dag-factory requires an absolute python_callable_file once it has expanded `$VAR`s.
         if not (dags_folder.startswith(("/", "$")) or re.match(r"^[A-Za-z]:[\\/]", dags_folder)):
@@ -45,18 +48,19 @@ def get_target(name: str, allow_operators: Sequence[str] = (), dags_folder: str 
                              f"such as $AIRFLOW_HOME, not {dags_folder!r}")
         dags_folder = dags_folder.rstrip("/") or "/"
     target: Target = importlib.import_module(_MODULES[name]).TARGET
-    return replace(target, allow_operators=tuple(allow_operators), dags_folder=dags_folder)
+    return replace(target, allow_operators=tuple(allow_operators), dags_folder=dags_folder, once_as=once_as)
 
 
 def check_workflow(workflow: Workflow, target: Target, *, registry: Registry | None = None,
-                   today: date | None = None, relative: str | None = None) -> tuple[Workflow, list[Diagnostic]]:
+                   today: date | None = None, relative: str | None = None,
+                   in_loop: bool = False) -> tuple[Workflow, list[Diagnostic]]:
     """Validate one workflow for `target`: the normalised workflow and every finding.
 
     `relative` is the DAG file's path relative to the dags folder, for targets that refer back to
     functions defined in it (dag-factory's python_callable_file)."""
     from dag_converter.targets._common import check_workflow as check
 
-    return check(workflow, target, registry=registry, today=today, relative=relative)
+    return check(workflow, target, registry=registry, today=today, relative=relative, in_loop=in_loop)
 
 
 def is_refused(diagnostics: Sequence[Diagnostic]) -> bool:
@@ -71,5 +75,5 @@ def __getattr__(name: str) -> object:
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
-__all__ = ["ALLOWED", "ALLOWED_WITH_WARNING", "DEFAULT_TARGET", "TARGETS", "TARGET_NAMES", "CheckContext", "Feature",
+__all__ = ["ALLOWED", "ALLOWED_WITH_WARNING", "DEFAULT_TARGET", "ONCE_AS_CHOICES", "TARGETS", "TARGET_NAMES", "CheckContext", "Feature",
            "Target", "UnknownTarget", "check_workflow", "get_target", "is_refused"]

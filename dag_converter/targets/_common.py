@@ -13,6 +13,7 @@ writes as is. A workflow with any error diagnostic is refused: the emitter never
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import replace
 from datetime import date
@@ -37,6 +38,7 @@ from dag_converter.model import (
 )
 from dag_converter.registry import AMAZON_PREFIX, PROVIDER_VERSION, OperatorRule, Registry, get_registry
 from dag_converter.targets._run_dependent import run_dependent_reason
+from dag_converter.targets._schedules import cron_problem, eventbridge_cron_problem, rate_problem
 from dag_converter.targets.base import REFUSED, CheckContext, Feature, Target
 
 if TYPE_CHECKING:
@@ -44,8 +46,15 @@ if TYPE_CHECKING:
 
 #: Used with fullmatch: `$` alone would accept a trailing newline (`etl\n` is not `etl`).
 SAFE_DAG_ID: Final = re.compile(r"[A-Za-z0-9_.-]+")
+# Airflow's validate_key (airflow/sdk/definitions/_internal/node.py): `KEY_REGEX = re.compile(r"^[\w.-]+$")`
+# and `max_length: int = 250`, applied to every dag_id and task_id ("The key has to be less than 250
+# characters" / "The key ... has to be made of alphanumeric characters, dashes, dots and underscores exclusively").
+AIRFLOW_KEY: Final = re.compile(r"^[\w.-]+$")
+MAX_KEY_LENGTH: Final = 250
+# Durations Airflow converts from a number of seconds (BaseOperator._convert_timedelta: "return
+# timedelta(seconds=value)"); execution_timeout and dagrun_timeout it refuses instead (NUMERIC_TIMEOUT).
+NUMERIC_DURATIONS: Final = frozenset({"retry_delay", "max_retry_delay"})
 _ENV_VAR: Final = re.compile(r"\$(\{[A-Za-z_][A-Za-z0-9_]*\}|[A-Za-z_][A-Za-z0-9_]*)")
-_CRON_FIELD: Final = re.compile(r"^[0-9A-Za-z*/,?LW#-]+$")
 
 # Filters Airflow adds to Jinja's own (airflow/templates.py FILTERS).
 _AIRFLOW_FILTERS: Final = frozenset({"ds", "ds_nodash", "ts", "ts_nodash", "ts_nodash_with_tz"})
@@ -59,17 +68,35 @@ CALLBACK_KEYS: Final = frozenset({
 
 
 def check_workflow(workflow: Workflow, target: Target, *, registry: Registry | None = None,
-                   today: date | None = None, relative: str | None = None) -> tuple[Workflow, list[Diagnostic]]:
+                   today: date | None = None, relative: str | None = None,
+                   in_loop: bool = False) -> tuple[Workflow, list[Diagnostic]]:
     """Validate one workflow for `target`; returns the normalised workflow and every finding.
 
     `relative` is the DAG file's path relative to the dags folder, for targets that refer back to
-    functions defined in it (dag-factory's python_callable_file)."""
+    functions defined in it (dag-factory's python_callable_file). `in_loop`: the same source lines
+    build several DAGs (a loop), so each finding names its DAG (the lines alone cannot tell them apart)."""
+    normalised, found = _check_workflow(workflow, target, registry=registry, today=today, relative=relative)
+    if in_loop:
+        suffix = f" (DAG {workflow.dag_id!r})"
+        found = [d if d.message.endswith(suffix) else replace(d, message=d.message + suffix) for d in found]
+    return normalised, found
+
+
+def _check_workflow(workflow: Workflow, target: Target, *, registry: Registry | None,
+                    today: date | None, relative: str | None) -> tuple[Workflow, list[Diagnostic]]:
     check = CheckContext(target, registry or get_registry(), today or date.today(), relative)
     check.found.extend(workflow.diagnostics)
+    for task in workflow.tasks:
+        _check_task_id(task, check)
     if not SAFE_DAG_ID.fullmatch(workflow.dag_id) or workflow.dag_id in (".", ".."):
         if not workflow.dag_id.startswith("<dag at line"):
             check.add(codes.UNSAFE_DAG_ID, workflow.span, dag_id=workflow.dag_id,
                       detail="only letters, digits, '_', '.' and '-' are allowed")
+    elif len(workflow.dag_id) > MAX_KEY_LENGTH:
+        check.add(codes.UNSAFE_DAG_ID, workflow.span, dag_id=workflow.dag_id[:40] + "...",
+                  detail=f"it is {len(workflow.dag_id)} characters long; Airflow allows {MAX_KEY_LENGTH}")
+    else:
+        target.check_dag_id(workflow.dag_id, workflow.span, check)
     arguments = _dag_arguments(workflow, check)
     default_args = next((a.value for a in arguments if a.name == "default_args"), {})
     tasks = tuple(_task(task, workflow, default_args if isinstance(default_args, dict) else {}, check)
@@ -80,7 +107,20 @@ def check_workflow(workflow: Workflow, target: Target, *, registry: Registry | N
         normalised = target.shape_groups(normalised, check)
     else:
         _flatten_groups(workflow, check)
-    return normalised, sorted(_unique(check.found), key=Diagnostic.sort_key)
+    return normalised, sorted(_unique(_one_per_cause(check.found)), key=Diagnostic.sort_key)
+
+
+def _check_task_id(task: Task, check: CheckContext) -> None:
+    """Airflow's validate_key rule for task ids (see AIRFLOW_KEY)."""
+    task_id = task.task_id
+    if len(task_id) > MAX_KEY_LENGTH:
+        check.add(codes.INVALID_TASK_ID, task.span, task=task_id[:40] + "...",
+                  detail=f"it is {len(task_id)} characters long; Airflow allows {MAX_KEY_LENGTH}",
+                  hint=f"shorten it to {MAX_KEY_LENGTH} characters or fewer")
+    elif not AIRFLOW_KEY.match(task_id):
+        check.add(codes.INVALID_TASK_ID, task.span, task=task_id,
+                  detail="only letters, digits, '_', '.' and '-' are allowed",
+                  suggestion=re.sub(r"[^\w.-]+", "_", task_id).strip("_") or "task")
 
 
 def _flatten_groups(workflow: Workflow, check: CheckContext) -> None:
@@ -98,6 +138,26 @@ def _flatten_groups(workflow: Workflow, check: CheckContext) -> None:
         members = [t.task_id for t in workflow.tasks if within(t.group, group.group_id)]
         check.add(codes.TASK_GROUP_FLATTENED, group.span, group=group.group_id,
                   example=", ".join(members[:3]) + (", ..." if len(members) > 3 else "") or "(none)")
+
+
+def _one_per_cause(diagnostics: list[Diagnostic]) -> list[Diagnostic]:
+    """A construct refused because a value inside it is unknown (DC204 at the place of a DC201 or
+    DC202) is one finding: the value's, which says what is unknown."""
+    def place(d: Diagnostic) -> tuple[str, int, int]:
+        return d.span.path, d.span.line, d.span.column
+
+    unknown = {place(d) for d in diagnostics if d.code in (codes.UNRESOLVED_VALUE.code, codes.RUNTIME_VALUE.code)}
+    constructs = Counter(place(d) for d in diagnostics if d.code == codes.UNSUPPORTED_CONSTRUCT.code)
+    kept = []
+    for d in diagnostics:
+        if d.code == codes.UNSUPPORTED_CONSTRUCT.code:
+            if place(d) in unknown:
+                continue
+            # `for t in helper():` is one loop over an unknown collection, not also an unfollowed call.
+            if constructs[place(d)] > 1 and d.message.startswith("call to "):
+                continue
+        kept.append(d)
+    return kept
 
 
 def _unique(diagnostics: Iterable[Diagnostic]) -> list[Diagnostic]:
@@ -129,6 +189,16 @@ def _dag_arguments(workflow: Workflow, check: CheckContext) -> list[Argument]:
                 continue
             check.add(codes.SCHEDULE_INTERVAL, arg.span)
             name = "schedule"
+        if name == "concurrency":
+            # Airflow 2's DAG(concurrency=) became max_active_tasks (removed in Airflow 3: the task
+            # SDK's DAG has no `concurrency` attribute, so DAG(concurrency=...) raises TypeError).
+            if "max_active_tasks" in names:
+                check.add(codes.DAG_ARGUMENT_UNSUPPORTED, arg.span, field=name,
+                          reason="both concurrency and max_active_tasks are given")
+                continue
+            check.add(codes.AIRFLOW2_DAG_ARGUMENT, arg.span, old="concurrency", new="max_active_tasks")
+            name = "max_active_tasks"
+            arg = Argument(name, value, arg.span)
         if report_unresolved(value, f"DAG argument {name!r}", check):
             continue
         if name == "schedule" or (name == "timetable" and target.supports(Feature.SCHEDULE_OBJECTS)
@@ -140,6 +210,9 @@ def _dag_arguments(workflow: Workflow, check: CheckContext) -> list[Argument]:
                 result.append(Argument("schedule", converted, arg.span))
             continue
         if name in ("start_date", "end_date"):
+            if value is None:  # Airflow's own default: no start or end date
+                result.append(arg)
+                continue
             if not isinstance(value, DateTime):
                 check.add(codes.DAG_ARGUMENT_UNSUPPORTED, arg.span, field=name, reason="not a date")
                 continue
@@ -153,6 +226,12 @@ def _dag_arguments(workflow: Workflow, check: CheckContext) -> list[Argument]:
                 result.append(kept)
             continue
         if name == "params":
+            if value is not None and not isinstance(value, dict):
+                # Airflow builds ParamsDict(params), which iterates a mapping (airflow/sdk/definitions/param.py).
+                check.add(codes.INVALID_DAG_ARGUMENT, arg.span, field=name,
+                          detail=f"must be a mapping of names to values, not a {type(value).__name__}",
+                          hint="write params={'name': value, ...}")
+                continue
             # Targets with Param objects keep them whole (dag-factory builds `__type__: airflow.sdk.Param`).
             kept_value = value if target.supports(Feature.PARAMS_OBJECTS) else _params(value, arg.span, check)
             result.append(Argument(name, kept_value, arg.span))
@@ -167,6 +246,8 @@ def _dag_arguments(workflow: Workflow, check: CheckContext) -> list[Argument]:
             check.add(codes.UNSUPPORTED_SCHEDULE, arg.span, schedule="timetable=...",
                       detail="timetables are not supported")
             continue
+        if name == "dagrun_timeout" and typed_duration(name, value, arg.span, check) is REFUSED:
+            continue
         dropped = target.dropped_dag_argument(name)
         if dropped is not None:
             check.add(codes.DAG_ARGUMENT_DROPPED, arg.span, field=name, reason=dropped)
@@ -177,6 +258,7 @@ def _dag_arguments(workflow: Workflow, check: CheckContext) -> list[Argument]:
             continue
         if check_value(value, name, arg.span, check, templated=False):
             result.append(arg)
+    _start_date_from_default_args(result, zones)
     if len(zones) > 1:
         check.add(codes.DAG_ARGUMENT_UNSUPPORTED, workflow.span, field="start_date",
                   reason=f"dates in several time zones ({', '.join(sorted(zones))})")
@@ -187,6 +269,23 @@ def _dag_arguments(workflow: Workflow, check: CheckContext) -> list[Argument]:
         result.insert(index + 1, Argument("timezone", zone, result[index].span))
     target.check_dag_arguments(result, scheduled, check)
     return result
+
+
+def _start_date_from_default_args(result: list[Argument], zones: set[str]) -> None:
+    """A start_date given only in default_args is also written at DAG level: dag-factory 1.0 calls
+    DAG(start_date=dag_params.get("start_date", None)) (dagfactory/dagbuilder.py), which would hide
+    the default_args date that Airflow's DAG falls back to (`_default_start_date`)."""
+    if any(a.name == "start_date" for a in result):
+        return
+    index, defaults = next(((i, a) for i, a in enumerate(result) if a.name == "default_args"), (None, None))
+    if index is None or defaults is None or not isinstance(defaults.value, dict):
+        return
+    start = defaults.value.get("start_date")
+    if not isinstance(start, DateTime):
+        return
+    if start.tz not in (None, "UTC"):
+        zones.add(start.tz)
+    result.insert(index, Argument("start_date", start, defaults.span))
 
 
 def _schedule(value: object, span: Span, check: CheckContext) -> object:
@@ -201,14 +300,24 @@ def _schedule(value: object, span: Span, check: CheckContext) -> object:
             presets = check.target.schedule_presets
             if presets is None or text in presets:
                 return text
-            check.add(codes.UNSUPPORTED_SCHEDULE, span, schedule=repr(text), detail="the preset has no cron form")
+            if text == "@once" and check.target.once_as == "manual":
+                check.add(codes.ONCE_AS_MANUAL, span)
+                return None
+            check.add(codes.UNSUPPORTED_SCHEDULE, span, schedule=repr(text), detail="the preset has no cron form",
+                      hint="use a cron expression or None"
+                      + (", or convert with --once-as manual" if text == "@once" else ""))
             return REFUSED
-        fields = text.split()
-        if len(fields) == 5 and all(_CRON_FIELD.match(f) for f in fields):
+        if text.startswith(("rate(", "cron(")) and not check.target.eventbridge_schedules:
+            problem = "EventBridge rate()/cron() expressions are MWAA Serverless only; Airflow needs a 5-field cron"
+        elif text.startswith("rate("):
+            problem = rate_problem(text)
+        elif text.startswith("cron("):
+            problem = eventbridge_cron_problem(text)
+        else:
+            problem = cron_problem(text, check.today)
+        if problem is None:
             return text
-        if re.fullmatch(r"(rate|cron)\(.+\)", text):
-            return text
-        check.add(codes.UNSUPPORTED_SCHEDULE, span, schedule=repr(text), detail="not a 5-field cron expression")
+        check.add(codes.UNSUPPORTED_SCHEDULE, span, schedule=repr(text), detail=problem)
         return REFUSED
     if check.target.supports(Feature.SCHEDULE_OBJECTS) and isinstance(value, (Duration, ObjectValue, list)):
         return check.target.schedule_object(value, span, check)
@@ -279,6 +388,9 @@ def default_args(value: dict[object, object], span: Span, check: CheckContext) -
             continue
         if name in ("start_date", "end_date") and isinstance(item, DateTime) and item.tz not in (None, "UTC"):
             zones.add(item.tz)
+        item = typed_duration(name, item, span, check)
+        if item is REFUSED:
+            continue
         check.target.check_limits(name, item, span, check)
         if check_value(item, f"default_args.{name}", span, check, templated=False):
             result[key] = item
@@ -327,8 +439,11 @@ def _task(task: Task, workflow: Workflow, dag_defaults: dict[object, object], ch
     if task.kind is TaskKind.TASKFLOW:
         check.add(codes.TASKFLOW_TASK, task.span, task=task.task_id, function=f"{task.callable_name}()")
         return replace(task, operator=canonical)
+    before = len(check.found)
     target.check_operator(task, canonical, rule, check)
+    refused = any(d.code == codes.UNSUPPORTED_OPERATOR.code for d in check.found[before:])
     expand = target.expand_arguments(task, workflow, check) if task.mapped else None
+    arguments_start = len(check.found)
     arguments: list[Argument] = []
     for arg in task.arguments:
         if arg.inherited_from is not None and target.supports(Feature.TASK_GROUPS):
@@ -342,10 +457,17 @@ def _task(task: Task, workflow: Workflow, dag_defaults: dict[object, object], ch
         converted = task_argument(arg, task, short, rule, check)
         if converted is not None:
             arguments.append(converted)
+    if refused:
+        # One root cause, one diagnostic: a function passed to an operator the target does not run
+        # (PythonOperator's python_callable) is part of the DC301, not a finding of its own.
+        check.found[arguments_start:] = [d for d in check.found[arguments_start:]
+                                         if d.code != codes.CALLABLE_VALUE.code]
     if expand:
         arguments.append(Argument("expand", expand, task.span))
     if rule is not None and rule.complete:
         given = {a.name for a in task.arguments} | {str(k) for k in dag_defaults} | {"task_id"}
+        # A misspelt required argument is one DC302 (with its "did you mean"), not also a DC303.
+        given |= {rule.suggest(a.name) or "" for a in task.arguments if not rule.accepts(a.name)}
         for name in rule.required:
             if name not in given:
                 check.add(codes.MISSING_ARGUMENT, task.span, operator=short, argument=name)
@@ -376,7 +498,8 @@ def task_argument(arg: Argument, task: Task, operator: str, rule: OperatorRule |
         check.add(codes.UNKNOWN_ARGUMENT, arg.span, operator=operator, argument=name,
                   hint=f"did you mean {suggestion!r}?" if suggestion else "remove it")
         return None
-    if report_unresolved(value, f"argument {name!r} of task {task.task_id!r}", check):
+    templated = None if rule is None or not rule.complete else name in rule.templated_fields
+    if report_unresolved(value, f"argument {name!r} of task {task.task_id!r}", check, templated=bool(templated)):
         return None
     rejected = target.rejected_argument(name, value)
     if rejected is not None:
@@ -384,8 +507,10 @@ def task_argument(arg: Argument, task: Task, operator: str, rule: OperatorRule |
         return None
     if name in CALLBACK_KEYS:
         return _callback(arg, check)
-    templated = None if rule is None or not rule.complete else name in rule.templated_fields
     value = _xcom_to_template(value, name, operator, templated, arg.span, check)
+    if value is REFUSED:
+        return None
+    value = typed_duration(name, value, arg.span, check)
     if value is REFUSED:
         return None
     target.check_limits(name, value, arg.span, check)
@@ -394,6 +519,20 @@ def task_argument(arg: Argument, task: Task, operator: str, rule: OperatorRule |
     if not check_value(value, name, arg.span, check, templated=templated, operator=operator):
         return None
     return Argument(name, value, arg.span, arg.inherited_from)
+
+
+def typed_duration(name: str, value: object, span: Span, check: CheckContext) -> object:
+    """A duration given as a number of seconds, as Airflow reads it: retry_delay becomes a
+    timedelta (written as one: MWAA Serverless rejects a bare number), execution_timeout is refused
+    as Airflow refuses it; REFUSED after reporting."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return value
+    if name in NUMERIC_DURATIONS:
+        return Duration(float(value))
+    if name in ("execution_timeout", "dagrun_timeout"):
+        check.add(codes.NUMERIC_TIMEOUT, span, field=name, value=value)
+        return REFUSED
+    return value
 
 
 def _xcom_to_template(value: object, name: str, operator: str, templated: bool | None,
@@ -416,16 +555,27 @@ def _xcom_to_template(value: object, name: str, operator: str, templated: bool |
     return value
 
 
-def report_unresolved(value: object, what: str, check: CheckContext) -> bool:
-    """Report the first value inside `value` that is not statically known; False when there is none."""
+#: Hints for a value not known statically. `start-workflow-run --override-parameters` sets DAG
+#: params for one run (TARGET.md §1.5), which only reach a task through a `{{ params.x }}` template
+#: in a templated field: it cannot set a DAG argument, a default_args entry or an untemplated field.
+_HINT_TEMPLATED: Final = "use a literal or a module-level constant, or a '{{ params.name }}' template " \
+                         "and set the value per run with --override-parameters"
+_HINT_FIXED: Final = "use a literal or a module-level constant (this argument is not templated, so " \
+                     "--override-parameters cannot set it)"
+
+
+def report_unresolved(value: object, what: str, check: CheckContext, *, templated: bool = False) -> bool:
+    """Report the first value inside `value` that is not statically known; False when there is none.
+
+    `templated`: whether the place renders Jinja, so a params template could carry the value."""
     bad = find_unresolved(value)
     if bad is None:
         return False
+    hint = _HINT_TEMPLATED if templated else _HINT_FIXED
     if bad.source:
-        check.found.append(codes.make(codes.RUNTIME_VALUE, bad.span, what=what, source=bad.source))
+        check.found.append(codes.make(codes.RUNTIME_VALUE, bad.span, what=what, source=bad.source, hint=hint))
     else:
-        check.found.append(codes.make(codes.UNRESOLVED_VALUE, bad.span, what=what, reason=bad.reason,
-                                      hint="use a literal or module-level constant, or params and --override-parameters"))
+        check.found.append(codes.make(codes.UNRESOLVED_VALUE, bad.span, what=what, reason=bad.reason, hint=hint))
     return True
 
 

@@ -43,6 +43,8 @@ class Feature(str, Enum):
 ALLOWED: Final = "allowed"
 #: An Amazon class that MWAA Serverless should run, but its documented allowlist does not name.
 ALLOWED_WITH_WARNING: Final = "allowed-with-warning"
+#: A class the registry describes (its arguments are checked) that the target does not run.
+NOT_ALLOWED: Final = "refused"
 
 #: DAG() keyword arguments dag-factory 1.0 passes on to DAG() (TARGET.md §2.2); every target
 #: writes dag-factory YAML, so this is the default set of DAG keys.
@@ -84,6 +86,8 @@ class Target:
     features: frozenset[Feature] = frozenset()
     allow_operators: tuple[str, ...] = ()  #: class paths; a trailing `*` allows a module
     dags_folder: str | None = None  #: where DAG files live when the YAML is loaded (python_callable_file)
+    #: what an `@once` schedule becomes on a target without it: "refuse" (DC401) or "manual" (unscheduled, DC412)
+    once_as: str = "refuse"
 
     #: DAG() arguments the YAML may carry
     dag_keys: frozenset[str] = field(default=DAG_FACTORY_DAG_KEYS, repr=False)
@@ -91,6 +95,8 @@ class Target:
     schedule_presets: frozenset[str] | None = field(default=None, repr=False)
     #: names a Jinja template may use; None: any name (not checked)
     template_variables: frozenset[str] | None = field(default=None, repr=False)
+    #: whether EventBridge `cron(...)`/`rate(...)` schedules run (MWAA Serverless); Airflow's croniter refuses them
+    eventbridge_schedules: bool = field(default=False, repr=False)
 
     def __post_init__(self) -> None:
         if type(self.features) is not FeatureSet:
@@ -113,6 +119,9 @@ class Target:
         """Report an operator class the target cannot run."""
 
     # -- arguments -----------------------------------------------------------------------------
+
+    def check_dag_id(self, dag_id: str, span: Span, check: CheckContext) -> None:
+        """Target rules on a dag id that Airflow accepts (e.g. what the service names workflows)."""
 
     def dropped_dag_argument(self, name: str) -> str | None:
         """Why a DAG argument is dropped with a warning (it changes nothing on the target), or None."""
@@ -170,5 +179,8 @@ class CheckContext:
         self.found.append(codes.make(code, span, target=self.target.name, **fields))
 
 
-__all__ = ["ALLOWED", "ALLOWED_WITH_WARNING", "DAG_FACTORY_DAG_KEYS", "REFUSED", "CheckContext", "Feature", "FeatureSet",
+#: The values of --once-as / `once-as`.
+ONCE_AS_CHOICES: Final = ("refuse", "manual")
+
+__all__ = ["NOT_ALLOWED", "ONCE_AS_CHOICES", "ALLOWED", "ALLOWED_WITH_WARNING", "DAG_FACTORY_DAG_KEYS", "REFUSED", "CheckContext", "Feature", "FeatureSet",
            "Target"]

@@ -8,6 +8,7 @@ groups (they are flattened, with an info each), no TaskFlow, no dynamic mapping 
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Final
 
@@ -15,7 +16,7 @@ from dag_converter import codes
 from dag_converter.model import Argument, DateTime, Duration, Span, Task
 from dag_converter.registry import AMAZON_PREFIX, EMPTY_OPERATOR_PATH, OperatorRule
 from dag_converter.targets._common import unknown_amazon_class
-from dag_converter.targets.base import ALLOWED, ALLOWED_WITH_WARNING, CheckContext, Target
+from dag_converter.targets.base import ALLOWED, ALLOWED_WITH_WARNING, NOT_ALLOWED, CheckContext, Target
 
 # MWAA Serverless accepts these presets (TARGET.md §1.5); @once and @continuous it cannot run.
 SERVICE_PRESETS: Final = frozenset({"@hourly", "@daily", "@weekly", "@monthly", "@yearly", "@annually"})
@@ -30,6 +31,20 @@ SERVICE_IGNORED_DAG_KEYS: Final = frozenset({
     "user_defined_filters", "jinja_environment_kwargs", "template_undefined", "auto_register",
     "default_view", "orientation", "dag_display_name_template",
 })
+# DAG() arguments dag-factory passes on but MWAA Serverless documents as ignored (supported Airflow
+# parameters page: "The following DAG-level parameters are ignored: ... catchup, access_control, ...
+# tags, ... description, ... dagrun_timeout, sla_miss_callback, on_failure_callback,
+# on_success_callback, is_paused_upon_creation"): kept, with an info, or a warning where the
+# Python DAG behaves differently without them (SERVICE.md §6.2 rule 1).
+SERVICE_IGNORED_KEPT_DAG_KEYS: Final = frozenset({
+    "catchup", "tags", "description", "dagrun_timeout", "is_paused_upon_creation", "access_control",
+    "render_template_as_native_obj", "template_searchpath", "dag_display_name", "sla_miss_callback",
+    "on_success_callback", "on_failure_callback",
+})
+# Workflow names (botocore mwaa-serverless service model, CreateWorkflowRequest.Name):
+# "pattern": "^[a-zA-Z0-9]+[a-zA-Z0-9\\.\\-_]*$", "max": 255.
+WORKFLOW_NAME: Final = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9.\-_]*$")
+MAX_WORKFLOW_NAME: Final = 255
 # Task arguments MWAA Serverless documents as ignored (TARGET.md §1.4); kept, with an info.
 SERVICE_IGNORED_TASK_KEYS: Final = frozenset({
     "email_on_retry", "email_on_failure", "retry_exponential_backoff", "depends_on_past",
@@ -51,6 +66,8 @@ SERVICE_REJECTED_TASK_KEYS: Final = {
 MAX_RETRIES: Final = 3
 MAX_RETRY_DELAY: Final = 300
 MAX_EXECUTION_TIMEOUT: Final = 3600
+# "max_active_runs: must be less than the account quota; default 16" (supported Airflow parameters page).
+DEFAULT_MAX_ACTIVE_RUNS_QUOTA: Final = 16
 
 _PYTHON_HINTS: Final = {
     "PythonOperator": "move the Python code to LambdaInvokeFunctionOperator, GlueJobOperator or BatchOperator",
@@ -67,8 +84,12 @@ class MwaaServerless(Target):
 
     schedule_presets: frozenset[str] | None = field(default=SERVICE_PRESETS, repr=False)
     template_variables: frozenset[str] | None = field(default=SERVICE_TEMPLATE_VARIABLES, repr=False)
+    eventbridge_schedules: bool = field(default=True, repr=False)
 
     def operator_status(self, rule: OperatorRule) -> str:
+        if not rule.class_path.startswith(AMAZON_PREFIX) and rule.class_path != EMPTY_OPERATOR_PATH \
+                and not self.allows(rule.class_path):
+            return NOT_ALLOWED  # standard-provider classes: their code needs a code package (another issue)
         return ALLOWED if rule.allowlisted else ALLOWED_WITH_WARNING
 
     def check_operator(self, task: Task, canonical: str, rule: OperatorRule | None, check: CheckContext) -> None:
@@ -93,13 +114,61 @@ class MwaaServerless(Target):
             return "dag-factory does not pass it to DAG() and MWAA Serverless ignores it"
         return None
 
+    def check_dag_id(self, dag_id: str, span: Span, check: CheckContext) -> None:
+        """deploy names the workflow after the dag id; warn when the service would refuse that name."""
+        if not WORKFLOW_NAME.match(dag_id):
+            check.add(codes.DAG_ID_NOT_WORKFLOW_NAME, span, dag_id=dag_id,
+                      reason="a workflow name starts with a letter or digit")
+
     def check_dag_arguments(self, arguments: list[Argument], scheduled: bool, check: CheckContext) -> None:
-        """A scheduled workflow whose start date is past runs its catch-up on the service."""
+        """The service's DAG-level rules (supported Airflow parameters page; SERVICE.md §6)."""
+        by_name = {a.name: a for a in arguments}
+        for name in ("max_active_runs", "max_active_tasks"):
+            # aws-samples validator: "max_active_runs must be an integer >= 1" (and the same for tasks).
+            arg = by_name.get(name)
+            if arg is not None and (isinstance(arg.value, bool) or not isinstance(arg.value, int) or arg.value < 1):
+                check.add(codes.INVALID_DAG_ARGUMENT, arg.span, field=name,
+                          detail=f"is {arg.value!r}; MWAA Serverless requires a whole number of at least 1",
+                          hint=f"use {name}=1 or more")
+            elif arg is not None and name == "max_active_runs" and arg.value > DEFAULT_MAX_ACTIVE_RUNS_QUOTA:
+                check.add(codes.MAX_ACTIVE_RUNS_OVER_QUOTA, arg.span, value=arg.value,
+                          quota=DEFAULT_MAX_ACTIVE_RUNS_QUOTA)
+        start, end = by_name.get("start_date"), by_name.get("end_date")
+        if (start is not None and end is not None and isinstance(start.value, DateTime)
+                and isinstance(end.value, DateTime) and end.value.value < start.value.value):
+            # "end_date: must be greater than or equal to start_date" (supported Airflow parameters page).
+            check.add(codes.INVALID_DAG_ARGUMENT, end.span, field="end_date",
+                      detail=f"({end.value.value.isoformat()}) is before start_date ({start.value.value.isoformat()})",
+                      hint="move end_date after start_date, or drop it")
+        for arg in arguments:
+            self._ignored_dag_argument(arg, check)
+        dagrun_timeout = by_name.get("dagrun_timeout")
+        if dagrun_timeout is not None and isinstance(dagrun_timeout.value, Duration) and dagrun_timeout.value.seconds < 0:
+            check.add(codes.NEGATIVE_DURATION, dagrun_timeout.span, field="dagrun_timeout",
+                      value=dagrun_timeout.value.exact_seconds)
         if not scheduled:
             return
-        start = next((a for a in arguments if a.name == "start_date"), None)
         if start is not None and isinstance(start.value, DateTime) and start.value.value.date() < check.today:
             check.add(codes.PAST_START_DATE, start.span, date=start.value.value.date().isoformat())
+
+    def _ignored_dag_argument(self, arg: Argument, check: CheckContext) -> None:
+        if arg.name not in SERVICE_IGNORED_KEPT_DAG_KEYS:
+            return
+        effect = hint = None
+        if arg.name == "catchup" and arg.value is True:
+            effect, hint = "missed runs since start_date are not run", "start past runs by hand if you need them"
+        elif arg.name == "dagrun_timeout" and arg.value is not None:
+            effect = "runs are not stopped when they take longer"
+            hint = "set execution_timeout on the tasks (at most 3600 s each)"
+        elif arg.name == "render_template_as_native_obj" and arg.value is True:
+            effect, hint = "templates render as strings, not Python objects", "make the tasks accept strings"
+        elif arg.name == "template_searchpath" and arg.value:
+            effect = "template files are not looked up in these folders"
+            hint = "inline the templates in the task arguments"
+        if effect is None:
+            check.add(codes.SERVICE_IGNORED_DAG_ARGUMENT, arg.span, field=arg.name)
+        else:
+            check.add(codes.SERVICE_IGNORED_DAG_BEHAVIOUR, arg.span, field=arg.name, effect=effect, hint=hint)
 
     def rejected_argument(self, name: str, value: object) -> str | None:
         if name in SERVICE_REJECTED_TASK_KEYS:
@@ -117,6 +186,9 @@ class MwaaServerless(Target):
         if name == "retries" and isinstance(value, int) and not isinstance(value, bool) \
                 and not 0 <= value <= MAX_RETRIES:
             check.add(codes.RETRIES_OVER_LIMIT, span, value=value, limit=MAX_RETRIES)
+        elif name in ("retry_delay", "execution_timeout") and isinstance(value, Duration) and value.seconds < 0:
+            # "retry_delay: 0-300 seconds" (supported Airflow parameters page); a negative timeout never ends well.
+            check.add(codes.NEGATIVE_DURATION, span, field=name, value=value.exact_seconds)
         elif name == "retry_delay" and isinstance(value, Duration) and value.seconds > MAX_RETRY_DELAY:
             check.add(codes.RETRY_DELAY_OVER_LIMIT, span, value=value.exact_seconds, limit=MAX_RETRY_DELAY)
         elif name == "execution_timeout" and isinstance(value, Duration) and value.seconds > MAX_EXECUTION_TIMEOUT:

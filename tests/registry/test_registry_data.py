@@ -136,10 +136,11 @@ def test_legacy_paths_resolve_to_rules(written: str, canonical: str) -> None:
          "airflow.providers.standard.operators.python.PythonOperator"),
     ],
 )
-def test_standard_legacy_paths_resolve_without_rule(written: str, canonical: str) -> None:
-    """Not Amazon, so no rule; but the validator can name the class it refuses correctly."""
+def test_standard_legacy_paths_resolve_to_standard_rules(written: str, canonical: str) -> None:
+    """The standard provider's data gives these a rule (issue 22): their arguments are checked."""
     resolution = get_registry().resolve(written)
-    assert (resolution.canonical, resolution.rule, resolution.legacy_from) == (canonical, None, written)
+    assert (resolution.canonical, resolution.legacy_from) == (canonical, written)
+    assert resolution.rule is not None and resolution.rule.class_path == canonical
 
 
 def test_every_legacy_target_is_known() -> None:
@@ -158,9 +159,9 @@ def test_canonical_and_unknown_paths() -> None:
     assert registry.removed_hint("airflow.providers.amazon.aws.operators.redshift_sql.RedshiftSQLOperator")
 
 
-def test_rules_are_amazon_or_empty() -> None:
+def test_rules_are_amazon_or_standard() -> None:
     for path in get_registry().rules:
-        assert path.startswith(AMAZON_PREFIX) or path == EMPTY_OPERATOR_PATH
+        assert path.startswith((AMAZON_PREFIX, "airflow.providers.standard.")) or path == EMPTY_OPERATOR_PATH
 
 
 def test_registry_rejects_duplicates() -> None:

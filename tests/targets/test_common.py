@@ -82,7 +82,7 @@ def test_repr_is_independent_of_the_hash_seed() -> None:
     factory = get_target("dag-factory")
     assert repr(factory) == ("DagFactory(name='dag-factory', features={any-operator, callbacks, mapping, "
                              "params-objects, python-callables, schedule-objects, task-groups, taskflow}, "
-                             "allow_operators=(), dags_folder=None)")
+                             "allow_operators=(), dags_folder=None, once_as='refuse')")
     variant = dataclasses.replace(factory, features=frozenset({Feature.TASKFLOW, Feature.MAPPING}))
     assert "features={mapping, taskflow}" in repr(variant)
 
@@ -188,9 +188,9 @@ def test_unknown_and_missing_arguments_use_the_registry(name: str) -> None:
     )))
     _, diagnostics = convert(workflow, get_target(name))
     assert found(diagnostics) == {("DC302", 9), ("DC303", 7)}
+    # s3_kee is reported once, as a DC302 suggesting s3_key; no DC303 repeats it (one root cause).
     assert sorted(d.message for d in diagnostics if d.code == "DC303") == [
         "S3CreateObjectOperator requires argument 'data'",
-        "S3CreateObjectOperator requires argument 's3_key'",
     ]
     unknown = next(d for d in diagnostics if d.code == "DC302")
     assert unknown.hint == "did you mean 's3_key'?"
@@ -249,12 +249,14 @@ def test_group_defaults_record_the_group_they_came_from() -> None:
 def test_make_hint_replaces_the_template() -> None:
     span = _span(2)
     templated = codes.make(codes.RUNTIME_VALUE, span, what="x", source="os.environ")
-    assert templated.hint == codes.RUNTIME_VALUE.hint
+    assert templated.hint == codes.RUNTIME_VALUE.hint.format()  # the template escapes its braces
     assert codes.make(codes.RUNTIME_VALUE, span, what="x", source="s", hint="my hint").hint == "my hint"
-    assert codes.make(codes.UNSUPPORTED_OPERATOR, span, operator="X", target="t").hint is None
+    assert codes.make(codes.EDGE_LABEL, span, label="x").hint is None  # info codes may have none
+    assert codes.make(codes.UNSUPPORTED_OPERATOR, span, operator="X", target="t").hint == codes.UNSUPPORTED_OPERATOR.hint
     assert codes.make(codes.UNSUPPORTED_OPERATOR, span, operator="X", target="t", hint=" ").hint \
         == codes.UNSUPPORTED_OPERATOR.fix
-    assert not any(c.hint and "{hint}" in c.hint for c in codes.REGISTRY.values())
+    # "{hint}" templates: deploy codes whose every call site passes its own hint (tests/deploy).
+    assert not any(c.hint and "{hint}" in c.hint for c in codes.REGISTRY.values() if not c.code.startswith("DC6"))
 
 
 def test_check_context_names_the_target() -> None:
