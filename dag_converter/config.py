@@ -31,7 +31,7 @@ TABLE: Final = "dag-converter"
 REPORT_FORMATS: Final = ("json", "md", "html", "sarif")
 DEFAULT_REPORT_FORMATS: Final = ("json", "md")
 #: keys of [tool.dag-converter]; kebab-case like the flags, underscores accepted as in black
-KEYS: Final = ("output", "target", "allow-operators", "exclude", "report-format", "max-file-size")
+KEYS: Final = ("output", "target", "allow-operators", "exclude", "report-format", "max-file-size", "code-package")
 DEFAULT_OUTPUT: Final = "output_yaml"  #: the AWS converter's default, so its users' scripts keep working
 DEFAULT_TARGET: Final = "mwaa-serverless"
 DEFAULT_MAX_FILE_SIZE: Final = 5 * 1024 * 1024  #: bytes; larger source files are refused (DC107)
@@ -48,6 +48,7 @@ class Config:
     exclude: tuple[str, ...] = ()  #: glob patterns, relative to `base`
     report_formats: tuple[str, ...] | None = None
     max_file_size: int | None = None
+    code_package: bool | None = None  #: mwaa-serverless: ship the tasks' code in a code package
 
     @property
     def base(self) -> Path:
@@ -113,6 +114,9 @@ def parse_table(table: Mapping[str, object], pyproject: Path) -> Config:
     if size is not None and (not isinstance(size, int) or isinstance(size, bool) or size <= 0):
         raise ConfigError(f"{pyproject}: [tool.{TABLE}] max-file-size must be a positive integer")
     formats = values.get("report-format")
+    code_package = values.get("code-package")
+    if code_package is not None and not isinstance(code_package, bool):
+        raise ConfigError(f"{pyproject}: [tool.{TABLE}] code-package must be true or false")
     return Config(
         path=pyproject,
         output=None if output is None else _local_or_uri(output, base),
@@ -122,6 +126,7 @@ def parse_table(table: Mapping[str, object], pyproject: Path) -> Config:
         report_formats=None if formats is None else parse_report_formats(
             formats if isinstance(formats, str) else _strings(formats, "report-format", pyproject), str(pyproject)),
         max_file_size=size,
+        code_package=code_package,
     )
 
 
@@ -232,11 +237,24 @@ class RunConfig:
         return str(self.config_path) if self.config_path is not None else "--target"
 
 
+#: --code-package selects the target variant that ships the tasks' code (targets/mwaa_serverless_code.py).
+CODE_PACKAGE_TARGETS: Final = {"mwaa-serverless": "mwaa-serverless-code", "mwaa-serverless-code": "mwaa-serverless-code"}
+
+
+def code_package_target(target: str, code_package: bool) -> str:
+    """The target to run: with --code-package (or `code-package = true`), its code-package variant."""
+    if not code_package:
+        return target
+    if target not in CODE_PACKAGE_TARGETS:
+        raise ConfigError(f"--code-package is for the mwaa-serverless target, not {target!r}")
+    return CODE_PACKAGE_TARGETS[target]
+
+
 def run_config(paths: Sequence[str], *, config_file: Path | None = None, output: str | None = None,
                target: str | None = None, allow_operators: Sequence[str] = (), excludes: Sequence[str] = (),
                max_file_size: int | None = None, report_format: str | None = None,
                check: bool = False, diff: bool = False, fail_on_change: bool = False,
-               **rest: object) -> RunConfig:
+               code_package: bool = False, **rest: object) -> RunConfig:
     """Flags over [tool.dag-converter], key by key; a repeatable flag replaces the whole list.
     The table comes from `config_file`, else the nearest pyproject.toml with one above the working
     directory or the first path. `rest` are flags with no config key (jobs, force, bucket, ...),
@@ -251,7 +269,7 @@ def run_config(paths: Sequence[str], *, config_file: Path | None = None, output:
     return RunConfig(
         paths=tuple(paths),
         output=output or config.output or DEFAULT_OUTPUT,
-        target=target or config.target or DEFAULT_TARGET,
+        target=code_package_target(target or config.target or DEFAULT_TARGET, code_package or bool(config.code_package)),
         allow_operators=tuple(allow_operators or config.allow_operators),
         excludes=tuple(excludes or config.exclude),
         base=config.base,

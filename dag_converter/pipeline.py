@@ -24,7 +24,7 @@ from dag_converter.analyzer import analyze_module
 from dag_converter.analyzer.evaluate import environment_today
 from dag_converter.config import DEFAULT_MAX_FILE_SIZE
 from dag_converter.emit import render_yaml
-from dag_converter.model import DagResult, Diagnostic, FileResult, FileStatus, Severity, Span
+from dag_converter.model import DagResult, Diagnostic, FileResult, FileStatus, PackageOutput, Severity, Span, Workflow
 from dag_converter.registry import get_registry
 from dag_converter.targets import DEFAULT_TARGET, Feature, Target, check_workflow, get_target, is_refused
 
@@ -182,21 +182,44 @@ def _convert_source(data: bytes, display: str, relative: str, options: Options, 
         return FileResult(display, FileStatus.UNREADABLE, analysis.diagnostics)
     dags: list[DagResult] = []
     for workflow in analysis.workflows:
-        normalised, diagnostics = check_workflow(workflow, options.target,
+        package: PackageOutput | None = None
+        package_findings: tuple[Diagnostic, ...] = ()
+        checked = workflow
+        if options.target.supports(Feature.CODE_PACKAGES) and not file_errors:
+            checked, package, package_findings = _package(workflow, text, display, relative, root)
+        normalised, diagnostics = check_workflow(checked, options.target,
                                                  today=options.today or environment_today(), relative=relative)
+        if package_findings:
+            from dag_converter.codepackage.wire import settle
+            diagnostics = settle(diagnostics, package_findings)
         # A file-level error (an unknown condition around DAG code, ...) refuses every DAG in it.
-        diagnostics = sorted({*diagnostics, *file_errors}, key=Diagnostic.sort_key)
+        diagnostics = sorted({*diagnostics, *file_errors, *package_findings}, key=Diagnostic.sort_key)
         if is_refused(diagnostics):
             dags.append(DagResult(workflow, tuple(diagnostics), None))
         else:
-            yaml_text = render_yaml(normalised, relative, task_groups=options.target.supports(Feature.TASK_GROUPS))
-            dags.append(DagResult(workflow, tuple(diagnostics), yaml_text, f"{workflow.dag_id}.yaml"))
+            yaml_text = render_yaml(normalised, relative, task_groups=options.target.supports(Feature.TASK_GROUPS),
+                                    code_package=package.name if package is not None else None)
+            dags.append(DagResult(workflow, tuple(diagnostics), yaml_text, f"{workflow.dag_id}.yaml", package))
     file_level = tuple(d for d in analysis.diagnostics if d not in file_errors or not dags)
     if not dags:
         diagnostics = file_level or (codes.make(codes.FILE_WITHOUT_DAGS, Span(display)),)
         status = FileStatus.REFUSED if any(d.severity is Severity.ERROR for d in diagnostics) else FileStatus.NO_DAGS
         return FileResult(display, status, tuple(diagnostics))
     return FileResult(display, FileStatus.of_dags(dags), file_level, tuple(dags))
+
+
+def _package(workflow: Workflow, text: str, display: str, relative: str,
+             root: Path | None) -> tuple[Workflow, PackageOutput | None, tuple[Diagnostic, ...]]:
+    """The workflow named for its code package, the package as written beside the YAML, and its findings."""
+    from dag_converter.codepackage.wire import package_workflow  # only targets with code packages load it
+
+    renamed, package, findings = package_workflow(workflow, text, display, relative, root)
+    if package is None or package.zip_bytes is None:
+        return renamed, None, findings
+    output = PackageOutput(f"{workflow.dag_id}.code.zip", package.zip_bytes,
+                           tuple((f.path, f.reason) for f in package.files), package.requirements_text,
+                           package.pip_command)
+    return renamed, output, findings
 
 
 def size_problem(display: str, size: int, limit: int) -> Diagnostic | None:

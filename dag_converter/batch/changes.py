@@ -47,14 +47,27 @@ class OutputChange:
 def output_change(dag: DagResult, sink: Sink) -> OutputChange | None:
     """How the converted DAG's YAML differs from what `sink` holds; None when it is current (or
     the DAG was not converted)."""
-    if dag.yaml_text is None or dag.output_name is None or sink.is_current(dag.output_name, dag.yaml_text):
+    if dag.yaml_text is None or dag.output_name is None:
         return None
+    if sink.is_current(dag.output_name, dag.yaml_text):
+        return _package_change(dag, sink)
     old_text = sink.read_text(dag.output_name)
     if old_text == dag.yaml_text:
         return None  # an S3 object whose ETag is not an MD5 (multipart, SSE-KMS) but whose bytes match
     target = sink.url(dag.output_name)
     code = codes.MISSING_OUTPUT if old_text is None else codes.STALE_OUTPUT
     return OutputChange(dag, target, old_text, codes.make(code, dag.workflow.span, target=target, dag_id=dag.dag_id))
+
+
+def _package_change(dag: DagResult, sink: Sink) -> OutputChange | None:
+    """A current YAML whose code package (`<dag_id>.code.zip`) is missing or differs."""
+    package = dag.code_package
+    if package is None or sink.is_current_bytes(package.name, package.data):
+        return None
+    target = sink.url(package.name)
+    code = codes.STALE_OUTPUT if sink.exists(package.name) else codes.MISSING_OUTPUT
+    # The YAML itself is current, so its diff is empty; the finding names the package.
+    return OutputChange(dag, target, dag.yaml_text, codes.make(code, dag.workflow.span, target=target, dag_id=dag.dag_id))
 
 
 __all__ = ["OutputChange", "output_change"]

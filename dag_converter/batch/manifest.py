@@ -72,9 +72,13 @@ class Manifest:
         return entry
 
     def record(self, source: str, fingerprint: str, result: FileResult) -> None:
-        outputs = tuple((d.output_name, sha256_text(d.yaml_text)) for d in result.dags
-                        if d.output_name is not None and d.yaml_text is not None)
-        self.sources[source] = SourceEntry(fingerprint, outputs, file_dict(result))
+        outputs: list[tuple[str, str]] = []
+        for d in result.dags:
+            if d.output_name is not None and d.yaml_text is not None:
+                outputs.append((d.output_name, sha256_text(d.yaml_text)))
+                if d.code_package is not None:  # `<dag_id>.code.zip`, written beside the YAML
+                    outputs.append((d.code_package.name, d.code_package.digest))
+        self.sources[source] = SourceEntry(fingerprint, tuple(outputs), file_dict(result))
 
     def keep(self, source: str, entry: SourceEntry) -> None:
         self.sources[source] = entry

@@ -272,6 +272,14 @@ class _Run:
                 new_dags.append(dag)
                 continue
             for n, sink in enumerate(self.sinks):
+                package = dag.code_package
+                if package is not None and (self.force or not sink.is_current_bytes(package.name, package.data)):
+                    try:  # the package first: a YAML in the output always finds the code it names
+                        sink.write_bytes(package.name, package.data)
+                    except StorageError as exc:
+                        dag = dag.refuse(codes.make(codes.WRITE_FAILED, dag.workflow.span, target=sink.url(package.name),
+                                                    detail=str(exc)))
+                        break
                 if n == 0 and self.mode is Mode.FAIL_ON_CHANGE:
                     change = output_change(dag, sink)
                     is_current = change is None
@@ -388,6 +396,12 @@ class _NoSink:
         return None
 
     def write_text(self, name: str, text: str) -> None:
+        raise StorageError("this run writes nothing")
+
+    def is_current_bytes(self, name: str, data: bytes) -> bool:
+        return False
+
+    def write_bytes(self, name: str, data: bytes) -> None:
         raise StorageError("this run writes nothing")
 
 

@@ -204,14 +204,15 @@ def _tree_fingerprint(root: Path) -> str:
     return digest.hexdigest()[:16]
 
 
-def write_atomic(path: Path, text: str) -> None:
-    """Write `text` to `path` through a temporary file in the same folder and a rename, so a
-    reader sees the old file or the new one, never half of one."""
+def write_atomic(path: Path, text: str | bytes) -> None:
+    """Write `text` (or bytes, as they are) to `path` through a temporary file in the same folder
+    and a rename, so a reader sees the old file or the new one, never half of one."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
-            handle.write(text)
+        with (os.fdopen(fd, "wb") if isinstance(text, bytes)
+              else os.fdopen(fd, "w", encoding="utf-8", newline="\n")) as handle:
+            handle.write(text)  # type: ignore[arg-type]
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(tmp, path)
@@ -256,6 +257,16 @@ class LocalSink:
             write_atomic(self.folder / name, text)
         except OSError as exc:
             raise StorageError(exc.strerror or str(exc)) from exc
+
+    def is_current_bytes(self, name: str, data: bytes) -> bool:
+        try:
+            return (self.folder / name).read_bytes() == data
+        except OSError:
+            return False
+
+    def write_bytes(self, name: str, data: bytes) -> None:
+        """A binary file (a code package), written atomically; raises StorageError."""
+        self.write_text(name, data)  # type: ignore[arg-type]  # write_atomic writes bytes as they are
 
 
 __all__ = ["IgnoreRules", "LocalSink", "is_ignored", "is_skipped_folder", "local_source", "open_local",

@@ -29,6 +29,7 @@ if TYPE_CHECKING:
 _MODULES: Final = {
     "mwaa-serverless": "dag_converter.targets.mwaa_serverless",
     "dag-factory": "dag_converter.targets.dag_factory",
+    "mwaa-serverless-code": "dag_converter.targets.mwaa_serverless_code",  # --code-package
 }
 TARGET_NAMES: Final = tuple(_MODULES)
 DEFAULT_TARGET: Final = "mwaa-serverless"
