@@ -237,14 +237,19 @@ class PackageOutput:
     """A DAG's code package as written beside its YAML (`<dag_id>.code.zip`, convert --code-package)."""
 
     name: str  #: file name, e.g. "etl.code.zip"
-    data: bytes  #: the zip, byte-identical across runs
+    data: bytes  #: the zip, byte-identical across runs; b"" when restored from the manifest (already written)
     files: tuple[tuple[str, str], ...]  #: (path in the zip, why it is there), in archive order
     requirements_text: str  #: requirements.txt of what the package imports
     pip_command: str  #: what vendors the requirements into the package
+    digest: str = ""  #: sha256 of `data` (kept when the data is not)
+
+    def __post_init__(self) -> None:
+        if not self.digest and self.data:
+            object.__setattr__(self, "digest", hashlib.sha256(self.data).hexdigest())
 
     @property
-    def digest(self) -> str:
-        return hashlib.sha256(self.data).hexdigest()
+    def restored(self) -> bool:
+        return not self.data
 
 
 @dataclass(frozen=True, slots=True)

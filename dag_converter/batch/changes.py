@@ -62,7 +62,7 @@ def output_change(dag: DagResult, sink: Sink) -> OutputChange | None:
 def _package_change(dag: DagResult, sink: Sink) -> OutputChange | None:
     """A current YAML whose code package (`<dag_id>.code.zip`) is missing or differs."""
     package = dag.code_package
-    if package is None or sink.is_current_bytes(package.name, package.data):
+    if package is None or package.restored or sink.is_current_bytes(package.name, package.data):
         return None
     target = sink.url(package.name)
     code = codes.STALE_OUTPUT if sink.exists(package.name) else codes.MISSING_OUTPUT

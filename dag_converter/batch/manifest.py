@@ -21,7 +21,7 @@ from typing import Final
 from dag_converter import __version__
 from dag_converter.model import DagResult, Diagnostic, FileResult, FileStatus, Severity, Span, Task, Workflow
 from dag_converter.pipeline import Options
-from dag_converter.report import file_dict
+from dag_converter.report import file_dict, package_from_dict
 
 MANIFEST_NAME: Final = "conversion-manifest.json"
 MANIFEST_VERSION: Final = 1
@@ -76,7 +76,7 @@ class Manifest:
         for d in result.dags:
             if d.output_name is not None and d.yaml_text is not None:
                 outputs.append((d.output_name, sha256_text(d.yaml_text)))
-                if d.code_package is not None:  # `<dag_id>.code.zip`, written beside the YAML
+                if d.code_package is not None and d.code_package.digest:  # `<dag_id>.code.zip`, beside the YAML
                     outputs.append((d.code_package.name, d.code_package.digest))
         self.sources[source] = SourceEntry(fingerprint, tuple(outputs), file_dict(result))
 
@@ -140,8 +140,10 @@ def restore_result(entry: SourceEntry) -> FileResult:
                            upstream=tuple(t["upstream"])) for t in dag["tasks"])
         workflow = Workflow(str(dag["dag_id"]), Span(path, int(dag["line"])), tasks=tasks)
         converted = dag["status"] == "converted"
+        package = dag.get("code_package")
         dags.append(DagResult(workflow, tuple(_diagnostic(d) for d in dag["diagnostics"]),
-                              RESTORED_YAML if converted else None, dag["output"] if converted else None))
+                              RESTORED_YAML if converted else None, dag["output"] if converted else None,
+                              package_from_dict(package) if converted and isinstance(package, dict) else None))
     return FileResult(path, FileStatus(raw["status"]), tuple(_diagnostic(d) for d in raw["diagnostics"]),  # type: ignore[attr-defined]
                       tuple(dags))
 

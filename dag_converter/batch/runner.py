@@ -273,7 +273,7 @@ class _Run:
                 continue
             for n, sink in enumerate(self.sinks):
                 package = dag.code_package
-                if package is not None and (self.force or not sink.is_current_bytes(package.name, package.data)):
+                if package is not None and not package.restored and (self.force or not sink.is_current_bytes(package.name, package.data)):
                     try:  # the package first: a YAML in the output always finds the code it names
                         sink.write_bytes(package.name, package.data)
                     except StorageError as exc:

@@ -1,11 +1,11 @@
 """Conversion reports: the run's results as JSON (machines), Markdown and HTML (people) and SARIF
 (code-scanning tools)."""
 
-from dag_converter.report._model import RunReport, build_report, diagnostic_dict, file_dict
+from dag_converter.report._model import RunReport, build_report, diagnostic_dict, file_dict, package_from_dict
 from dag_converter.report.json_report import render_json
 from dag_converter.report.markdown import render_markdown
 
-__all__ = ["REPORT_FILES", "RunReport", "build_report", "diagnostic_dict", "file_dict", "render_json", "render_markdown", "render_report"]
+__all__ = ["REPORT_FILES", "RunReport", "build_report", "diagnostic_dict", "file_dict", "package_from_dict", "render_json", "render_markdown", "render_report"]
 
 #: report format -> file name in the output folder
 REPORT_FILES = {
