@@ -16,6 +16,7 @@ from pathlib import Path
 from dag_converter import codes
 from dag_converter.codepackage import CodePackage, build_package
 from dag_converter.model import Argument, CallableRef, Diagnostic, Severity, Span, Task, TaskKind, Workflow
+from dag_converter.targets import NOT_PACKAGED_HINT
 
 __all__ = ["dag_module_name", "package_workflow", "rename_code", "settle"]
 
@@ -46,8 +47,6 @@ def package_workflow(workflow: Workflow, source: str, display: str, relative: st
 def settle(target_findings: list[Diagnostic], package_findings: tuple[Diagnostic, ...]) -> list[Diagnostic]:
     """The target's findings, less its "not in the code package" repeats when the package's own
     findings already refuse the DAG at each callable's line."""
-    from dag_converter.targets.mwaa_serverless_code import NOT_PACKAGED_HINT
-
     if not any(d.severity is Severity.ERROR for d in package_findings):
         return target_findings
     return [d for d in target_findings if d.hint != NOT_PACKAGED_HINT]

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Final
 
 from dag_converter.model import Diagnostic, Severity, Workflow
 from dag_converter.errors import ConfigError, UnknownTarget
-from dag_converter.targets.base import ALLOWED, ALLOWED_WITH_WARNING, CheckContext, Feature, Target
+from dag_converter.targets.base import ALLOWED, ALLOWED_WITH_WARNING, NOT_PACKAGED_HINT, CheckContext, Feature, Target
 
 if TYPE_CHECKING:
     from dag_converter.registry import Registry
@@ -72,5 +72,5 @@ def __getattr__(name: str) -> object:
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
-__all__ = ["ALLOWED", "ALLOWED_WITH_WARNING", "DEFAULT_TARGET", "TARGETS", "TARGET_NAMES", "CheckContext", "Feature",
+__all__ = ["ALLOWED", "ALLOWED_WITH_WARNING", "DEFAULT_TARGET", "NOT_PACKAGED_HINT", "TARGETS", "TARGET_NAMES", "CheckContext", "Feature",
            "Target", "UnknownTarget", "check_workflow", "get_target", "is_refused"]

@@ -19,7 +19,7 @@ from dag_converter import codes
 from dag_converter.model import Argument, CallableRef, Task, Workflow
 from dag_converter.registry import AMAZON_PREFIX, OperatorRule
 from dag_converter.targets._common import unknown_amazon_class
-from dag_converter.targets.base import ALLOWED_WITH_WARNING, CheckContext, Feature
+from dag_converter.targets.base import ALLOWED_WITH_WARNING, NOT_PACKAGED_HINT, CheckContext, Feature
 from dag_converter.targets.dag_factory import PYTHON_CALLABLE_OPERATORS, DagFactory
 from dag_converter.targets.mwaa_serverless import MwaaServerless
 
@@ -34,10 +34,6 @@ _NOT_ON_SERVICE: Final = {
     "TriggerDagRunOperator": "start the other workflow with MwaaServerlessStartWorkflowRunOperator",
 }
 
-#: The hint of a callable the package does not carry; when the package is refused, its own
-#: findings say why at the callable's line, and these repeats are left out (codepackage/wire.py).
-NOT_PACKAGED_HINT: Final = ("it is not in the code package (a lambda, a nested function, or code the package "
-                        "could not take); define it with def at module level")
 _NOT_PACKAGED: Final = NOT_PACKAGED_HINT
 
 
@@ -100,4 +96,4 @@ class MwaaServerlessCode(MwaaServerless):
 
 TARGET: Final = MwaaServerlessCode("mwaa-serverless-code")
 
-__all__ = ["NOT_PACKAGED_HINT", "TARGET", "TASKFLOW_DECORATOR", "MwaaServerlessCode"]
+__all__ = ["TARGET", "TASKFLOW_DECORATOR", "MwaaServerlessCode"]
