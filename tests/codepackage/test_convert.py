@@ -37,7 +37,7 @@ def convert(case: str, out: Path, *flags: str) -> tuple[int, str]:
 @pytest.mark.parametrize("case", sorted(CONVERTED))
 def test_fixture_converts_with_its_package_and_the_zip_is_byte_identical(case: str, tmp_path: Path) -> None:
     dag_id, files = CONVERTED[case]
-    code, output = convert(case, tmp_path / "a", "--code-package")
+    code, output = convert(case, tmp_path / "a", "--code-package", "--report-format", "json,md,html")
     assert code == EXIT_OK, output
     zip_bytes = (tmp_path / "a" / f"{dag_id}.code.zip").read_bytes()
     assert sorted(zipfile.ZipFile(io.BytesIO(zip_bytes)).namelist()) == files
@@ -50,6 +50,8 @@ def test_fixture_converts_with_its_package_and_the_zip_is_byte_identical(case: s
     manifest = json.loads((tmp_path / "a" / "conversion-manifest.json").read_text())
     assert any(f"{dag_id}.code.zip" in s["outputs"] for s in manifest["sources"].values())
     assert f"`{dag_id}.code.zip`" in (tmp_path / "a" / "conversion-report.md").read_text()
+    html = (tmp_path / "a" / "conversion-report.html").read_text()
+    assert f"Code package <code>{dag_id}.code.zip</code>" in html and f"<code>{files[0]}</code>" in html
     again, output = convert(case, tmp_path / "b", "--code-package")
     assert again == EXIT_OK, output
     assert (tmp_path / "b" / f"{dag_id}.code.zip").read_bytes() == zip_bytes
