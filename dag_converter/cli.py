@@ -77,6 +77,9 @@ def main() -> None:
 @click.option("--dags-folder", metavar="PATH", default=None,
               help="dag-factory target: the dags folder where the YAML is loaded, absolute or '$VAR/...'; "
                    "functions defined in a DAG file are referenced as PATH/<file>.")
+@click.option("--code-package", "code_package", is_flag=True, default=False,
+              help="mwaa-serverless: ship the code of Python, Bash, TaskFlow, other providers' and custom operators "
+                   "in <dag_id>.code.zip beside each YAML (docs/code-packages.md).")
 @click.option("--allow-operator", "allow_operators", multiple=True, metavar="CLASS_PATH",
               help="Also accept this operator class (repeatable; a trailing * allows a module).")
 @click.option("--once-as", "once_as", type=click.Choice(("refuse", "manual")), default=None,

@@ -438,8 +438,8 @@ TASKFLOW_TASK = register(Code(
     message="TaskFlow task {task!r} (function {function}) does not run on {target}",
     summary="A `@task`-decorated Python function used as a task.",
     why="MWAA Serverless does not run TaskFlow tasks; the function body is Python code the YAML cannot carry.",
-    fix="Move the function's work to an Amazon operator (LambdaInvokeFunctionOperator, GlueJobOperator, BatchOperator), or use --target dag-factory.",
-    hint="move the function's work to an Amazon operator, or use --target dag-factory",
+    fix="Convert with --code-package (MWAA Serverless then runs it from a code package), move the function's work to an Amazon operator (LambdaInvokeFunctionOperator, GlueJobOperator, BatchOperator), or use --target dag-factory.",
+    hint="convert with --code-package to ship {function} in a code package beside the YAML, or use --target dag-factory",
 ))
 MAPPED_TASK = register(Code(
     "DC311", "mapped-task", Severity.ERROR,

@@ -34,7 +34,7 @@ DEFAULT_REPORT_FORMATS: Final = ("json", "md")
 #: keys of [tool.dag-converter]; kebab-case like the flags, underscores accepted as in black
 KEYS: Final = ("output", "target", "allow-operators", "exclude", "report-format", "max-file-size", "iam",
                "select", "ignore", "extend-ignore", "per-file-ignores", "airflowignore-syntax",
-               "once-as")
+               "once-as", "code-package")
 IGNORE_SYNTAXES: Final = ("glob", "regexp")  #: Airflow's `[core] dag_ignore_file_syntax` values
 DEFAULT_IGNORE_SYNTAX: Final = "glob"  #: Airflow 3's default (Airflow 2's was regexp)
 DEFAULT_OUTPUT: Final = "output_yaml"  #: the AWS converter's default, so its users' scripts keep working
@@ -60,6 +60,7 @@ class Config:
     per_file_ignores: tuple[tuple[str, tuple[str, ...]], ...] = ()  #: (glob, codes)
     airflowignore_syntax: str | None = None  #: "glob" or "regexp"
     once_as: str | None = None  #: "refuse" or "manual": what an @once schedule becomes
+    code_package: bool | None = None  #: mwaa-serverless: ship the tasks' code in a code package
 
     @property
     def base(self) -> Path:
@@ -135,6 +136,9 @@ def parse_table(table: Mapping[str, object], pyproject: Path) -> Config:
     once_as = values.get("once-as")
     if once_as is not None and once_as not in ("refuse", "manual"):
         raise ConfigError(f"{pyproject}: [tool.{TABLE}] once-as must be \"refuse\" or \"manual\"")
+    code_package = values.get("code-package")
+    if code_package is not None and not isinstance(code_package, bool):
+        raise ConfigError(f"{pyproject}: [tool.{TABLE}] code-package must be true or false")
     return Config(
         path=pyproject,
         output=None if output is None else _local_or_uri(output, base),
@@ -151,6 +155,7 @@ def parse_table(table: Mapping[str, object], pyproject: Path) -> Config:
         per_file_ignores=_per_file_ignores(values.get("per-file-ignores", {}), pyproject),
         airflowignore_syntax=syntax,  # type: ignore[arg-type]
         once_as=once_as,
+        code_package=code_package,
     )
 
 
@@ -287,13 +292,26 @@ class RunConfig:
         return str(self.config_path) if self.config_path is not None else "--target"
 
 
+#: --code-package selects the target variant that ships the tasks' code (targets/mwaa_serverless_code.py).
+CODE_PACKAGE_TARGETS: Final = {"mwaa-serverless": "mwaa-serverless-code", "mwaa-serverless-code": "mwaa-serverless-code"}
+
+
+def code_package_target(target: str, code_package: bool) -> str:
+    """The target to run: with --code-package (or `code-package = true`), its code-package variant."""
+    if not code_package:
+        return target
+    if target not in CODE_PACKAGE_TARGETS:
+        raise ConfigError(f"--code-package is for the mwaa-serverless target, not {target!r}")
+    return CODE_PACKAGE_TARGETS[target]
+
+
 def run_config(paths: Sequence[str], *, config_file: Path | None = None, output: str | None = None,
                target: str | None = None, allow_operators: Sequence[str] = (), excludes: Sequence[str] = (),
                max_file_size: int | None = None, report_format: str | None = None, once_as: str | None = None,
                check: bool = False, diff: bool = False, fail_on_change: bool = False,
                iam: bool = False, role_settings: RoleSettings | None = None,
                select: Sequence[str] = (), ignore: Sequence[str] = (), extend_ignore: Sequence[str] = (),
-               **rest: object) -> RunConfig:
+               code_package: bool = False, **rest: object) -> RunConfig:
     """Flags over [tool.dag-converter], key by key; a repeatable flag replaces the whole list.
     The table comes from `config_file`, else the nearest pyproject.toml with one above the working
     directory (never from the paths being converted: they are not trusted). `rest` are flags with no
@@ -312,7 +330,7 @@ def run_config(paths: Sequence[str], *, config_file: Path | None = None, output:
     return RunConfig(
         paths=tuple(paths),
         output=output or config.output or DEFAULT_OUTPUT,
-        target=target or config.target or DEFAULT_TARGET,
+        target=code_package_target(target or config.target or DEFAULT_TARGET, code_package or bool(config.code_package)),
         allow_operators=tuple(allow_operators or config.allow_operators),
         excludes=tuple(excludes or config.exclude),
         base=config.base,

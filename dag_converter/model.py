@@ -9,6 +9,7 @@ Airflow notions that need a type of their own (dates, durations, XCom references
 from __future__ import annotations
 
 import datetime as _dt
+import hashlib
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from enum import Enum
@@ -232,6 +233,26 @@ class ModuleAnalysis:
 
 
 @dataclass(frozen=True, slots=True)
+class PackageOutput:
+    """A DAG's code package as written beside its YAML (`<dag_id>.code.zip`, convert --code-package)."""
+
+    name: str  #: file name, e.g. "etl.code.zip"
+    data: bytes  #: the zip, byte-identical across runs; b"" when restored from the manifest (already written)
+    files: tuple[tuple[str, str], ...]  #: (path in the zip, why it is there), in archive order
+    requirements_text: str  #: requirements.txt of what the package imports
+    pip_command: str  #: what vendors the requirements into the package
+    digest: str = ""  #: sha256 of `data` (kept when the data is not)
+
+    def __post_init__(self) -> None:
+        if not self.digest and self.data:
+            object.__setattr__(self, "digest", hashlib.sha256(self.data).hexdigest())
+
+    @property
+    def restored(self) -> bool:
+        return not self.data
+
+
+@dataclass(frozen=True, slots=True)
 class DagResult:
     """The outcome for one DAG: the workflow, its findings, and its YAML when converted."""
 
@@ -239,6 +260,7 @@ class DagResult:
     diagnostics: tuple[Diagnostic, ...]
     yaml_text: str | None  #: None when refused
     output_name: str | None = None  #: file name of the YAML, e.g. "etl.yaml"
+    code_package: PackageOutput | None = None  #: the code the YAML's tasks run, when it needs any
 
     @property
     def dag_id(self) -> str:
@@ -256,7 +278,7 @@ class DagResult:
     def with_diagnostics(self, *diagnostics: Diagnostic) -> "DagResult":
         """The same outcome with findings added that do not refuse it (warnings, infos)."""
         merged = tuple(sorted((*self.diagnostics, *diagnostics), key=Diagnostic.sort_key))
-        return DagResult(self.workflow, merged, self.yaml_text, self.output_name)
+        return DagResult(self.workflow, merged, self.yaml_text, self.output_name, self.code_package)
 
 
 class FileStatus(str, Enum):

@@ -27,7 +27,8 @@ from dag_converter.analyzer import environment_today
 from dag_converter.config import DEFAULT_MAX_FILE_SIZE
 from dag_converter.emit import render_yaml
 from dag_converter.folder_reads import folder_reads
-from dag_converter.model import DagResult, Diagnostic, FileResult, FileStatus, ModuleAnalysis, Severity, Span
+from dag_converter.model import (DagResult, Diagnostic, FileResult, FileStatus, ModuleAnalysis, PackageOutput,
+                                 Severity, Span, Workflow)
 from dag_converter.registry import get_registry
 from dag_converter.rules import apply_inline_ignores
 from dag_converter.targets import DEFAULT_TARGET, Feature, Target, check_workflow, get_target, is_refused
@@ -180,14 +181,15 @@ def _convert_source(data: bytes, display: str, relative: str, options: Options, 
     package = ".".join(relative.split("/")[:-1])
     analysis = analyze_module(text, display, package=package, today=options.today or environment_today(),
                               root=root)
-    result = apply_inline_ignores(_analysed(analysis, display, relative, options), text)
+    result = apply_inline_ignores(_analysed(analysis, display, relative, options, text, root), text)
     if root is None:
         return result
     reads = folder_reads(text, relative, root)
     return dataclasses.replace(result, reads=reads) if reads else result
 
 
-def _analysed(analysis: ModuleAnalysis, display: str, relative: str, options: Options) -> FileResult:
+def _analysed(analysis: ModuleAnalysis, display: str, relative: str, options: Options, text: str,
+              root: Path | None) -> FileResult:
     file_errors = [d for d in analysis.diagnostics if d.severity is Severity.ERROR]
     if any(d.code in (codes.SYNTAX_ERROR.code, codes.INPUT_TOO_COMPLEX.code) for d in file_errors) \
             and not analysis.workflows:
@@ -195,22 +197,45 @@ def _analysed(analysis: ModuleAnalysis, display: str, relative: str, options: Op
     dags: list[DagResult] = []
     spans = Counter(w.span for w in analysis.workflows)  # one DAG() call building several DAGs: a loop
     for workflow in analysis.workflows:
-        normalised, diagnostics = check_workflow(workflow, options.target,
+        package: PackageOutput | None = None
+        package_findings: tuple[Diagnostic, ...] = ()
+        checked = workflow
+        if options.target.supports(Feature.CODE_PACKAGES) and not file_errors:
+            checked, package, package_findings = _package(workflow, text, display, relative, root)
+        normalised, diagnostics = check_workflow(checked, options.target,
                                                  today=options.today or environment_today(), relative=relative,
                                                  in_loop=spans[workflow.span] > 1)
+        if package_findings:
+            from dag_converter.codepackage.wire import settle
+            diagnostics = settle(diagnostics, package_findings)
         # A file-level error (an unknown condition around DAG code, ...) refuses every DAG in it.
-        diagnostics = sorted({*diagnostics, *file_errors}, key=Diagnostic.sort_key)
+        diagnostics = sorted({*diagnostics, *file_errors, *package_findings}, key=Diagnostic.sort_key)
         if is_refused(diagnostics):
             dags.append(DagResult(workflow, tuple(diagnostics), None))
         else:
-            yaml_text = render_yaml(normalised, relative, task_groups=options.target.supports(Feature.TASK_GROUPS))
-            dags.append(DagResult(workflow, tuple(diagnostics), yaml_text, f"{workflow.dag_id}.yaml"))
+            yaml_text = render_yaml(normalised, relative, task_groups=options.target.supports(Feature.TASK_GROUPS),
+                                    code_package=package.name if package is not None else None)
+            dags.append(DagResult(workflow, tuple(diagnostics), yaml_text, f"{workflow.dag_id}.yaml", package))
     file_level = tuple(d for d in analysis.diagnostics if d not in file_errors or not dags)
     if not dags:
         diagnostics = file_level or (codes.make(codes.FILE_WITHOUT_DAGS, Span(display)),)
         status = FileStatus.REFUSED if any(d.severity is Severity.ERROR for d in diagnostics) else FileStatus.NO_DAGS
         return FileResult(display, status, tuple(diagnostics))
     return FileResult(display, FileStatus.of_dags(dags), file_level, tuple(dags))
+
+
+def _package(workflow: Workflow, text: str, display: str, relative: str,
+             root: Path | None) -> tuple[Workflow, PackageOutput | None, tuple[Diagnostic, ...]]:
+    """The workflow named for its code package, the package as written beside the YAML, and its findings."""
+    from dag_converter.codepackage.wire import package_workflow  # only targets with code packages load it
+
+    renamed, package, findings = package_workflow(workflow, text, display, relative, root)
+    if package is None or package.zip_bytes is None:
+        return renamed, None, findings
+    output = PackageOutput(f"{workflow.dag_id}.code.zip", package.zip_bytes,
+                           tuple((f.path, f.reason) for f in package.files), package.requirements_text,
+                           package.pip_command)
+    return renamed, output, findings
 
 
 def size_problem(display: str, size: int, limit: int) -> Diagnostic | None:

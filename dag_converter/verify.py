@@ -88,7 +88,8 @@ def format_differences(diffs: Sequence[Difference]) -> list[str]:
 
 
 def verify(
-    py_file: Path, yaml_files: Sequence[Path], *, expect_all: bool = False, task_groups: bool = False
+    py_file: Path, yaml_files: Sequence[Path], *, expect_all: bool = False, task_groups: bool = False,
+    code_packages: Mapping[str, bytes] | None = None,
 ) -> list[Difference]:
     """Load `py_file` with Airflow and `yaml_files` with dag-factory; return how they differ.
 
@@ -98,13 +99,23 @@ def verify(
     counts. Raises `VerifyUnavailable`, `SourceLoadError` or `YamlLoadError`. With `task_groups`
     (the dag-factory target keeps them; MWAA Serverless YAML flattens them on purpose) the task
     groups are compared too: ids, nesting, tooltips and default_args.
+
+    A YAML with a code package (`code_packages[yaml name]`, else `<dag_id>.code.zip` beside it) is
+    loaded as the service loads it: the package extracted into a folder on sys.path, the DAG
+    folder not on it, so each callable and class comes from the package. Callables are compared by
+    module (the generated module standing for the DAG file it was taken from), name and code.
     """
     _require_airflow()
+    _MODULE_ALIASES.clear()
     py_dags = _load_python(Path(py_file))
     yaml_dags: dict[str, Any] = {}
     origin: dict[str, Path] = {}
     for yaml_file in map(Path, yaml_files):
-        for dag_id, dag in _load_yaml(yaml_file, Path(py_file)).items():
+        package = (code_packages or {}).get(yaml_file.name)
+        if package is None:
+            beside = yaml_file.with_name(yaml_file.name.removesuffix(".yaml") + PACKAGE_SUFFIX)
+            package = beside.read_bytes() if yaml_file.name.endswith(".yaml") and beside.is_file() else None
+        for dag_id, dag in _load_yaml(yaml_file, Path(py_file), package).items():
             if dag_id in origin:
                 raise YamlLoadError(f"{yaml_file}: dag {dag_id!r} is also in {origin[dag_id]}")
             yaml_dags[dag_id], origin[dag_id] = dag, yaml_file
@@ -231,7 +242,69 @@ def _groups(dag: Any) -> dict[str, Any]:
     return found
 
 
-def _load_yaml(yaml_file: Path, py_file: Path | None = None) -> dict[str, Any]:
+PACKAGE_SUFFIX = ".code.zip"  #: `<dag_id>.code.zip` beside `<dag_id>.yaml` (convert --code-package)
+_GENERATED_HEADER = re.compile(r'^"""Task code of .*, taken from (?P<source>\S+) by dag-converter')
+
+#: generated module of a code package -> the DAG file's module it stands for (set while verifying)
+_MODULE_ALIASES: dict[str, str] = {}
+
+
+def _extract_package(data: bytes, folder: Path) -> list[str]:
+    """The package's files under `folder` (no member outside it); its top-level module names."""
+    import io
+    import zipfile
+
+    tops: set[str] = set()
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+        for info in archive.infolist():
+            parts = info.filename.split("/")
+            if info.filename.startswith("/") or ".." in parts or info.is_dir():
+                continue
+            target = folder.joinpath(*parts)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(archive.read(info))
+            tops.add(parts[0].removesuffix(".py"))
+            if len(parts) == 1 and parts[0].endswith(".py"):
+                match = _GENERATED_HEADER.match(target.read_text(encoding="utf-8", errors="replace"))
+                if match:
+                    _MODULE_ALIASES[parts[0][:-3]] = Path(match["source"]).stem
+    except (zipfile.BadZipFile, OSError, ValueError) as exc:
+        raise YamlLoadError(f"the code package cannot be read: {exc}") from None
+    return sorted(tops)
+
+
+def _forget_modules(names: Sequence[str]) -> None:
+    """Drop imported modules of these top-level names, so the next import reads them afresh
+    (the Python side imported the DAG folder's copies; the YAML side must get the package's)."""
+    for module in list(sys.modules):
+        if module.split(".")[0] in names:
+            del sys.modules[module]
+
+
+def _load_yaml(yaml_file: Path, py_file: Path | None = None, package: bytes | None = None) -> dict[str, Any]:
+    if package is None:
+        return _load_yaml_with_path(yaml_file, py_file)
+    with tempfile.TemporaryDirectory(prefix="dag-converter-package-") as dags:
+        tops = _extract_package(package, Path(dags))
+        _forget_modules(tops)
+        try:
+            # As the service: the package is its DAG folder; the source DAG folder is not there.
+            loaded = _load_yaml_with_path(yaml_file, Path(dags) / "_")
+            for dag in loaded.values():
+                # Templated files (`bash_command: scripts/load.sh`) are read from the package, as
+                # DagBag reads the Python side's from its folder when it loads the file.
+                kept = dag.template_searchpath
+                dag.template_searchpath = [dags, *([kept] if isinstance(kept, str) else kept or [])]
+                with _quiet():
+                    dag.resolve_template_files()
+                dag.template_searchpath = kept
+            return loaded
+        finally:
+            _forget_modules(tops)
+
+
+def _load_yaml_with_path(yaml_file: Path, py_file: Path | None = None) -> dict[str, Any]:
     from airflow.sdk.definitions.dag import DAG
     from dagfactory import load_yaml_dags
 
@@ -245,7 +318,7 @@ def _load_yaml(yaml_file: Path, py_file: Path | None = None) -> dict[str, Any]:
         namespace: dict[str, Any] = {}
         # Airflow puts the dags folder on sys.path: `python_callable: helpers.f` imports modules
         # beside the DAG file, as the Python side does (see _load_python).
-        beside = str(py_file.resolve().parent) if py_file is not None else None
+        beside = str(py_file.parent.resolve()) if py_file is not None else None
         added = beside is not None and beside not in sys.path
         if added:
             sys.path.insert(0, beside)  # type: ignore[arg-type]
@@ -458,6 +531,11 @@ def _compare_tasks(
         diff("upstream", sorted(py_task.upstream_task_ids), sorted(yaml_task.upstream_task_ids)),
     ]
     names = _argument_names(py_task) | _argument_names(yaml_task) | set(_EFFECTIVE)
+    py_call, yaml_call = _call_arguments(py_task), _call_arguments(yaml_task)
+    if py_call is not None and yaml_call is not None:
+        # `f(a)` in a TaskFlow DAG passes op_args, dag-factory's `x: +a` op_kwargs: the same call.
+        names -= {"op_args", "op_kwargs", "kwargs_to_upstream"}  # kwargs_to_upstream holds the same
+        checks.append(diff("call arguments", py_call, yaml_call))
     for name in sorted(names - _NOT_ARGUMENTS):
         checks.append(diff(name, py_view.value(name), yaml_view.value(name)))
     checks.append(diff("params", py_view.own_params(), yaml_view.own_params()))
@@ -470,6 +548,34 @@ def _compare_tasks(
             )
         )
     yield from (check for check in checks if check is not None)
+
+
+def _call_arguments(task: Any) -> Any:
+    """What a Python task's callable is called with, bound to its parameters; None for other tasks."""
+    function = getattr(task, "python_callable", None)
+    if not callable(function) or not hasattr(task, "op_args") or _is_mapped(task):
+        return None
+    try:
+        bound = inspect.signature(function).bind_partial(*(task.op_args or ()), **(task.op_kwargs or {}))
+    except (TypeError, ValueError):
+        return None
+    return _norm(dict(bound.arguments))
+
+
+def _code_identity(code: Any, depth: int = 0) -> Any:
+    """A code object as what it runs: bytecode, names and constants (nested code the same way);
+    not its file or line numbers, which differ once a function is moved into a package module."""
+    if depth > _MAX_DEPTH:
+        return "..."
+    consts = tuple(_code_identity(c, depth + 1) if hasattr(c, "co_code") else repr(c) for c in code.co_consts)
+    return (code.co_code, code.co_names, code.co_varnames, code.co_freevars, consts)
+
+
+def _module_name(module: str) -> str:
+    """A module as the comparison names it: Airflow's DagBag prefix dropped, a code package's
+    generated module named after the DAG file it was taken from."""
+    module = _DAGBAG_MODULE.sub("", module or "")
+    return _MODULE_ALIASES.get(module, module)
 
 
 def _operator_path(task: Any) -> str:
@@ -648,9 +754,12 @@ def _norm(value: Any, depth: int = 0) -> Any:
         text = f"partial{tuple(_norm(part, deeper) for part in parts)!r}"
         return _Shown("callable", text, text)
     if inspect.isclass(value) or (callable(value) and hasattr(value, "__qualname__")):
-        module = _DAGBAG_MODULE.sub("", getattr(value, "__module__", "") or "")
+        module = _module_name(getattr(value, "__module__", "") or "")
         path = f"{module}.{value.__qualname__}"
-        return _Shown("callable", path, path)
+        code = getattr(value, "__code__", None)
+        # Same module, name and code: a callable moved into a code package must still be the same function.
+        key = (path, _code_identity(code)) if code is not None and hasattr(code, "co_code") else path
+        return _Shown("callable", key, path)
     if hasattr(value, "__dict__"):
         state = repr(_norm(vars(value), deeper))
         text = f"{_class_path(type(value))}({state})"
@@ -672,7 +781,7 @@ def _xcom_arg(value: Any) -> Any:
 
 
 def _class_path(cls: type) -> str:
-    return f"{cls.__module__}.{cls.__qualname__}"
+    return f"{_module_name(cls.__module__)}.{cls.__qualname__}"
 
 
 def _show(value: Any) -> str:
@@ -695,12 +804,15 @@ def verify_result(py_file: Path, result: "FileResult", *, task_groups: bool = Fa
         return result
     with tempfile.TemporaryDirectory(prefix="dag-converter-verify-") as folder:
         paths = []
+        packages: dict[str, bytes] = {}
         for dag in converted:
             path = Path(folder) / str(dag.output_name)
             path.write_text(str(dag.yaml_text), encoding="utf-8")
             paths.append(path)
+            if dag.code_package is not None and not dag.code_package.restored:
+                packages[path.name] = dag.code_package.data
         try:
-            differences = verify(py_file, paths, task_groups=task_groups)
+            differences = verify(py_file, paths, task_groups=task_groups, code_packages=packages)
             skipped: str | None = None
         except (SourceLoadError, YamlLoadError) as exc:
             differences, skipped = [], str(exc)

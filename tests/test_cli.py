@@ -41,7 +41,7 @@ def test_refused_dag_exits_1_with_linter_lines(tmp_path: Path) -> None:
     result = run("convert", str(DAGS / "refused_python_operator.py"), "-o", str(tmp_path))
     assert result.exit_code == EXIT_REFUSED
     assert "refused_python_operator.py:15:14: DC301 [error]" in result.output
-    assert "hint: move the Python code" in result.output
+    assert "hint: convert with --code-package to ship the callable beside the YAML, or move the Python code" in result.output
     assert not (tmp_path / "refused_python_operator.yaml").exists()
     report = json.loads((tmp_path / "conversion-report.json").read_text(encoding="utf-8"))
     refused = report["files"][0]["dags"][0]

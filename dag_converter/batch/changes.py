@@ -49,12 +49,12 @@ class OutputChange:
 
 def output_change(dag: DagResult, sink: Sink, beside: tuple[str, str] | None = None) -> OutputChange | None:
     """How the converted DAG's YAML (or the file `beside` it: name, text) differs from what `sink`
-    holds; None when it is current (or the DAG was not converted)."""
+    holds, then its code package; None when all are current (or the DAG was not converted)."""
     if dag.yaml_text is None or dag.output_name is None:
         return None
     name, text = beside if beside is not None else (dag.output_name, dag.yaml_text)
     if sink.is_current(name, text):
-        return None
+        return _package_change(dag, sink) if beside is None else None
     old_text = sink.read_text(name)
     if old_text == text:
         return None  # an S3 object whose ETag is not an MD5 (multipart, SSE-KMS) but whose bytes match
@@ -62,6 +62,17 @@ def output_change(dag: DagResult, sink: Sink, beside: tuple[str, str] | None = N
     code = codes.MISSING_OUTPUT if old_text is None else codes.STALE_OUTPUT
     return OutputChange(dag, target, old_text, codes.make(code, dag.workflow.span, target=target, dag_id=dag.dag_id),
                         text if beside is not None else None)
+
+
+def _package_change(dag: DagResult, sink: Sink) -> OutputChange | None:
+    """A current YAML whose code package (`<dag_id>.code.zip`) is missing or differs."""
+    package = dag.code_package
+    if package is None or package.restored or sink.is_current_bytes(package.name, package.data):
+        return None
+    target = sink.url(package.name)
+    code = codes.STALE_OUTPUT if sink.exists(package.name) else codes.MISSING_OUTPUT
+    # The YAML itself is current, so its diff is empty; the finding names the package.
+    return OutputChange(dag, target, dag.yaml_text, codes.make(code, dag.workflow.span, target=target, dag_id=dag.dag_id))
 
 
 __all__ = ["OutputChange", "output_change"]

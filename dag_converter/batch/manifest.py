@@ -22,7 +22,7 @@ from typing import Final
 from dag_converter import __version__
 from dag_converter.model import DagResult, Diagnostic, FileResult, FileStatus, Severity, Span, Task, Workflow
 from dag_converter.pipeline import Options
-from dag_converter.report import file_dict
+from dag_converter.report import file_dict, package_from_dict
 
 MANIFEST_NAME: Final = "conversion-manifest.json"
 MANIFEST_VERSION: Final = 1
@@ -88,10 +88,14 @@ class Manifest:
     def record(self, source: str, fingerprint: str, result: FileResult, relative: str = "",
                beside: tuple[tuple[str, str], ...] = ()) -> None:
         """`beside`: (name, text) of the other files written from the source (convert --iam's roles)."""
-        outputs = tuple((d.output_name, sha256_text(d.yaml_text)) for d in result.dags
-                        if d.output_name is not None and d.yaml_text is not None)
-        outputs += tuple((name, sha256_text(text)) for name, text in beside)
-        self.sources[source] = SourceEntry(fingerprint, outputs, file_dict(result), result.reads,
+        outputs: list[tuple[str, str]] = []
+        for d in result.dags:
+            if d.output_name is not None and d.yaml_text is not None:
+                outputs.append((d.output_name, sha256_text(d.yaml_text)))
+                if d.code_package is not None and d.code_package.digest:  # `<dag_id>.code.zip`, beside the YAML
+                    outputs.append((d.code_package.name, d.code_package.digest))
+        outputs += [(name, sha256_text(text)) for name, text in beside]
+        self.sources[source] = SourceEntry(fingerprint, tuple(outputs), file_dict(result), result.reads,
                                            relative if result.reads else "")
 
     def keep(self, source: str, entry: SourceEntry) -> None:
@@ -210,8 +214,10 @@ def restore_result(entry: SourceEntry) -> FileResult:
                            upstream=tuple(_text(u) for u in t["upstream"])) for t in dag["tasks"])
         workflow = Workflow(_text(dag["dag_id"]), Span(path, _int(dag["line"])), tasks=tasks)
         converted = dag["status"] == "converted"
+        package = dag.get("code_package")
         dags.append(DagResult(workflow, tuple(_diagnostic(d) for d in dag["diagnostics"]),
-                              RESTORED_YAML if converted else None, _text(dag["output"]) if converted else None))
+                              RESTORED_YAML if converted else None, _text(dag["output"]) if converted else None,
+                              package_from_dict(package) if converted and isinstance(package, dict) else None))
     return FileResult(path, FileStatus(raw["status"]), tuple(_diagnostic(d) for d in raw["diagnostics"]),  # type: ignore[attr-defined]
                       tuple(dags), entry.reads)
 

@@ -338,6 +338,15 @@ class _Run:
                 files.append((role.name, role.text, (role.name, role.text), self.sinks[:1]))
             for name, text, beside, sinks in files:
                 for n, sink in enumerate(sinks):
+                    package = dag.code_package if beside is None else None
+                    if package is not None and not package.restored and \
+                            (self.force or not sink.is_current_bytes(package.name, package.data)):
+                        try:  # the package first: a YAML in the output always finds the code it names
+                            sink.write_bytes(package.name, package.data)
+                        except StorageError as exc:
+                            dag = dag.refuse(codes.make(codes.WRITE_FAILED, dag.workflow.span,
+                                                        target=sink.url(package.name), detail=str(exc)))
+                            break
                     if n == 0 and self.mode is Mode.FAIL_ON_CHANGE:
                         change = output_change(dag, sink, beside)
                         is_current = change is None
@@ -519,6 +528,12 @@ class _NoSink:
         return None
 
     def write_text(self, name: str, text: str) -> None:
+        raise StorageError("this run writes nothing")
+
+    def is_current_bytes(self, name: str, data: bytes) -> bool:
+        return False
+
+    def write_bytes(self, name: str, data: bytes) -> None:
         raise StorageError("this run writes nothing")
 
     def delete(self, name: str) -> None:

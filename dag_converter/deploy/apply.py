@@ -34,7 +34,8 @@ class Outcome:
 
 
 def apply_plan(plan: Plan, service: Service, locate: Locate, *, kms_key: str | None, start: bool,
-               fallback: Span) -> tuple[list[Outcome], list[Diagnostic]]:
+               fallback: Span, locate_code: Locate | None = None) -> tuple[list[Outcome], list[Diagnostic]]:
+    """`locate_code` places a workflow's code package in S3 (sent as `Code`) when its definition has one."""
     outcomes: list[Outcome] = []
     diagnostics: list[Diagnostic] = []
     for step in plan.steps:
@@ -44,7 +45,7 @@ def apply_plan(plan: Plan, service: Service, locate: Locate, *, kms_key: str | N
         span = step.span or fallback
         found: list[Diagnostic] = []
         try:
-            outcome = _apply(step, service, locate, kms_key, start, span, found)
+            outcome = _apply(step, service, locate, kms_key, start, span, found, locate_code)
         except ServiceFailure as failure:
             found.append(failure_diagnostic(failure, step.name, span))
             outcome = Outcome(step, False)
@@ -56,7 +57,7 @@ def apply_plan(plan: Plan, service: Service, locate: Locate, *, kms_key: str | N
 
 
 def _apply(step: Step, service: Service, locate: Locate, kms_key: str | None, start: bool, span: Span,
-           found: list[Diagnostic]) -> Outcome:
+           found: list[Diagnostic], locate_code: Locate | None = None) -> Outcome:
     def call(operation: str, **params: object) -> dict:
         response = service.call(operation, **params)
         if service.throttled:
@@ -73,16 +74,25 @@ def _apply(step: Step, service: Service, locate: Locate, kms_key: str | None, st
     if step.action is Action.UPDATE and not step.new_version:
         call("TagResource", ResourceArn=step.arn, Tags=dict(want.tags))
         return Outcome(step, True, step.arn)
+    code: dict[str, object] = {}
+    if want.definition.package is not None and locate_code is not None:
+        # The package first: "the service copies the code from this location at the time of the request".
+        code_where, code_uploaded = locate_code(want)
+        code = {"Code": {"S3Location": code_where.member()}}
+    else:
+        code_uploaded = False
     where, uploaded = locate(want)
+    uploaded = uploaded or code_uploaded
     token = uuid.uuid4().hex  # one per workflow and run: the same across this call's retries
     if step.action is Action.CREATE:
-        params: dict[str, object] = {"Name": want.name, "DefinitionS3Location": where.member(), **want.members,
-                                     "Tags": dict(want.tags), "ClientToken": token}
+        params: dict[str, object] = {"Name": want.name, "DefinitionS3Location": where.member(), **code,
+                                     **want.members, "Tags": dict(want.tags), "ClientToken": token}
         if kms_key:
             params["EncryptionConfiguration"] = {"Type": "CUSTOMER_MANAGED_KEY", "KmsKeyId": kms_key}
         response = call("CreateWorkflow", **params)
     else:
-        response = call("UpdateWorkflow", WorkflowArn=step.arn, DefinitionS3Location=where.member(), **want.members)
+        response = call("UpdateWorkflow", WorkflowArn=step.arn, DefinitionS3Location=where.member(), **code,
+                        **want.members)
         # UpdateWorkflow takes no Tags: the digests are written once the new version exists
         call("TagResource", ResourceArn=response["WorkflowArn"], Tags=dict(want.tags))
     arn, version = response["WorkflowArn"], response.get("WorkflowVersion")

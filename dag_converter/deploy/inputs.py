@@ -27,6 +27,7 @@ class ConvertedDag:
     dag_id: str
     span: Span  #: the DAG's line in its source, as the conversion report records it
     yaml_name: str | None  #: the YAML's path below the output folder; None when the DAG was refused
+    package_name: str | None = None  #: its code package below the output folder (convert --code-package)
 
 
 def converted_dags(manifest_text: str) -> list[ConvertedDag]:
@@ -44,7 +45,9 @@ def converted_dags(manifest_text: str) -> list[ConvertedDag]:
     for _, entry in sorted(manifest.sources.items()):
         result = restore_result(entry)
         for dag in result.dags:
-            dags.append(ConvertedDag(dag.dag_id, dag.workflow.span, dag.output_name if dag.converted else None))
+            package = dag.code_package.name if dag.converted and dag.code_package is not None else None
+            dags.append(ConvertedDag(dag.dag_id, dag.workflow.span, dag.output_name if dag.converted else None,
+                                     package))
     return dags
 
 
@@ -57,6 +60,16 @@ class Definition:
     sha256: str
     description: str | None  #: the DAG's description, on one line, at most 1024 characters
     tags: tuple[str, ...]  #: the DAG's tags
+    package: bytes | None = None  #: the code package sent with it (`Code`), as it is in the output now
+    package_sha256: str | None = None
+
+    @property
+    def deploy_digest(self) -> str:
+        """What the definition tag records: the YAML's digest, combined with its code package's when
+        there is one, so a changed package alone makes one UpdateWorkflow."""
+        if self.package_sha256 is None:
+            return self.sha256
+        return hashlib.sha256(f"{self.sha256}+{self.package_sha256}".encode()).hexdigest()
 
 
 DESCRIPTION_MAX = 1024  #: the model's DescriptionString: 1-1024, pattern `.+`
@@ -67,7 +80,9 @@ def read_definition(dag: ConvertedDag, read: Callable[[str], bytes]) -> Definiti
     assert dag.yaml_name is not None
     data = read(dag.yaml_name)
     description, tags = _dag_fields(data, dag.dag_id)
-    return Definition(dag, data, hashlib.sha256(data).hexdigest(), description, tags)
+    package = read(dag.package_name) if dag.package_name is not None else None
+    return Definition(dag, data, hashlib.sha256(data).hexdigest(), description, tags, package,
+                      hashlib.sha256(package).hexdigest() if package is not None else None)
 
 
 def _dag_fields(data: bytes, dag_id: str) -> tuple[str | None, tuple[str, ...]]:

@@ -76,7 +76,7 @@ def desired_workflow(name: str, definition: Definition, settings: Settings, scop
         members["TriggerMode"] = settings.trigger_mode
     tags = {tag: "" for tag in definition.tags}  # an Airflow tag is a bare string: the key, with no value
     tags.update(dict(settings.tags))
-    tags.update({TAG_DEFINITION: definition.sha256, TAG_SETTINGS: digest(members), TAG_SCOPE: scope})
+    tags.update({TAG_DEFINITION: definition.deploy_digest, TAG_SETTINGS: digest(members), TAG_SCOPE: scope})
     return Desired(name, definition, members, tags)
 
 

@@ -297,8 +297,21 @@ def run_deploy(output: str, settings: Settings, *, plan_only: bool, prune: bool,
             s3 = make_s3(endpoint_url)
         return upload(s3, opened.definitions, name, want.definition.data, want.definition.sha256)
 
+    def locate_code(want: Desired) -> tuple[S3Ref, bool]:
+        """The code package beside the YAML: where the output holds it, or uploaded like the YAML."""
+        nonlocal s3
+        definition = want.definition
+        name = definition.dag.package_name or ""
+        assert definition.package is not None and definition.package_sha256 is not None
+        if name in opened.versions:
+            return opened.versions[name], False
+        if s3 is None:
+            s3 = make_s3(endpoint_url)
+        return upload(s3, opened.definitions, name, definition.package, definition.package_sha256,
+                      content_type="application/zip")
+
     result.outcomes, found = apply_plan(plan, service, locate, kms_key=settings.kms_key, start=start,
-                                        fallback=opened.manifest)
+                                        fallback=opened.manifest, locate_code=locate_code)
     result.diagnostics += found
     return result
 

@@ -44,7 +44,7 @@ class S3Ref:
     version: str | None = None
 
     def member(self) -> dict[str, str]:
-        """As DefinitionS3Location (Bucket, ObjectKey, VersionId?)."""
+        """As DefinitionS3Location or Code.S3Location (Bucket, ObjectKey, VersionId?)."""
         found = {"Bucket": self.bucket, "ObjectKey": self.key}
         if self.version:
             found["VersionId"] = self.version
@@ -65,7 +65,8 @@ def _failure(operation: str, exc: BaseException) -> ServiceFailure:
     return ServiceFailure(operation, type(exc).__name__, str(exc))
 
 
-def upload(s3: "BaseClient", folder: Folder, name: str, data: bytes, sha256: str) -> tuple[S3Ref, bool]:
+def upload(s3: "BaseClient", folder: Folder, name: str, data: bytes, sha256: str, *,
+           content_type: str = "application/yaml") -> tuple[S3Ref, bool]:
     """Put `data` at folder/name unless the same digest is there; (where it is, whether it was put)."""
     from botocore.exceptions import BotoCoreError, ClientError
 
@@ -79,7 +80,7 @@ def upload(s3: "BaseClient", folder: Folder, name: str, data: bytes, sha256: str
             head = None
         if head is not None and head.get("Metadata", {}).get(DIGEST_METADATA) == sha256:
             return S3Ref(folder.bucket, key, _version(head)), False
-        put = s3.put_object(Bucket=folder.bucket, Key=key, Body=data, ContentType="application/yaml",
+        put = s3.put_object(Bucket=folder.bucket, Key=key, Body=data, ContentType=content_type,
                             Metadata={DIGEST_METADATA: sha256})
     except (BotoCoreError, ClientError) as exc:
         raise _failure("PutObject", exc) from exc

@@ -3,9 +3,9 @@
 
 from typing import Any
 
-from dag_converter.report._model import RunReport, build_report, diagnostic_dict, file_dict
+from dag_converter.report._model import RunReport, build_report, diagnostic_dict, file_dict, package_from_dict
 
-__all__ = ["REPORT_FILES", "RunReport", "build_report", "diagnostic_dict", "file_dict", "render_json", "render_markdown", "render_report"]
+__all__ = ["REPORT_FILES", "RunReport", "build_report", "diagnostic_dict", "file_dict", "package_from_dict", "render_json", "render_markdown", "render_report"]
 
 #: report format -> file name in the output folder
 REPORT_FILES = {

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from dag_converter import __version__
-from dag_converter.model import DagResult, Diagnostic, FileResult, Severity
+from dag_converter.model import DagResult, Diagnostic, FileResult, PackageOutput, Severity
 
 if TYPE_CHECKING:
     from dag_converter.iam.policy import RoleDerivation
@@ -63,6 +63,25 @@ def diagnostic_dict(diagnostic: Diagnostic) -> dict[str, object]:
     }
 
 
+def package_dict(package: PackageOutput) -> dict[str, object]:
+    """A DAG's code package in the report: its name and digest, each file and why, the requirements."""
+    return {
+        "name": package.name,
+        "sha256": package.digest,
+        "files": [{"path": path, "reason": reason} for path, reason in package.files],
+        "requirements": package.requirements_text,
+        "pip_command": package.pip_command,
+    }
+
+
+def package_from_dict(raw: Mapping[str, object]) -> PackageOutput:
+    """The report's entry back as a PackageOutput without its bytes (they are in the output already)."""
+    files = raw.get("files")
+    return PackageOutput(str(raw["name"]), b"",
+                         tuple((str(f["path"]), str(f["reason"])) for f in files) if isinstance(files, list) else (),
+                         str(raw.get("requirements", "")), str(raw.get("pip_command", "")), str(raw["sha256"]))
+
+
 def file_dict(result: FileResult) -> dict[str, object]:
     """One entry of the report's `files` list (also what the manifest keeps for a skipped source)."""
     dags = []
@@ -78,6 +97,8 @@ def file_dict(result: FileResult) -> dict[str, object]:
             ],
             "diagnostics": [diagnostic_dict(d) for d in dag.diagnostics],
         })
+        if dag.code_package is not None:  # only with --code-package, so other reports keep their shape
+            dags[-1]["code_package"] = package_dict(dag.code_package)
     return {
         "path": result.path,
         "status": str(result.status),

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dag_converter.model import Diagnostic, FileStatus
+from dag_converter.model import DagResult, Diagnostic, FileStatus
 from dag_converter.report._model import RunReport
 from dag_converter.report.concise import location, printable
 
@@ -16,6 +16,17 @@ def _diagnostic_row(d: Diagnostic) -> str:
     where = location(d.span)
     hint = _escape(d.hint) if d.hint else ""
     return f"| `{_escape(where)}` | {d.code} | {d.severity.value} | {_escape(d.message)} | {hint} |"
+
+
+def _package_lines(dag: DagResult) -> list[str]:
+    """One DAG's code package: each file and why it is there, the requirements and the pip command."""
+    package = dag.code_package
+    assert package is not None
+    lines = ["", f"### `{_escape(package.name)}` (DAG `{_escape(dag.dag_id)}`)", "", "| file | why |", "| --- | --- |"]
+    lines += [f"| `{_escape(path)}` | {_escape(reason)} |" for path, reason in package.files]
+    lines += ["", "requirements.txt:", "", "```text", package.requirements_text.rstrip("\n"), "```", "",
+              "Vendor the requirements into the package with:", "", "```sh", package.pip_command.rstrip("\n"), "```"]
+    return lines
 
 
 def render_markdown(report: RunReport) -> str:
@@ -41,6 +52,11 @@ def render_markdown(report: RunReport) -> str:
     if other:
         lines += ["", "## Files without DAGs", "", "| file | status |", "| --- | --- |"]
         lines += [f"| `{_escape(r.path)}` | {r.status} |" for r in other]
+    packaged = [dag for result in report.files for dag in result.dags if dag.code_package is not None]
+    if packaged:
+        lines += ["", "## Code packages"]
+        for dag in packaged:
+            lines += _package_lines(dag)
     diagnostics = sorted(report.all_diagnostics(), key=Diagnostic.sort_key)
     if diagnostics:
         lines += ["", "## Diagnostics", "", "| where | code | severity | message | hint |",

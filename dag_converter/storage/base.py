@@ -71,6 +71,12 @@ class Sink(Protocol):
     def delete(self, name: str) -> None:
         """Remove the file (nothing when it is missing); raises StorageError."""
 
+    def is_current_bytes(self, name: str, data: bytes) -> bool:
+        """Whether `name` already holds exactly `data` (a code package)."""
+
+    def write_bytes(self, name: str, data: bytes) -> None:
+        """Write a binary file (a code package) atomically; raises StorageError."""
+
 
 @dataclass(frozen=True, slots=True)
 class Sources:

@@ -240,12 +240,13 @@ _TEMP_NAME: Final = re.compile(r"\.dag-converter-([0-9]{1,10})-[0-9a-f]{8}\.tmp"
 _STALE_AFTER: Final = 24 * 3600  #: seconds; a temporary file this old is stale even if its pid was reused
 
 
-def write_atomic(path: Path, text: str) -> None:
+def write_atomic(path: Path, text: str | bytes) -> None:
     """Write `text` to `path` through a temporary file in the same folder and a rename, so a
     reader sees the old file or the new one, never half of one. A new file gets the mode the
     umask gives (0644 under 022); a rewritten one keeps its mode. What is not a regular file
     (a FIFO, a device, a folder) is never replaced. Text that cannot be UTF-8 (a lone
-    surrogate in a message) is written with backslash escapes, never a crash."""
+    surrogate in a message) is written with backslash escapes, never a crash. Bytes (a code
+    package) are written as they are."""
     path.parent.mkdir(parents=True, exist_ok=True)
     try:
         existing: os.stat_result | None = os.lstat(path)
@@ -253,7 +254,7 @@ def write_atomic(path: Path, text: str) -> None:
         existing = None
     if existing is not None and not (stat.S_ISREG(existing.st_mode) or stat.S_ISLNK(existing.st_mode)):
         raise OSError(errno.EEXIST, "not a regular file", str(path))
-    data = text.encode("utf-8", "backslashreplace")
+    data = text if isinstance(text, bytes) else text.encode("utf-8", "backslashreplace")
     while True:
         tmp = path.parent / f".dag-converter-{os.getpid()}-{secrets.token_hex(4)}.tmp"
         try:
@@ -357,6 +358,17 @@ class LocalSink:
             (self.folder / name).unlink(missing_ok=True)
         except OSError as exc:
             raise StorageError(exc.strerror or str(exc)) from exc
+
+    def is_current_bytes(self, name: str, data: bytes) -> bool:
+        try:
+            return (self.folder / name).read_bytes() == data
+        except OSError:
+            return False
+
+    def write_bytes(self, name: str, data: bytes) -> None:
+        """A binary file (a code package), written atomically; raises StorageError."""
+        self.write_text(name, data)  # type: ignore[arg-type]  # write_atomic writes bytes as they are
+
 
 
 __all__ = ["IgnoreRules", "IgnoreSyntax", "LocalSink", "is_ignored", "is_skipped_folder", "is_within", "local_source",

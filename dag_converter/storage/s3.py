@@ -301,6 +301,17 @@ class S3Sink:
             raise StorageError(describe_error(exc, "delete", self.location.bucket)) from exc
         self._etags.pop(name, None)
 
+    def is_current_bytes(self, name: str, data: bytes) -> bool:
+        return self._etags.get(name) == md5_hex(data)
+
+    def write_bytes(self, name: str, data: bytes) -> None:
+        """A binary file (a code package); raises StorageError."""
+        try:
+            etag = write_object(self.client, self.location.bucket, self.location.prefix + name, data, "application/zip")
+        except S3Failure as exc:
+            raise StorageError(exc.reason) from exc
+        self._etags[name] = etag or md5_hex(data)
+
 
 __all__ = ["INSTALL_HINT", "S3Failure", "S3Location", "S3Object", "S3Sink", "describe_error", "discover_s3",
            "is_s3_url", "list_objects", "make_client", "md5_hex", "read_object", "read_object_etag", "write_object"]

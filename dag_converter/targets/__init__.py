@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Final
 
 from dag_converter.model import Diagnostic, Severity, Workflow
 from dag_converter.errors import ConfigError, UnknownTarget
-from dag_converter.targets.base import ALLOWED, ALLOWED_WITH_WARNING, ONCE_AS_CHOICES, CheckContext, Feature, Target
+from dag_converter.targets.base import ALLOWED, ALLOWED_WITH_WARNING, NOT_PACKAGED_HINT, ONCE_AS_CHOICES, CheckContext, Feature, Target
 
 if TYPE_CHECKING:
     from dag_converter.registry import Registry
@@ -29,6 +29,7 @@ if TYPE_CHECKING:
 _MODULES: Final = {
     "mwaa-serverless": "dag_converter.targets.mwaa_serverless",
     "dag-factory": "dag_converter.targets.dag_factory",
+    "mwaa-serverless-code": "dag_converter.targets.mwaa_serverless_code",  # --code-package
 }
 TARGET_NAMES: Final = tuple(_MODULES)
 DEFAULT_TARGET: Final = "mwaa-serverless"
@@ -75,5 +76,5 @@ def __getattr__(name: str) -> object:
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
-__all__ = ["ALLOWED", "ALLOWED_WITH_WARNING", "DEFAULT_TARGET", "ONCE_AS_CHOICES", "TARGETS", "TARGET_NAMES", "CheckContext", "Feature",
+__all__ = ["ALLOWED", "ALLOWED_WITH_WARNING", "DEFAULT_TARGET", "NOT_PACKAGED_HINT", "ONCE_AS_CHOICES", "TARGETS", "TARGET_NAMES", "CheckContext", "Feature",
            "Target", "UnknownTarget", "check_workflow", "get_target", "is_refused"]

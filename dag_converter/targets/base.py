@@ -56,6 +56,13 @@ DAG_FACTORY_DAG_KEYS: Final = frozenset({
 })
 
 
+#: Feature.CODE_PACKAGES: the hint of a callable the code package does not carry. When the package
+#: itself is refused, its own findings say why at each callable's line, and findings with this hint
+#: are left out as repeats (codepackage/wire.py).
+NOT_PACKAGED_HINT: Final = ("it is not in the code package (a lambda, a nested function, or code the package "
+                            "could not take); define it with def at module level")
+
+
 class FeatureSet(frozenset):  # type: ignore[type-arg]
     """A target's features. Its repr is sorted: a target's repr is part of the run's settings key
     (runner.settings_key), which must not change with the string hash seed of the process."""
@@ -182,5 +189,5 @@ class CheckContext:
 #: The values of --once-as / `once-as`.
 ONCE_AS_CHOICES: Final = ("refuse", "manual")
 
-__all__ = ["NOT_ALLOWED", "ONCE_AS_CHOICES", "ALLOWED", "ALLOWED_WITH_WARNING", "DAG_FACTORY_DAG_KEYS", "REFUSED", "CheckContext", "Feature", "FeatureSet",
+__all__ = ["NOT_ALLOWED", "NOT_PACKAGED_HINT", "ONCE_AS_CHOICES", "ALLOWED", "ALLOWED_WITH_WARNING", "DAG_FACTORY_DAG_KEYS", "REFUSED", "CheckContext", "Feature", "FeatureSet",
            "Target"]

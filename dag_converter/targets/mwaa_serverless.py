@@ -70,8 +70,10 @@ MAX_EXECUTION_TIMEOUT: Final = 3600
 DEFAULT_MAX_ACTIVE_RUNS_QUOTA: Final = 16
 
 _PYTHON_HINTS: Final = {
-    "PythonOperator": "move the Python code to LambdaInvokeFunctionOperator, GlueJobOperator or BatchOperator",
-    "BashOperator": "run the command with BatchOperator, EcsRunTaskOperator or an SSM-based Lambda",
+    "PythonOperator": "convert with --code-package to ship the callable beside the YAML, or move the Python code "
+                      "to LambdaInvokeFunctionOperator, GlueJobOperator or BatchOperator",
+    "BashOperator": "convert with --code-package to ship the command's scripts beside the YAML, or run the "
+                    "command with BatchOperator, EcsRunTaskOperator or an SSM-based Lambda",
     "BranchPythonOperator": "MWAA Serverless has no branching; split the workflow",
     "ShortCircuitOperator": "MWAA Serverless has no short-circuiting; split the workflow",
     "TriggerDagRunOperator": "start the other workflow with MwaaServerlessStartWorkflowRunOperator",
@@ -99,9 +101,10 @@ class MwaaServerless(Target):
         if not allowed_by_flag and not is_amazon and canonical != EMPTY_OPERATOR_PATH:
             short = canonical.rsplit(".", 1)[-1]
             hint = _PYTHON_HINTS.get(short) or (
-                f"{short} is defined in this DAG file; ship it in a code package and pass --allow-operator"
+                f"{short} is defined in this DAG file; convert with --code-package to ship it beside the YAML"
                 if "." not in canonical.rsplit(".", 1)[0] else
-                f"use an Amazon provider operator, or pass --allow-operator {canonical}"
+                f"convert with --code-package to ship {short} (and its provider) beside the YAML, use an Amazon "
+                f"provider operator, or pass --allow-operator {canonical}"
             )
             check.add(codes.UNSUPPORTED_OPERATOR, task.span, operator=canonical, hint=hint)
         elif unknown_amazon_class(task, canonical, rule, check):

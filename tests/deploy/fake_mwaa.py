@@ -10,10 +10,13 @@ encodes. What it cannot know: what the real service refuses inside a YAML defini
 from __future__ import annotations
 
 import base64
+import hashlib
+import io
 import json
 import re
 import threading
 import uuid
+import zipfile
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -222,6 +225,22 @@ class FakeMwaaServerless:
                              [("DefinitionS3Location", "expected one DAG id mapped to its definition")])
         return data
 
+    def _code(self, request: dict[str, Any]) -> str | None:
+        # Code.S3Location: "the service copies the code from this location at the time of the
+        # request" (botocore 1.44.8); a zip whose entries sit at the archive root. Returns the
+        # sha256 of the bytes copied, kept with the version so tests can tell which package it got.
+        code = request.get("Code")
+        if code is None:
+            return None
+        location = code["S3Location"]
+        extra = {"VersionId": location["VersionId"]} if "VersionId" in location else {}
+        try:
+            data = self.s3.get_object(Bucket=location["Bucket"], Key=location["ObjectKey"], **extra)["Body"].read()
+            zipfile.ZipFile(io.BytesIO(data)).testzip()
+        except Exception as exc:  # noqa: BLE001 - unreadable or not a zip
+            raise validation("the code package is not accessible", [("Code", str(exc))]) from None
+        return hashlib.sha256(data).hexdigest()
+
     # ---- operations
     def op_CreateWorkflow(self, request: dict[str, Any]) -> dict[str, Any]:  # noqa: N802
         existing = self.by_name(request["Name"])
@@ -235,8 +254,9 @@ class FakeMwaaServerless:
             raise ServiceError("ConflictException", 409, Message=f"workflow {request['Name']} already exists",
                                ResourceId=existing.arn, ResourceType="Workflow")
         snapshot = self._snapshot(request["DefinitionS3Location"])
+        code = self._code(request)
         arn = self._arn(request["Name"])
-        version = {**request, "WorkflowVersion": uuid.uuid4().hex, "Snapshot": snapshot.decode()}
+        version = {**request, "WorkflowVersion": uuid.uuid4().hex, "Snapshot": snapshot.decode(), "CodeSha256": code}
         # CreateWorkflow: "automatically creates the first version of the workflow"
         workflow = Workflow(request["Name"], arn, [version], dict(request.get("Tags") or {}),
                             request.get("ClientToken"), _now())
@@ -251,10 +271,11 @@ class FakeMwaaServerless:
     def op_UpdateWorkflow(self, request: dict[str, Any]) -> dict[str, Any]:  # noqa: N802
         workflow = self._workflow(request["WorkflowArn"])
         snapshot = self._snapshot(request["DefinitionS3Location"])
+        code = self._code(request)
         # UpdateWorkflow: "automatically creates a new version with the updated configuration and
         # disables scheduling on all previous versions"; no Tags member (tags stay as they are)
         version = {**request, "Name": workflow.name, "WorkflowVersion": uuid.uuid4().hex,
-                   "Snapshot": snapshot.decode()}
+                   "Snapshot": snapshot.decode(), "CodeSha256": code}
         workflow.versions.append(version)
         return {"WorkflowArn": workflow.arn, "ModifiedAt": _now(), "WorkflowVersion": version["WorkflowVersion"],
                 "Warnings": self.warnings.get(workflow.name, [])}

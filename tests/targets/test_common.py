@@ -43,7 +43,7 @@ def _workflow(*tasks: Task, dag_id: str = "d", arguments: tuple[Argument, ...] =
 
 
 def test_names_default_and_every_target_by_name() -> None:
-    assert TARGET_NAMES == ("mwaa-serverless", "dag-factory")
+    assert TARGET_NAMES == ("mwaa-serverless", "dag-factory", "mwaa-serverless-code")
     assert DEFAULT_TARGET in TARGET_NAMES
     assert {name: target.name for name, target in TARGETS.items()} == {n: n for n in TARGET_NAMES}
 
@@ -73,8 +73,11 @@ def test_feature_questions() -> None:
     for feature in (Feature.TASK_GROUPS, Feature.TASKFLOW, Feature.MAPPING, Feature.SCHEDULE_OBJECTS,
                     Feature.PARAMS_OBJECTS, Feature.ANY_OPERATOR, Feature.PYTHON_CALLABLES, Feature.CALLBACKS):
         assert factory.supports(feature) and not mwaa.supports(feature), feature
-    # Reserved for the code-package issue: no target has it yet.
-    assert not any(t.supports(Feature.CODE_PACKAGES) for t in TARGETS.values())
+    # Only MWAA Serverless with a code package (--code-package) ships code; it writes TaskFlow tasks
+    # and python callables, and nothing else of dag-factory's structure.
+    assert [n for n, t in TARGETS.items() if t.supports(Feature.CODE_PACKAGES)] == ["mwaa-serverless-code"]
+    code = get_target("mwaa-serverless-code")
+    assert {f for f in Feature if code.supports(f)} == {Feature.TASKFLOW, Feature.PYTHON_CALLABLES, Feature.CODE_PACKAGES}
 
 
 def test_repr_is_independent_of_the_hash_seed() -> None:
@@ -285,6 +288,7 @@ def test_only_the_package_face_reaches_the_target_modules(graph: grimp.ImportGra
     # The two targets are independent, and no target reads the analyzer.
     assert not graph.chain_exists("dag_converter.targets.mwaa_serverless", "dag_converter.targets.dag_factory")
     assert not graph.chain_exists("dag_converter.targets.dag_factory", "dag_converter.targets.mwaa_serverless")
+    # The code-package variant is the one target that builds on both.
     assert not graph.chain_exists("dag_converter.targets", "dag_converter.analyzer", as_packages=True)
 
 

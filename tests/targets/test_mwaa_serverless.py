@@ -27,7 +27,8 @@ def test_operator_outside_the_provider_is_refused_with_a_service_hint() -> None:
     _, diagnostics = convert(analyze(body), MWAA)
     assert ("DC301", line_of("PythonOperator(", body)) in found(diagnostics)
     refusal = next(d for d in diagnostics if d.code == "DC301")
-    assert refusal.hint == "move the Python code to LambdaInvokeFunctionOperator, GlueJobOperator or BatchOperator"
+    assert refusal.hint == ("convert with --code-package to ship the callable beside the YAML, or move the Python code "
+                            "to LambdaInvokeFunctionOperator, GlueJobOperator or BatchOperator")
 
 
 def test_allow_operator_accepts_a_class_and_the_unknown_amazon_class_names_the_provider() -> None:
