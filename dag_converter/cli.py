@@ -266,6 +266,7 @@ from dag_converter.iam.command import iam as _iam_command  # noqa: E402
 
 main.add_command(_deploy_command)
 main.add_command(_iam_command)
+main.add_command(__import__("dag_converter.migrate.command", fromlist=["migrate"]).migrate)
 
 
 if __name__ == "__main__":  # pragma: no cover
