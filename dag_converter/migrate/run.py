@@ -149,7 +149,9 @@ def _convert(environment: source.Environment, options: Options) -> tuple[list[tu
     """Convert the DAG folder from S3: (relative source path, DAG result) per DAG, and the summary."""
     from dag_converter.batch import RunConfig, run
 
-    config = RunConfig(paths=(environment.dags_url,), output=options.output, endpoint_url=options.endpoint_url)
+    # force: every DAG analysed afresh (a result restored from the manifest has less for the role derivation)
+    config = RunConfig(paths=(environment.dags_url,), output=options.output, endpoint_url=options.endpoint_url,
+                       force=True)
     converted = run(config)
     found: list[tuple[str, DagResult]] = []
     base = environment.dags_url
