@@ -26,6 +26,8 @@ from dag_converter.deploy.service import ServiceFailure
 SERVICE: Final = "mwaa"
 PAGE: Final = 100  #: `limit` of one REST API page
 MAX_PAGES: Final = 1000  #: at most 100 000 DAGs or import errors are read
+#: where MWAA puts DagS3Path on its workers
+MWAA_DAGS_FOLDER: Final = "/usr/local/airflow/dags/"
 PATH_MAX: Final = 64  #: the model's RestApiPath: 1-64 characters
 _ENV_ARN: Final = re.compile(r"arn:(aws[a-z-]*):airflow:([a-z0-9-]+):(\d{12}):environment/")
 
@@ -107,11 +109,14 @@ class AirflowState:
     import_errors: list[ImportError_] = field(default_factory=list)
 
     def import_error_for(self, relative: str) -> ImportError_ | None:
-        """The import error of the DAG-folder file `relative` (Airflow names it relative to its bundle
-        or by its absolute path on the worker, so a match on the path's tail is accepted)."""
+        """The import error of the DAG-folder file `relative`. Airflow 3 names the file relative to its
+        bundle; an absolute name is taken relative to MWAA's DAG folder (`MWAA_DAGS_FOLDER`)."""
         for error in self.import_errors:
             name = error.filename.replace("\\", "/")
-            if name == relative or name.endswith("/" + relative):
+            if name.startswith("/"):
+                name = name[len(MWAA_DAGS_FOLDER):] if name.startswith(MWAA_DAGS_FOLDER) else \
+                    name.split("/dags/", 1)[-1]
+            if name == relative:
                 return error
         return None
 
