@@ -224,6 +224,8 @@ def _entries(converted: list[tuple[str, DagResult]], environment: source.Environ
                 entry.status, entry.reasons = Status.BLOCKED, (str(failure),)
                 entry.next_step = "run migrate again"
                 continue
+        if have is not None and carried.kms_key:
+            entry.notes += _encryption_note(service, have, carried.kms_key)
         paused = bool(entry.source_paused)
         if paused and have is not None and have.tags.get(TAG_SOURCE_PAUSED) == environment.name:
             paused = False
@@ -250,6 +252,19 @@ def _entries(converted: list[tuple[str, DagResult]], environment: source.Environ
             existing[name] = have
         candidates.append(_Candidate(entry, dag, definition, role))
     return candidates, desired, existing
+
+
+def _encryption_note(service: Service, have: Existing, kms_key: str) -> tuple[str, ...]:
+    """A note when an existing workflow is not encrypted with the environment's key (set at creation only)."""
+    try:
+        current = service.call("GetWorkflow", WorkflowArn=have.arn).get("EncryptionConfiguration") or {}
+    except ServiceFailure as failure:
+        return (f"encryption not checked: {failure}",)
+    if current.get("KmsKeyId") == kms_key:
+        return ()
+    shown = current.get("KmsKeyId") or current.get("Type") or "the service's default key"
+    return (f"the workflow is encrypted with {shown}, not the environment's key {kms_key}; encryption cannot "
+            "change: delete the workflow and migrate again to use the environment's key",)
 
 
 def _actions(statement: dict[str, Any]) -> list[str]:

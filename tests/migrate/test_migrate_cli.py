@@ -151,6 +151,17 @@ def test_apply_creates_exactly_the_plan_then_a_rerun_changes_nothing(world: Worl
     assert "role mwaa-serverless-etl_active: unchanged" in again.stderr
     assert "0 created, 0 updated, 2 unchanged, 0 failed" in again.stderr
     assert world.plan()["counts"]["unchanged"] == 2
+    assert all(d["notes"] == [] for d in world.plan()["dags"] if d["status"] == "migrate")
+
+
+def test_a_workflow_made_elsewhere_is_updated_and_its_key_reported(world: World) -> None:
+    world.serverless.add("etl_active")  # by the console: the service's own key, no tags of ours
+    result = world.migrate("--plan")
+    assert result.returncode == 0, result.stderr
+    active = next(d for d in world.plan()["dags"] if d["dag_id"] == "etl_active")
+    assert (active["action"], active["reasons"]) == ("update", ["not deployed by dag-converter before"])
+    assert any("encrypted with AWS_MANAGED_KEY" in note and "cannot change" in note for note in active["notes"])
+    assert world.serverless.mutating_calls() == []
 
 
 def test_pause_source_pauses_only_the_migrated_dags(world: World) -> None:
