@@ -14,7 +14,6 @@ Every other Airflow configuration option is listed in the plan as not carried ov
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Final
 
@@ -70,8 +69,4 @@ def requirement_lines(text: str, limit: int = 500) -> tuple[str, ...]:
     return tuple(found)
 
 
-def secret_names(variables: Iterable[tuple[str, str]]) -> tuple[str, ...]:
-    return tuple(name for name, _ in variables)
-
-
-__all__ = ["BACKEND", "BACKEND_KWARGS", "Carried", "carry", "requirement_lines", "secret_names"]
+__all__ = ["BACKEND", "BACKEND_KWARGS", "Carried", "carry", "requirement_lines"]

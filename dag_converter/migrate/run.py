@@ -99,14 +99,17 @@ def run_migrate(options: Options) -> MigrateResult:
                          environment.execution_role, folder.url, carried.subnets, carried.security_groups,
                          carried.kms_key, carried.tags, tuple(n for n, _ in carried.variables), carried.not_carried,
                          problems=carried.problems)
-    s3 = make_s3(options.endpoint_url)
+    try:
+        s3 = make_s3(options.endpoint_url)
+        service = make_service(options.endpoint_url)
+    except Exception as exc:  # botocore's NoRegionError and kin: a setup problem
+        raise UsageError(f"cannot make the S3 and MWAA Serverless clients: {exc}") from exc
     plan.requirements = _requirements(s3, environment)
     if environment.plugins:
         plan.plugins = {"path": f"s3://{environment.bucket}/{environment.plugins.key}",
                         "version": environment.plugins.version}
     converted = _convert(environment, options)
     result.conversion = converted[1]
-    service = make_service(options.endpoint_url)
     try:
         listing = {w["Name"]: w for w in service.workflows() if w.get("Name")}
     except ServiceFailure as failure:
