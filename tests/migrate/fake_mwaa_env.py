@@ -81,6 +81,7 @@ class FakeEnvironment:
     environment: dict[str, Any]
     dags: dict[str, dict[str, Any]] = field(default_factory=dict)  #: dag_id -> DAGResponse
     import_errors: list[dict[str, Any]] = field(default_factory=list)
+    deny_rest: bool = False  #: InvokeRestApi answers AccessDeniedException (the caller's role lacks it)
 
 
 class FakeMwaa:
@@ -201,6 +202,8 @@ class FakeMwaa:
         return {"Environment": environment.environment}
 
     def invoke(self, environment: FakeEnvironment, request: dict[str, Any]) -> dict[str, Any]:
+        if environment.deny_rest:
+            raise _Error("AccessDeniedException", 403, Message="not authorized to perform airflow:InvokeRestApi")
         method, path = request["Method"], request["Path"]
         found = _operation(method, path)
         if found is None:

@@ -187,3 +187,21 @@ def test_an_unknown_environment_is_a_usage_error(world: World) -> None:
     result = run_cli("migrate", "--from-environment", "nope", "--output", "out", cwd=world.root, env=world.env)
     assert result.returncode == 2
     assert "cannot read environment 'nope'" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_without_the_airflow_rest_api_nothing_is_planned(world: World) -> None:
+    world.source.environments[ENV].deny_rest = True
+    result = world.migrate("--apply")
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert "AccessDeniedException" in result.stderr and "InvokeRestApi" in result.stderr
+    assert world.serverless.mutating_calls() == [] and world.roles() == {}
+
+
+def test_a_secrets_setting_over_the_service_limit_blocks_the_apply(world: World) -> None:
+    options = world.source.environments[ENV].environment["AirflowConfigurationOptions"]
+    options["secrets.backend_kwargs"] = '{"connections_prefix": "' + "c" * 300 + '"}'
+    result = world.migrate("--apply")
+    assert result.returncode == 1
+    assert "nothing deployed" in result.stderr
+    assert "AIRFLOW__WORKERS__SECRETS_BACKEND_KWARGS would be" in world.plan()["problems"][0]
+    assert world.serverless.mutating_calls() == [] and world.roles() == {}
