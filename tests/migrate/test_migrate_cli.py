@@ -73,7 +73,12 @@ def world(tmp_path: Path, aws_env: dict[str, str], s3, bucket: str, s3_endpoint:
            "AWS_ENDPOINT_URL_S3": s3_endpoint, "AWS_ENDPOINT_URL_IAM": s3_endpoint}
     root = tmp_path / "project"
     root.mkdir()
-    return World(root, env, mwaa, mwaa_env, bucket, s3_endpoint)
+    made = World(root, env, mwaa, mwaa_env, bucket, s3_endpoint)
+    for name in made.roles():  # moto's IAM lives for the session: each test starts without our roles
+        for policy in made.iam.list_role_policies(RoleName=name)["PolicyNames"]:
+            made.iam.delete_role_policy(RoleName=name, PolicyName=policy)
+        made.iam.delete_role(RoleName=name)
+    return made
 
 
 def test_plan_lists_each_dag_with_what_it_carries_and_changes_nothing(world: World) -> None:
