@@ -394,7 +394,8 @@ def verify(py_file: Path, yaml_files: tuple[Path, ...]) -> None:
 
 # Commands that live in their own packages: imported when named (or listed by --help), so a
 # `convert` run does not load them.
-_LAZY_COMMANDS: Final = {"deploy": "dag_converter.deploy.command", "iam": "dag_converter.iam.command"}
+_LAZY_COMMANDS: Final = {"deploy": "dag_converter.deploy.command", "iam": "dag_converter.iam.command",
+                               "migrate": "dag_converter.migrate.command"}
 
 
 if __name__ == "__main__":  # pragma: no cover

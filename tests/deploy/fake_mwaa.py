@@ -369,6 +369,17 @@ def check(value: Any, shape: Any) -> list[tuple[str, str]]:
     return problems
 
 
+def _fullmatch(pattern: str, value: str) -> bool:
+    """`re.fullmatch`; a model pattern written with Unicode classes (`\\p{L}`, the mwaa model's TagKey)
+    is matched with the `regex` package, which reads them."""
+    try:
+        return re.fullmatch(pattern, value) is not None
+    except re.error:
+        import regex
+
+        return regex.fullmatch(pattern, value) is not None
+
+
 def _walk(value: Any, shape: Any, path: str, problems: list[tuple[str, str]]) -> None:
     meta = shape.metadata
     kind = shape.type_name
@@ -393,7 +404,7 @@ def _walk(value: Any, shape: Any, path: str, problems: list[tuple[str, str]]) ->
         if shape.enum and value not in shape.enum:
             problems.append((path, f"not one of {', '.join(shape.enum)}"))
         pattern = meta.get("pattern")
-        if pattern and not re.fullmatch(pattern, value):
+        if pattern and not _fullmatch(pattern, value):
             problems.append((path, f"does not match {pattern}"))
     elif kind in ("integer", "long") and isinstance(value, int):
         if "max" in meta and value > meta["max"]:

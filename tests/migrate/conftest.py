@@ -1,0 +1,50 @@
+"""The migrate tests' world: moto's server (S3 and IAM, tests/s3/conftest.py), the fake MWAA Serverless
+(tests/deploy/fake_mwaa.py) and the fake MWAA environment with its Airflow (fake_mwaa_env.py)."""
+
+from __future__ import annotations
+
+import textwrap
+from collections.abc import Iterator
+
+import pytest
+
+from s3.conftest import aws_env, bucket, request_log, s3, s3_endpoint  # noqa: F401 - fixtures
+
+from deploy.conftest import mwaa  # noqa: F401 - the fake MWAA Serverless
+from migrate.fake_mwaa_env import FakeMwaa
+
+
+@pytest.fixture
+def mwaa_env() -> Iterator[FakeMwaa]:
+    with FakeMwaa() as server:
+        yield server
+    assert server.broken == []
+
+
+def s3_dag(dag_id: str, schedule: str = "@daily", prelude: str = "") -> str:
+    return prelude + textwrap.dedent(f'''\
+        from datetime import datetime
+
+        from airflow import DAG
+        from airflow.providers.amazon.aws.operators.s3 import S3ListOperator
+
+        with DAG("{dag_id}", start_date=datetime(2025, 1, 1), schedule="{schedule}", catchup=False,
+                 description="{dag_id} loads data"):
+            S3ListOperator(task_id="list", bucket="data-{dag_id}", prefix="raw/")
+        ''')
+
+
+PYTHON_DAG = textwrap.dedent('''\
+    from datetime import datetime
+
+    from airflow import DAG
+    from airflow.providers.standard.operators.python import PythonOperator
+
+
+    def hello():
+        print("hello")
+
+
+    with DAG("py_etl", start_date=datetime(2025, 1, 1), schedule="@hourly", catchup=False):
+        PythonOperator(task_id="hello", python_callable=hello)
+    ''')
