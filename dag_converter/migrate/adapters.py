@@ -77,8 +77,10 @@ def code_package_for(dag: DagResult) -> CodePackageRef | None:
 
 
 def needs_code_package(dag: DagResult) -> tuple[str, ...]:
-    """The findings that refused `dag` because its Python needs a code package (empty: none)."""
-    return tuple(f"{d.code} {d.message}" for d in dag.diagnostics if d.code in CODE_PACKAGE_CODES)
+    """The findings that refused `dag` because its Python needs a code package (empty: none): the
+    package's own codes, and the refusals whose hint says `--code-package` would carry the task."""
+    return tuple(f"{d.code} {d.message}" for d in dag.diagnostics
+                 if d.code in CODE_PACKAGE_CODES or (d.hint is not None and "--code-package" in d.hint))
 
 
 __all__ = ["CodePackageRef", "Role", "code_package_for", "derive_role", "ensure_role", "needs_code_package",

@@ -100,8 +100,9 @@ def test_plan_lists_each_dag_with_what_it_carries_and_changes_nothing(world: Wor
     broken = dags["etl_broken"]
     assert broken["status"] == "skipped" and "No module named 'not_installed_anywhere'" in broken["reasons"][0]
     python = dags["py_etl"]
+    # the PythonOperator is refused once, by DC301 (whose hint names --code-package); no DC312 repeats it
     assert python["status"] == "blocked" and python["reasons"][0] == "its Python code needs a code package"
-    assert any(r.startswith("DC312") for r in python["reasons"]) and "code package" in python["next_step"]
+    assert any(r.startswith("DC301") for r in python["reasons"]) and "code package" in python["next_step"]
     carried = plan["carried_over"]
     assert carried["network"] == {"subnets": SUBNETS, "security_groups": GROUPS}
     assert carried["kms_key"] == KMS and carried["tags"] == {"cost-center": "42", "team": "data"}
