@@ -14,13 +14,13 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 import tokenize
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
 from typing import Final, TypeVar
 
 from dag_converter import codes
-from dag_converter.analyzer import analyze_module
+from dag_converter.analyzer import DEFAULT_LIMITS, RunValues, analyze_module
 from dag_converter.analyzer import environment_today
 from dag_converter.config import DEFAULT_MAX_FILE_SIZE
 from dag_converter.emit import render_yaml
@@ -42,6 +42,7 @@ class Options:
     target: Target = field(default_factory=lambda: get_target(DEFAULT_TARGET))
     max_file_size: int = DEFAULT_MAX_FILE_SIZE
     today: date | None = None
+    run_values: RunValues = field(default_factory=RunValues)  #: --var/--env: run-time values the user froze
 
 
 def decode_source(data: bytes, path: str) -> tuple[str | None, Diagnostic | None]:
@@ -175,7 +176,8 @@ def _convert_source(data: bytes, display: str, relative: str, options: Options, 
         return FileResult(display, FileStatus.NO_DAGS, (codes.make(codes.FILE_WITHOUT_DAGS, Span(display)),))
     package = ".".join(relative.split("/")[:-1])
     analysis = analyze_module(text, display, package=package, today=options.today or environment_today(),
-                              root=root)
+                              root=root, file=relative, run_values=options.run_values,
+                              limits=replace(DEFAULT_LIMITS, file_bytes=options.max_file_size))
     file_errors = [d for d in analysis.diagnostics if d.severity is Severity.ERROR]
     if any(d.code in (codes.SYNTAX_ERROR.code, codes.INPUT_TOO_COMPLEX.code) for d in file_errors) \
             and not analysis.workflows:

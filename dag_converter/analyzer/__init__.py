@@ -22,7 +22,7 @@ from dag_converter.analyzer.interpreter import FolderImports, Interpreter
 from dag_converter.analyzer.libraries import AirflowLibrary, standard_libraries
 from dag_converter.analyzer.libraries.time import environment_today
 from dag_converter.analyzer.positions import StartPositions
-from dag_converter.analyzer.values import DEFAULT_LIMITS, Limits
+from dag_converter.analyzer.values import DEFAULT_LIMITS, Limits, RunValues
 from dag_converter.model import ModuleAnalysis, Span
 
 _PARSER_PLACE: Final = re.compile(r"error at (\d+):(\d+):\s*")
@@ -35,13 +35,20 @@ def module_name_for(path: str) -> str:
 
 
 def analyze_module(source: str, path: str, *, package: str = "", today: _dt.date | None = None,
-                   root: Path | None = None, limits: Limits = DEFAULT_LIMITS) -> ModuleAnalysis:
+                   root: Path | None = None, limits: Limits = DEFAULT_LIMITS, file: str | None = None,
+                   run_values: RunValues | None = None) -> ModuleAnalysis:
     """Find the workflows of one DAG file's source text. Never imports or runs it.
 
     `package` is the file's folder relative to the DAG folder, dotted; `root` is the DAG folder
     itself: modules the file imports from it are read and interpreted (never imported). `limits`
     bounds the work and memory the file may take and what it may produce (values.Limits).
+    `file` is the file's path below the DAG folder root, '/'-separated: its `__file__` as the
+    analysis sees it (default: the package folders and the file name). `run_values` are the
+    Variables and environment variables the user chose to freeze (--var, --env).
     """
+    if file is None:
+        file = "/".join([*package.split("."), path.replace("\\", "/").rsplit("/", 1)[-1]] if package
+                        else [path.replace("\\", "/").rsplit("/", 1)[-1]])
     too_complex = nesting_problem(source)
     if too_complex is not None:
         return ModuleAnalysis(path, (), (codes.make(codes.INPUT_TOO_COMPLEX, Span(path, too_complex[0], 1),
@@ -64,19 +71,21 @@ def analyze_module(source: str, path: str, *, package: str = "", today: _dt.date
         return ModuleAnalysis(path, (), (codes.make(codes.INPUT_TOO_COMPLEX, Span(path),
                                                     detail="source nested too deeply to parse"),))
     try:
-        return _interpret(module, source, path, package, today or environment_today(), root, limits)
+        return _interpret(module, source, path, package, today or environment_today(), root, limits, file,
+                          run_values or RunValues())
     except RecursionError:
         return ModuleAnalysis(path, (), (codes.make(codes.INPUT_TOO_COMPLEX, Span(path),
                                                     detail="expression nested too deeply to analyse"),))
 
 
 def _interpret(module: cst.Module, source: str, path: str, package: str, today: _dt.date, root: Path | None,
-               limits: Limits) -> ModuleAnalysis:
+               limits: Limits, file: str, run_values: RunValues) -> ModuleAnalysis:
     positions = StartPositions(module, source)
     name = module_name_for(path)
     imports = FolderImports(DagFolder(root, display_root_of(path, package))) if root is not None else None
     interpreter = Interpreter(path, module, positions, module_name=name, package=package, today=today,
-                              libraries=standard_libraries, limits=limits, imports=imports)
+                              libraries=standard_libraries, limits=limits, imports=imports, file=file,
+                              run_values=run_values)
     if imports is not None:
         # A helper module importing this file back sees the names bound so far, as in Python.
         imports.scopes[f"{package}.{name}" if package else name] = interpreter.module_scope
@@ -90,4 +99,4 @@ def _interpret(module: cst.Module, source: str, path: str, package: str, today: 
     return ModuleAnalysis(path, workflows, tuple(diagnostics))
 
 
-__all__ = ["DEFAULT_LIMITS", "Limits", "analyze_module", "environment_today", "module_name_for", "nesting_problem"]
+__all__ = ["DEFAULT_LIMITS", "Limits", "RunValues", "analyze_module", "environment_today", "module_name_for", "nesting_problem"]

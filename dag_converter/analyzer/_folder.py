@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import sys
+from stat import S_ISREG
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Final
@@ -35,6 +36,7 @@ class ParsedModule:
     display: str  #: its path for diagnostics, beside the DAG file's display path
     package: str  #: the package its relative imports start from
     tree: cst.Module | None  #: None when the file cannot be read or parsed
+    relative: str = ""  #: its path below the DAG folder root, '/'-separated: its `__file__`
     positions: StartPositions = field(default_factory=lambda: StartPositions(cst.Module(body=())))
     problem: str = ""  #: why `tree` is None
 
@@ -80,9 +82,50 @@ class DagFolder:
         is_package = found.is_dir() or found.name == "__init__.py"
         package = name if is_package else name.rpartition(".")[0]
         if found.is_dir():
-            return ParsedModule(name, display, package, cst.Module(body=()))
+            return ParsedModule(name, display, package, cst.Module(body=()), relative)
         tree, positions, problem = _parse_file(found)
-        return ParsedModule(name, display, package, tree, positions, problem)
+        return ParsedModule(name, display, package, tree, relative, positions, problem)
+
+    def is_namespace(self, name: str) -> bool:
+        """Whether module `name` is a folder without `__init__.py`: Python merges such folders with
+        same-named ones elsewhere on sys.path, so a submodule missing here may be found there."""
+        found = self.module_file(name)
+        return found is not None and found.is_dir()
+
+    def read_data(self, relative: str, limit: int) -> bytes | str:
+        """The bytes of a data or template file below the root (`relative` is '/'-separated, as
+        `__file__`-based paths are), or why it cannot be read: missing, outside the root (also
+        through a symlink), not a regular file, or larger than `limit` bytes."""
+        return read_below(self.root, relative, limit)
+
+
+def read_below(root: Path, relative: str, limit: int) -> bytes | str:
+    """`relative`'s bytes when it names a regular file inside `root` (symlinks resolved), else why not."""
+    if not relative or relative.startswith("/") or "\x00" in relative:
+        return f"{relative!r} is not a path below the DAG folder"
+    try:
+        real_root = root.resolve()
+        target = (root / relative).resolve()
+    except (OSError, RuntimeError) as exc:
+        return f"{relative!r} cannot be resolved ({exc})"
+    if target != real_root and real_root not in target.parents:
+        return f"{relative!r} is outside the DAG folder"
+    try:
+        stat = target.stat()
+    except OSError:
+        return f"{relative!r} does not exist in the DAG folder"
+    if not S_ISREG(stat.st_mode):
+        return f"{relative!r} is not a regular file"
+    if stat.st_size > limit:
+        return f"{relative!r} is larger than {limit} bytes"
+    try:
+        with target.open("rb") as handle:
+            data = handle.read(limit + 1)
+    except OSError as exc:
+        return f"{relative!r} cannot be read ({exc.strerror or exc})"
+    if len(data) > limit:
+        return f"{relative!r} is larger than {limit} bytes"
+    return data
 
 
 def _parse_file(path: Path) -> tuple[cst.Module | None, StartPositions, str]:
@@ -128,4 +171,4 @@ def display_root_of(path: str, package: str) -> str:
     return head
 
 
-__all__ = ["DagFolder", "ParsedModule", "display_root_of"]
+__all__ = ["DagFolder", "ParsedModule", "display_root_of", "read_below"]

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Final
 
 import libcst as cst
 
-from dag_converter.analyzer.values import DictView, Opaque, Unresolved, absorbing, first_unresolved
+from dag_converter.analyzer.values import DictView, Opaque, PathValue, Unresolved, absorbing, first_unresolved
 from dag_converter.model import DateTime
 
 if TYPE_CHECKING:  # pragma: no cover - the interpreter imports this module
@@ -180,6 +180,8 @@ def _convert(name: str) -> BuiltinHandler:
         if not all(plain(a) for a in args):
             if name == "str" and args and isinstance(args[0], DateTime) and args[0].tz in (None, "UTC"):
                 return str(args[0].value)
+            if name == "str" and len(args) == 1 and isinstance(args[0], PathValue):
+                return args[0].path
             return interp.unresolved(node, f"{name}() of a non-literal value")
         return function(*args)
 

@@ -37,7 +37,9 @@ from dag_converter.analyzer.values import (
     ModuleValue,
     Opaque,
     OpenDicts,
+    PathValue,
     Return,
+    RunValues,
     Scope,
     Unresolved,
     UserFunction,
@@ -138,8 +140,11 @@ class Interpreter:
     def __init__(self, path: str, module: cst.Module, positions: StartPositions, *, module_name: str,
                  package: str, today: _dt.date, libraries: LibraryFactory = lambda _: (),
                  limits: Limits = DEFAULT_LIMITS, imports: FolderImports | None = None,
-                 meter: Meter | None = None) -> None:
+                 meter: Meter | None = None, file: str = "", run_values: RunValues | None = None) -> None:
         self.path = path
+        #: `__file__` as Airflow sees it: the path below the DAG folder root ('' when not known)
+        self.file = file
+        self.run_values = run_values or RunValues()
         self.module = module
         self.positions = positions
         self.module_name = module_name
@@ -307,6 +312,9 @@ class Interpreter:
                 return format(value, spec)
             except (ValueError, TypeError, OverflowError) as exc:
                 return self.unresolved(node, f"format spec {spec!r}: {exc}")
+        if isinstance(value, PathValue):
+            value = value.path
+            return self.format_value(value, spec, node)
         if isinstance(value, DateTime) and not spec:
             return str(value.value) if value.tz in (None, "UTC") else self.unresolved(node, "formatting a zoned datetime")
         if isinstance(value, DateTime):
@@ -342,10 +350,16 @@ class Interpreter:
         if name == "__name__":
             # Airflow imports DAG files as modules: `if __name__ == "__main__":` blocks never run.
             return "__dag_module__"
+        if name == "__file__" and self.file:
+            return self.file
+        if name == "__doc__":
+            return self.module.get_docstring(clean=False)
         if name in MODULE_BUILTINS:
             return Builtin(name)
         if name in _SAFE_BUILTINS:
             return Symbol(f"builtins.{name}")
+        if name == "open":
+            return Symbol("open")  # the libraries know it (a data file of the DAG folder, else a run-time read)
         return self.unresolved(node, f"name {name!r} is not defined in this file")
 
     def eval_Attribute(self, node: cst.Attribute, scope: Scope) -> object:
@@ -1227,7 +1241,8 @@ class Interpreter:
         # are not this file's. It shares this file's Meter, so its work counts here.
         reader = Interpreter(parsed.display, parsed.tree, parsed.positions, module_name=module.name,
                              package=parsed.package, today=self.today, libraries=self.make_libraries,
-                             limits=self.limits, imports=self.imports, meter=self.meter)
+                             limits=self.limits, imports=self.imports, meter=self.meter, file=parsed.relative,
+                             run_values=self.run_values)
         reader.module_scope = scope
         reader.open_dicts = self.open_dicts
         reader.depth = self.depth + 1

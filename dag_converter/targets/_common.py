@@ -137,6 +137,8 @@ def _dag_arguments(workflow: Workflow, check: CheckContext) -> list[Argument]:
                 scheduled = converted is not None
                 result.append(Argument("schedule", converted, arg.span))
             continue
+        if name == "end_date" and value is None:
+            continue  # Airflow's default: no end date
         if name in ("start_date", "end_date"):
             if not isinstance(value, DateTime):
                 check.add(codes.DAG_ARGUMENT_UNSUPPORTED, arg.span, field=name, reason="not a date")
