@@ -70,6 +70,10 @@ def main() -> None:
               help="Refuse source files larger than this many bytes.  [default: 5242880]")
 @click.option("--report-format", "report_format", default=None, metavar="FORMATS",
               help="Comma-separated reports to write: json, md, html, sarif, or none.  [default: json,md]")
+@click.option("--var", "variables", multiple=True, metavar="NAME=VALUE",
+              help="Use VALUE for Airflow Variable NAME read when the DAG file is parsed (repeatable; each use is a warning).")
+@click.option("--env", "environment", multiple=True, metavar="NAME=VALUE",
+              help="Use VALUE for environment variable NAME read when the DAG file is parsed (repeatable; each use is a warning).")
 @click.option("--check", is_flag=True,
               help="Write nothing; exit 1 if a YAML is stale or missing or a DAG is refused.")
 @click.option("--diff", is_flag=True, help="Write nothing; print a unified diff of the YAML that would change.")

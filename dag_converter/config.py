@@ -31,7 +31,7 @@ TABLE: Final = "dag-converter"
 REPORT_FORMATS: Final = ("json", "md", "html", "sarif")
 DEFAULT_REPORT_FORMATS: Final = ("json", "md")
 #: keys of [tool.dag-converter]; kebab-case like the flags, underscores accepted as in black
-KEYS: Final = ("output", "target", "allow-operators", "exclude", "report-format", "max-file-size")
+KEYS: Final = ("output", "target", "allow-operators", "exclude", "report-format", "max-file-size", "vars", "env")
 DEFAULT_OUTPUT: Final = "output_yaml"  #: the AWS converter's default, so its users' scripts keep working
 DEFAULT_TARGET: Final = "mwaa-serverless"
 DEFAULT_MAX_FILE_SIZE: Final = 5 * 1024 * 1024  #: bytes; larger source files are refused (DC107)
@@ -48,6 +48,8 @@ class Config:
     exclude: tuple[str, ...] = ()  #: glob patterns, relative to `base`
     report_formats: tuple[str, ...] | None = None
     max_file_size: int | None = None
+    variables: tuple[tuple[str, str], ...] = ()  #: [tool.dag-converter.vars]: Variable values frozen at parse time
+    environment: tuple[tuple[str, str], ...] = ()  #: [tool.dag-converter.env]: environment values likewise
 
     @property
     def base(self) -> Path:
@@ -122,7 +124,30 @@ def parse_table(table: Mapping[str, object], pyproject: Path) -> Config:
         report_formats=None if formats is None else parse_report_formats(
             formats if isinstance(formats, str) else _strings(formats, "report-format", pyproject), str(pyproject)),
         max_file_size=size,
+        variables=_name_values(values.get("vars", {}), "vars", pyproject),
+        environment=_name_values(values.get("env", {}), "env", pyproject),
     )
+
+
+def _name_values(value: object, key: str, pyproject: Path) -> tuple[tuple[str, str], ...]:
+    if not isinstance(value, Mapping) or not all(isinstance(v, str) for v in value.values()):
+        raise ConfigError(f"{pyproject}: [tool.{TABLE}.{key}] must be a table of strings")
+    return tuple(sorted((str(k), v) for k, v in value.items()))
+
+
+def parse_assignments(items: Sequence[str], flag: str) -> tuple[tuple[str, str], ...]:
+    """`NAME=VALUE` flags as sorted pairs (a later one wins); raises ConfigError."""
+    pairs: dict[str, str] = {}
+    for item in items:
+        name, equals, value = item.partition("=")
+        if not equals or not name:
+            raise ConfigError(f"{flag} {item!r}: expected NAME=VALUE")
+        pairs[name] = value
+    return tuple(sorted(pairs.items()))
+
+
+def _merged(base: tuple[tuple[str, str], ...], flags: tuple[tuple[str, str], ...]) -> tuple[tuple[str, str], ...]:
+    return tuple(sorted({**dict(base), **dict(flags)}.items()))
 
 
 def _local_or_uri(output: str, base: Path) -> str:
@@ -224,6 +249,8 @@ class RunConfig:
     report_dir: str | None = None  #: also write the reports to this local folder
     endpoint_url: str | None = None  #: S3 endpoint
     today: date | None = None  #: pins relative start dates (None: DAG_CONVERTER_TODAY or the date)
+    variables: tuple[tuple[str, str], ...] = ()  #: --var and [tool.dag-converter.vars]
+    environment: tuple[tuple[str, str], ...] = ()  #: --env and [tool.dag-converter.env]
     config_path: Path | None = None  #: the pyproject.toml read, for messages
 
     @property
@@ -236,6 +263,7 @@ def run_config(paths: Sequence[str], *, config_file: Path | None = None, output:
                target: str | None = None, allow_operators: Sequence[str] = (), excludes: Sequence[str] = (),
                max_file_size: int | None = None, report_format: str | None = None,
                check: bool = False, diff: bool = False, fail_on_change: bool = False,
+               variables: Sequence[str] = (), environment: Sequence[str] = (),
                **rest: object) -> RunConfig:
     """Flags over [tool.dag-converter], key by key; a repeatable flag replaces the whole list.
     The table comes from `config_file`, else the nearest pyproject.toml with one above the working
@@ -259,6 +287,8 @@ def run_config(paths: Sequence[str], *, config_file: Path | None = None, output:
         report_formats=formats,
         mode=Mode.from_flags(check=check, diff=diff, fail_on_change=fail_on_change),
         config_path=config.path,
+        variables=_merged(config.variables, parse_assignments(variables, "--var")),
+        environment=_merged(config.environment, parse_assignments(environment, "--env")),
         **rest,  # type: ignore[arg-type]
     )
 

@@ -7,6 +7,7 @@ this face -> libraries/* -> dags -> interpreter -> builtins -> values -> imports
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as _dt
 import re
 from pathlib import Path
@@ -96,6 +97,10 @@ def _interpret(module: cst.Module, source: str, path: str, package: str, today: 
     diagnostics.extend(interpreter.notes)
     airflow = next(lib for lib in interpreter.libraries if isinstance(lib, AirflowLibrary))
     workflows = discover(interpreter, airflow.dags, stopped)
+    if interpreter.run_reads:
+        reads = tuple(sorted(set(interpreter.run_reads), key=lambda r: (r.span.path, r.span.line, r.span.column,
+                                                                        r.kind, r.name)))
+        workflows = tuple(dataclasses.replace(w, reads=reads) for w in workflows)
     return ModuleAnalysis(path, workflows, tuple(diagnostics))
 
 

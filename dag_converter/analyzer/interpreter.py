@@ -39,6 +39,7 @@ from dag_converter.analyzer.values import (
     OpenDicts,
     PathValue,
     Return,
+    RunRead,
     RunValues,
     Scope,
     Unresolved,
@@ -145,6 +146,7 @@ class Interpreter:
         #: `__file__` as Airflow sees it: the path below the DAG folder root ('' when not known)
         self.file = file
         self.run_values = run_values or RunValues()
+        self.run_reads: list[RunRead] = []  #: Variables, environment variables, connections read (inventory)
         self.module = module
         self.positions = positions
         self.module_name = module_name
@@ -1251,6 +1253,7 @@ class Interpreter:
         except (Return, Break, Continue):
             pass
         self.notes.extend(reader.notes)
+        self.run_reads.extend(reader.run_reads)
         return scope
 
     def module_attribute(self, module: ModuleValue, name: str, node: cst.CSTNode) -> object:

@@ -24,7 +24,9 @@ from typing import Final, TypeVar
 
 import libcst as cst
 
-from dag_converter.model import Span, Unresolved
+from dag_converter.model import RuntimeRead, Span, Unresolved
+
+RunRead = RuntimeRead  #: the model's record of one run-time read
 
 # ---------------------------------------------------------------------------------------------
 # Unknown values

@@ -42,6 +42,10 @@ def settings_key(options: Options) -> str:
         "dags_folder": target.dags_folder,
         "max_file_size": options.max_file_size,
         "today": options.today.isoformat() if options.today is not None else None,
+        # --var/--env values change the YAML; named only when given, so older manifests stay valid.
+        **({"run_values": [list(map(list, options.run_values.variables)),
+                           list(map(list, options.run_values.environment))]}
+           if options.run_values.variables or options.run_values.environment else {}),
     }, sort_keys=True, separators=(",", ":"))
 
 

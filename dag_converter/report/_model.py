@@ -78,6 +78,10 @@ def file_dict(result: FileResult) -> dict[str, object]:
             ],
             "diagnostics": [diagnostic_dict(d) for d in dag.diagnostics],
         })
+        if dag.workflow.reads:
+            # Optional: what the DAG reads at run time (Variables, environment variables, connections).
+            dags[-1]["reads"] = [{"kind": r.kind, "name": r.name, "path": r.span.path, "line": r.span.line}
+                                 for r in dag.workflow.reads]
     return {
         "path": result.path,
         "status": str(result.status),

@@ -40,6 +40,13 @@ def render_markdown(report: RunReport) -> str:
     if other:
         lines += ["", "## Files without DAGs", "", "| file | status |", "| --- | --- |"]
         lines += [f"| `{_escape(r.path)}` | {r.status} |" for r in other]
+    reads = [(dag, read) for result in report.files for dag in result.dags for read in dag.workflow.reads]
+    if reads:
+        lines += ["", "## Run-time reads", "",
+                  "Variables, environment variables and connections each DAG's file reads when it runs.", "",
+                  "| DAG | kind | name | where |", "| --- | --- | --- | --- |"]
+        lines += [f"| `{_escape(dag.dag_id)}` | {read.kind} | {f'`{_escape(read.name)}`' if read.name else '(computed)'} "
+                  f"| `{_escape(read.span.path)}:{read.span.line}` |" for dag, read in reads]
     diagnostics = sorted(report.all_diagnostics(), key=Diagnostic.sort_key)
     if diagnostics:
         lines += ["", "## Diagnostics", "", "| where | code | severity | message | hint |",
