@@ -182,6 +182,10 @@ def _convert(name: str) -> BuiltinHandler:
                 return str(args[0].value)
             if name == "str" and len(args) == 1 and isinstance(args[0], PathValue):
                 return args[0].path
+            if name == "str" and len(args) == 1 and not kwargs:
+                text = interp.text_of(args[0], node)
+                if text is not NotImplemented:
+                    return text
             return interp.unresolved(node, f"{name}() of a non-literal value")
         return function(*args)
 

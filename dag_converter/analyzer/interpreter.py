@@ -83,6 +83,10 @@ class Library(Protocol):
         """True when two import paths name one object (True/False), else NotImplemented."""
         ...
 
+    def text(self, value: object, node: cst.CSTNode) -> object:
+        """`str(value)` (also `f"{value}"`) for a value of the library's own, else NotImplemented."""
+        ...
+
 
 class BaseLibrary:
     """A Library that knows nothing: subclasses override what they handle."""
@@ -112,6 +116,9 @@ class BaseLibrary:
         return None
 
     def same_symbol(self, left: Symbol, right: Symbol) -> object:
+        return NotImplemented
+
+    def text(self, value: object, node: cst.CSTNode) -> object:
         return NotImplemented
 
 
@@ -317,6 +324,10 @@ class Interpreter:
         if isinstance(value, PathValue):
             value = value.path
             return self.format_value(value, spec, node)
+        if not spec:
+            text = self.text_of(value, node)
+            if text is not NotImplemented:
+                return text
         if isinstance(value, DateTime) and not spec:
             return str(value.value) if value.tz in (None, "UTC") else self.unresolved(node, "formatting a zoned datetime")
         if isinstance(value, DateTime):
@@ -329,6 +340,10 @@ class Interpreter:
         if isinstance(value, (list, tuple, dict)) and not spec:
             return self.repr_of(value, node)
         return self.unresolved(node, f"formatting a {type(value).__name__} value")
+
+    def text_of(self, value: object, node: cst.CSTNode) -> object:
+        """`str(value)` as a library knows it, else NotImplemented."""
+        return self._ask(lambda library: library.text(value, node))
 
     def repr_of(self, value: object, node: cst.CSTNode) -> object:
         if isinstance(value, (str, int, float, bool, list, tuple, dict)) or value is None:

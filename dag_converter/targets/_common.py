@@ -344,7 +344,7 @@ def _task(task: Task, workflow: Workflow, dag_defaults: dict[object, object], ch
             arguments.append(converted)
     if expand:
         arguments.append(Argument("expand", expand, task.span))
-    if rule is not None and rule.complete:
+    if rule is not None and rule.complete and not (task.mapped and not task.expand):  # expand_kwargs() supplies them
         given = {a.name for a in task.arguments} | {str(k) for k in dag_defaults} | {"task_id"}
         for name in rule.required:
             if name not in given:

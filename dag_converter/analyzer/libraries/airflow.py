@@ -150,6 +150,9 @@ class AirflowLibrary(BaseLibrary):
                 return list(base.tasks)
             if name == "task_dict":
                 return dict(base.tasks)
+            if name == "task":
+                # `@dag.task`: the TaskFlow decorator (the task joins the DAG open where it is called)
+                return Symbol("airflow.sdk.task")
             if name in base.arguments:
                 return base.arguments[name].value
         if isinstance(base, PartialOperator) and name in ("expand", "expand_kwargs"):
@@ -157,6 +160,16 @@ class AirflowLibrary(BaseLibrary):
         if isinstance(base, TaskFlowFunction) and name in ("override", "expand", "partial", "expand_kwargs"):
             return TaskMethod(base, name)
         return NotImplemented
+
+    def text(self, value: object, node: cst.CSTNode) -> object:
+        if not isinstance(value, TaskOutput):
+            return NotImplemented
+        task = value.task
+        if task.dag is None:
+            return self.interpreter.unresolved(node, f"str() of the output of task {task.task_id!r}, which has no DAG")
+        # XComArg.__str__: the Jinja expression that pulls the value (a plain string, no dependency).
+        return (f"{{{{ task_instance.xcom_pull(task_ids='{task.task_id}', dag_id='{task.dag.dag_id}', "
+                f"key='{value.key}') }}}}")
 
     def subscript(self, base: object, key: object, node: cst.CSTNode) -> object:
         if isinstance(base, TaskOutput) and isinstance(key, str):
@@ -430,6 +443,11 @@ class AirflowLibrary(BaseLibrary):
             group = self.groups[-1] if self.groups else None
         if not isinstance(dag, DagBuilder):
             dag = group.dag if group is not None else self.current_dag()
+        if dag is None:
+            # An XComArg argument relates the task to its producer, whose DAG it then joins (Airflow).
+            owners = {id(ref.task.dag): ref.task.dag for value in kwargs.values()
+                      for ref in _task_outputs(value) if ref.task.dag is not None}
+            dag = next(iter(owners.values())) if len(owners) == 1 else None
         if group is not None and group.dag is not dag:
             group = None
         label = kwargs.get("task_id")
@@ -634,11 +652,32 @@ class AirflowLibrary(BaseLibrary):
 
     def connect(self, ups: list[TaskBuilder], downs: list[TaskBuilder], node: cst.CSTNode) -> None:
         """Every task of `downs` after every task of `ups`, charged as len(ups) x len(downs) edges."""
+        self.adopt([*ups, *downs], node)
         self.interpreter.meter.new_edges(len(ups) * len(downs), node)
         for down in downs:
             for up in ups:
                 if up is not down:
                     down.upstream.add(up.task_id)
+
+    def adopt(self, tasks: list[TaskBuilder], node: cst.CSTNode) -> None:
+        """A task made outside any DAG joins the DAG of the tasks it is related to, as Airflow's
+        set_relatives does (`with dag: a = ...` then `b = Op(...)`; `a >> b`)."""
+        if all(task.dag is not None for task in tasks):
+            return
+        dags = {id(task.dag): task.dag for task in tasks if task.dag is not None}
+        if len(dags) != 1:
+            return  # no DAG on either side (nothing to join), or tasks of several DAGs (Airflow raises)
+        dag = next(iter(dags.values()))
+        for task in tasks:
+            if task.dag is not None:
+                continue
+            task.dag = dag
+            if task.task_id in dag.tasks:
+                dag.diagnostics.append(codes.make(codes.DUPLICATE_TASK_ID, task.span, task=task.task_id,
+                                                  other_line=dag.tasks[task.task_id].span.line))
+                continue
+            self.interpreter.meter.new_task(node)
+            dag.tasks[task.task_id] = task
 
     def dependency_side(self, value: object, node: cst.CSTNode, side: str, operator: str,
                         leaves: bool) -> list[TaskBuilder] | None:
