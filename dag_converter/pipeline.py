@@ -177,6 +177,8 @@ def _convert_source(data: bytes, display: str, relative: str, options: Options, 
     package = ".".join(relative.split("/")[:-1])
     analysis = analyze_module(text, display, package=package, today=options.today or environment_today(),
                               root=root, file=relative, run_values=options.run_values,
+                              # Code packages ship template files; other targets get their text inline.
+                              inline_templates=not options.target.supports(Feature.CODE_PACKAGES),
                               limits=replace(DEFAULT_LIMITS, file_bytes=options.max_file_size))
     file_errors = [d for d in analysis.diagnostics if d.severity is Severity.ERROR]
     if any(d.code in (codes.SYNTAX_ERROR.code, codes.INPUT_TOO_COMPLEX.code) for d in file_errors) \

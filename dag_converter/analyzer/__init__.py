@@ -37,7 +37,7 @@ def module_name_for(path: str) -> str:
 
 def analyze_module(source: str, path: str, *, package: str = "", today: _dt.date | None = None,
                    root: Path | None = None, limits: Limits = DEFAULT_LIMITS, file: str | None = None,
-                   run_values: RunValues | None = None) -> ModuleAnalysis:
+                   run_values: RunValues | None = None, inline_templates: bool = True) -> ModuleAnalysis:
     """Find the workflows of one DAG file's source text. Never imports or runs it.
 
     `package` is the file's folder relative to the DAG folder, dotted; `root` is the DAG folder
@@ -45,7 +45,9 @@ def analyze_module(source: str, path: str, *, package: str = "", today: _dt.date
     bounds the work and memory the file may take and what it may produce (values.Limits).
     `file` is the file's path below the DAG folder root, '/'-separated: its `__file__` as the
     analysis sees it (default: the package folders and the file name). `run_values` are the
-    Variables and environment variables the user chose to freeze (--var, --env).
+    Variables and environment variables the user chose to freeze (--var, --env). `inline_templates`
+    puts the text of template files in the templated arguments that name them (libraries/templates.py);
+    off when a code package ships the files instead.
     """
     if file is None:
         file = "/".join([*package.split("."), path.replace("\\", "/").rsplit("/", 1)[-1]] if package
@@ -73,20 +75,20 @@ def analyze_module(source: str, path: str, *, package: str = "", today: _dt.date
                                                     detail="source nested too deeply to parse"),))
     try:
         return _interpret(module, source, path, package, today or environment_today(), root, limits, file,
-                          run_values or RunValues())
+                          run_values or RunValues(), inline_templates)
     except RecursionError:
         return ModuleAnalysis(path, (), (codes.make(codes.INPUT_TOO_COMPLEX, Span(path),
                                                     detail="expression nested too deeply to analyse"),))
 
 
 def _interpret(module: cst.Module, source: str, path: str, package: str, today: _dt.date, root: Path | None,
-               limits: Limits, file: str, run_values: RunValues) -> ModuleAnalysis:
+               limits: Limits, file: str, run_values: RunValues, inline_templates: bool) -> ModuleAnalysis:
     positions = StartPositions(module, source)
     name = module_name_for(path)
     imports = FolderImports(DagFolder(root, display_root_of(path, package))) if root is not None else None
     interpreter = Interpreter(path, module, positions, module_name=name, package=package, today=today,
                               libraries=standard_libraries, limits=limits, imports=imports, file=file,
-                              run_values=run_values)
+                              run_values=run_values, inline_templates=inline_templates)
     if imports is not None:
         # A helper module importing this file back sees the names bound so far, as in Python.
         imports.scopes[f"{package}.{name}" if package else name] = interpreter.module_scope

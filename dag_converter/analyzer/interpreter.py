@@ -148,11 +148,14 @@ class Interpreter:
     def __init__(self, path: str, module: cst.Module, positions: StartPositions, *, module_name: str,
                  package: str, today: _dt.date, libraries: LibraryFactory = lambda _: (),
                  limits: Limits = DEFAULT_LIMITS, imports: FolderImports | None = None,
-                 meter: Meter | None = None, file: str = "", run_values: RunValues | None = None) -> None:
+                 meter: Meter | None = None, file: str = "", run_values: RunValues | None = None,
+                 inline_templates: bool = True) -> None:
         self.path = path
         #: `__file__` as Airflow sees it: the path below the DAG folder root ('' when not known)
         self.file = file
         self.run_values = run_values or RunValues()
+        #: template files named by templated arguments become their text (off when a code package ships them)
+        self.inline_templates = inline_templates
         self.run_reads: list[RunRead] = []  #: Variables, environment variables, connections read (inventory)
         self.module = module
         self.positions = positions
@@ -1259,7 +1262,7 @@ class Interpreter:
         reader = Interpreter(parsed.display, parsed.tree, parsed.positions, module_name=module.name,
                              package=parsed.package, today=self.today, libraries=self.make_libraries,
                              limits=self.limits, imports=self.imports, meter=self.meter, file=parsed.relative,
-                             run_values=self.run_values)
+                             run_values=self.run_values, inline_templates=self.inline_templates)
         reader.module_scope = scope
         reader.open_dicts = self.open_dicts
         reader.depth = self.depth + 1

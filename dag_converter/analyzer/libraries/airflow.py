@@ -33,6 +33,7 @@ from dag_converter.analyzer.dags import (
 )
 from dag_converter.analyzer.imports import SCHEDULE_CLASSES, Role, Symbol, role_of
 from dag_converter.analyzer.interpreter import BaseLibrary, Interpreter
+from dag_converter.analyzer.libraries.templates import inline_template_files
 from dag_converter.analyzer.values import (
     Break,
     CallArgs,
@@ -476,6 +477,11 @@ class AirflowLibrary(BaseLibrary):
                     dag.diagnostics.append(self.unresolved_diagnostic(f"arguments of task {task_id!r}", value, arg_node))
                 continue
             task.arguments[name] = Argument(name, self.freeze(value, arg_node), interp.span(arg_node))
+        rule = self.registry.resolve(operator).rule
+        searchpath = dag.arguments.get("template_searchpath") if dag is not None else None
+        inline_template_files(interp, rule.class_path if rule is not None else operator, task.arguments,
+                              {name: kwarg_nodes.get(name, node) for name in task.arguments},
+                              searchpath.value if searchpath is not None else None)
         if group is not None:
             self.apply_group_defaults(task, group)
         if dag is None:
