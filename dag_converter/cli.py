@@ -124,7 +124,12 @@ def exit_status(result: "RunResult") -> int:
     """The one mapping from a run's result to the exit code (black's Report.return_code)."""
     from dag_converter.config import Mode
 
+    from dag_converter.model import FileStatus
+
     summary = result.report.summary()
+    if summary["dags"] == 0 and any(f.status is FileStatus.REFUSED for f in result.report.files):
+        # DAG code the analysis had to refuse before finding its DAGs (a loop over run-time data).
+        return EXIT_REFUSED
     if summary["dags"] == 0:
         # A pre-commit hook passes every staged Python file; one without DAGs is not a failure.
         hook = result.config.mode is not Mode.WRITE

@@ -231,10 +231,17 @@ def _json_loads(library: FilesLibrary, call: CallArgs, node: cst.Call) -> object
     return library.parsed(call.positional[0], node, "json.load()", json.loads)
 
 
+def _yaml_safe_load(library: FilesLibrary, call: CallArgs, node: cst.Call) -> object:
+    if len(call.positional) != 1 or call.keywords:
+        return library.interpreter.unresolved(node, "yaml.safe_load() with options")
+    return library.parsed(call.positional[0], node, "yaml.safe_load()", yaml.safe_load)
+
+
 def _yaml_load(library: FilesLibrary, call: CallArgs, node: cst.Call) -> object:
-    loader = call.keywords.get("Loader")
-    if len(call.positional) != 1 or set(call.keywords) - {"Loader"} or (
-            "Loader" in call.keywords and not (isinstance(loader, Symbol) and loader.qualname in _SAFE_LOADERS)):
+    """`yaml.load(x, Loader=yaml.SafeLoader)` only: other loaders build Python objects."""
+    loader = call.keywords.get("Loader", call.positional[1] if len(call.positional) == 2 else None)
+    if not call.positional or len(call.positional) > 2 or set(call.keywords) - {"Loader"} \
+            or not (isinstance(loader, Symbol) and loader.qualname in _SAFE_LOADERS):
         return library.interpreter.unresolved(node, "yaml.load() without the safe loader")
     return library.parsed(call.positional[0], node, "yaml.safe_load()", yaml.safe_load)
 
@@ -276,7 +283,7 @@ _FUNCTIONS: Final[dict[str, Callable[[FilesLibrary, CallArgs, cst.Call], object]
     "json.dumps": _json_dumps,
     "json.load": _json_loads,
     "json.loads": _json_loads,
-    "yaml.safe_load": _yaml_load,
+    "yaml.safe_load": _yaml_safe_load,
     "yaml.load": _yaml_load,
     "textwrap.dedent": _dedent,
 }
