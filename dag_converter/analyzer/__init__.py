@@ -16,7 +16,7 @@ from typing import Final
 import libcst as cst
 
 from dag_converter import codes
-from dag_converter.analyzer._folder import DagFolder, display_root_of
+from dag_converter.analyzer._folder import DagFolder, FolderReader, LocalFolder, display_root_of
 from dag_converter.analyzer._screen import nesting_problem
 from dag_converter.analyzer.dags import discover
 from dag_converter.analyzer.interpreter import FolderImports, Interpreter
@@ -36,7 +36,7 @@ def module_name_for(path: str) -> str:
 
 
 def analyze_module(source: str, path: str, *, package: str = "", today: _dt.date | None = None,
-                   root: Path | None = None, limits: Limits = DEFAULT_LIMITS, file: str | None = None,
+                   root: Path | FolderReader | None = None, limits: Limits = DEFAULT_LIMITS, file: str | None = None,
                    run_values: RunValues | None = None, inline_templates: bool = True) -> ModuleAnalysis:
     """Find the workflows of one DAG file's source text. Never imports or runs it.
 
@@ -81,11 +81,13 @@ def analyze_module(source: str, path: str, *, package: str = "", today: _dt.date
                                                     detail="expression nested too deeply to analyse"),))
 
 
-def _interpret(module: cst.Module, source: str, path: str, package: str, today: _dt.date, root: Path | None,
+def _interpret(module: cst.Module, source: str, path: str, package: str, today: _dt.date,
+               root: Path | FolderReader | None,
                limits: Limits, file: str, run_values: RunValues, inline_templates: bool) -> ModuleAnalysis:
     positions = StartPositions(module, source)
     name = module_name_for(path)
-    imports = FolderImports(DagFolder(root, display_root_of(path, package))) if root is not None else None
+    reader = LocalFolder(root) if isinstance(root, Path) else root
+    imports = FolderImports(DagFolder(reader, display_root_of(path, package))) if reader is not None else None
     interpreter = Interpreter(path, module, positions, module_name=name, package=package, today=today,
                               libraries=standard_libraries, limits=limits, imports=imports, file=file,
                               run_values=run_values, inline_templates=inline_templates)
@@ -106,4 +108,4 @@ def _interpret(module: cst.Module, source: str, path: str, package: str, today: 
     return ModuleAnalysis(path, workflows, tuple(diagnostics))
 
 
-__all__ = ["DEFAULT_LIMITS", "Limits", "RunValues", "analyze_module", "environment_today", "module_name_for", "nesting_problem"]
+__all__ = ["DEFAULT_LIMITS", "FolderReader", "Limits", "LocalFolder", "RunValues", "analyze_module", "environment_today", "module_name_for", "nesting_problem"]

@@ -1240,6 +1240,10 @@ class Interpreter:
             end += 1
         if not end:
             return symbol
+        if end < len(parts) - 1 and self.imports.folder.is_namespace(".".join(parts[:end])):
+            # `from infra.s3_stack import X` with an unrelated `infra/` folder (no __init__.py) at the
+            # root: Python merges namespace folders, so infra.s3_stack is code from outside the folder.
+            return symbol
         value: object = ModuleValue(".".join(parts[:end]))
         for attr in parts[end:]:
             value = self.module_attribute(value, attr, node) if isinstance(value, ModuleValue) else value
