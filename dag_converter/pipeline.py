@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Final, TypeVar
 
 from dag_converter import codes
-from dag_converter.analyzer import DEFAULT_LIMITS, RunValues, analyze_module
+from dag_converter.analyzer import DEFAULT_LIMITS, FolderReader, RunValues, analyze_module
 from dag_converter.analyzer import environment_today
 from dag_converter.config import DEFAULT_MAX_FILE_SIZE
 from dag_converter.emit import render_yaml
@@ -129,7 +129,7 @@ def mentions_dag(data: bytes) -> bool:
 
 
 def convert_source(data: bytes, display: str, relative: str, options: Options,
-                   *, explicit: bool = True, root: Path | None = None) -> FileResult:
+                   *, explicit: bool = True, root: Path | FolderReader | None = None) -> FileResult:
     """Convert one file's bytes. `explicit` is False for files found by walking a folder,
     which are skipped quietly when they do not mention DAGs. `root` is the local DAG folder
     `relative` starts from: modules the file imports from it are read statically."""
@@ -137,7 +137,7 @@ def convert_source(data: bytes, display: str, relative: str, options: Options,
 
 
 def _convert_guarded(data: bytes, display: str, relative: str, options: Options, explicit: bool,
-                     root: Path | None) -> FileResult:
+                     root: Path | FolderReader | None) -> FileResult:
     collecting = gc.isenabled()
     # No automatic garbage collection during one file: the syntax tree is freed by reference
     # counting when the file is done, but while it lives each young-generation collection
@@ -158,7 +158,7 @@ def _convert_guarded(data: bytes, display: str, relative: str, options: Options,
 
 
 def _convert_source(data: bytes, display: str, relative: str, options: Options, explicit: bool,
-                    root: Path | None = None) -> FileResult:
+                    root: Path | FolderReader | None = None) -> FileResult:
     problem = size_problem(display, len(data), options.max_file_size)
     if problem is not None:
         return FileResult.failed(display, problem)

@@ -19,7 +19,17 @@ from dataclasses import dataclass, field
 from typing import Final
 
 from dag_converter import __version__
-from dag_converter.model import DagResult, Diagnostic, FileResult, FileStatus, Severity, Span, Task, Workflow
+from dag_converter.model import (
+    DagResult,
+    Diagnostic,
+    FileResult,
+    FileStatus,
+    RuntimeRead,
+    Severity,
+    Span,
+    Task,
+    Workflow,
+)
 from dag_converter.pipeline import Options
 from dag_converter.report import file_dict
 
@@ -138,7 +148,9 @@ def restore_result(entry: SourceEntry) -> FileResult:
     for dag in raw["dags"]:  # type: ignore[attr-defined]
         tasks = tuple(Task(str(t["task_id"]), str(t["operator"]), Span(path, int(t["line"])),
                            upstream=tuple(t["upstream"])) for t in dag["tasks"])
-        workflow = Workflow(str(dag["dag_id"]), Span(path, int(dag["line"])), tasks=tasks)
+        reads = tuple(RuntimeRead(str(r["kind"]), str(r["name"]), Span(str(r["path"]), int(r["line"])))
+                      for r in dag.get("reads", ()))
+        workflow = Workflow(str(dag["dag_id"]), Span(path, int(dag["line"])), tasks=tasks, reads=reads)
         converted = dag["status"] == "converted"
         dags.append(DagResult(workflow, tuple(_diagnostic(d) for d in dag["diagnostics"]),
                               RESTORED_YAML if converted else None, dag["output"] if converted else None))

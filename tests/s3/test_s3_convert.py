@@ -291,3 +291,42 @@ def test_bad_s3_url_is_a_usage_error(tmp_path: Path) -> None:
     result = CliRunner().invoke(main, ["convert", str(tmp_path), "-o", "s3://"])
     assert result.exit_code == 2
     assert "error: no bucket in s3://" in result.output
+
+
+def test_helper_modules_data_and_template_files_read_from_s3_as_locally(s3, bucket: str, tmp_path: Path) -> None:
+    """A DAG importing common/settings.py, reading a JSON file and naming a template file converts
+    from S3 to the same YAML as from the local folder (issue 22)."""
+    tree = {
+        "common/__init__.py": "",
+        "common/settings.py": 'BUCKET = "example-settings-bucket"\n',
+        "team/tables.json": '{"name": "orders"}',
+        "team/sql/q.sql": "select '{{ ds }}'\n",
+        "team/etl.py": '''\
+import json
+import os
+from datetime import datetime
+
+from airflow import DAG
+from airflow.providers.amazon.aws.operators.athena import AthenaOperator
+from airflow.providers.amazon.aws.operators.s3 import S3CreateBucketOperator
+
+from common.settings import BUCKET
+
+TABLE = json.load(open(os.path.join(os.path.dirname(__file__), "tables.json")))["name"]
+
+with DAG(dag_id=f"etl_{TABLE}_{os.path.basename(__file__)[:-3]}", start_date=datetime(2024, 1, 1), schedule=None):
+    S3CreateBucketOperator(task_id="create", bucket_name=BUCKET)
+    AthenaOperator(task_id="query", query="sql/q.sql", database="d", output_location="s3://o/")
+''',
+    }
+    local_root = tmp_path / "dags"
+    for name, text in tree.items():
+        (local_root / name).parent.mkdir(parents=True, exist_ok=True)
+        (local_root / name).write_text(text, encoding="utf-8")
+        s3.put_object(Bucket=bucket, Key=f"dags/{name}", Body=text.encode())
+    local = _invoke("convert", str(local_root), "-o", str(tmp_path / "local"), "--report-format", "none")
+    remote = _invoke("convert", f"s3://{bucket}/dags", "-o", str(tmp_path / "remote"), "--report-format", "none")
+    assert local.exit_code == remote.exit_code == 0, (local.output, remote.output)
+    written = (tmp_path / "local" / "etl_orders_etl.yaml").read_text(encoding="utf-8")
+    assert "example-settings-bucket" in written and "select '{{ ds }}'" in written
+    assert (tmp_path / "remote" / "etl_orders_etl.yaml").read_text(encoding="utf-8") == written
