@@ -57,6 +57,29 @@ _TRIGGER_RULES: Final = frozenset({
 })
 _WEIGHT_RULES: Final = frozenset({"DOWNSTREAM", "UPSTREAM", "ABSOLUTE"})
 _ENUM_MEMBERS: Final = {Role.TRIGGER_RULE: _TRIGGER_RULES, Role.WEIGHT_RULE: _WEIGHT_RULES}
+#: Amazon provider enums whose members compare equal to their string values (str Enums and the
+#: provider's _StringCompareEnum): the operators that take them accept the value, so a member is
+#: written as its value. Values from provider amazon 9.32.0. Plain Enums (eks.ClusterStates, ...)
+#: stay unknown: their operators compare members, which a YAML string is not.
+_STRING_ENUMS: Final[dict[str, dict[str, str]]] = {
+    "airflow.providers.amazon.aws.hooks.ecs.EcsClusterStates": {
+        "ACTIVE": "ACTIVE", "PROVISIONING": "PROVISIONING", "DEPROVISIONING": "DEPROVISIONING", "FAILED": "FAILED",
+        "INACTIVE": "INACTIVE"},
+    "airflow.providers.amazon.aws.hooks.ecs.EcsTaskDefinitionStates": {
+        "ACTIVE": "ACTIVE", "INACTIVE": "INACTIVE", "DELETE_IN_PROGRESS": "DELETE_IN_PROGRESS"},
+    "airflow.providers.amazon.aws.hooks.ecs.EcsTaskStates": {
+        "PROVISIONING": "PROVISIONING", "PENDING": "PENDING", "ACTIVATING": "ACTIVATING", "RUNNING": "RUNNING",
+        "DEACTIVATING": "DEACTIVATING", "STOPPING": "STOPPING", "DEPROVISIONING": "DEPROVISIONING",
+        "STOPPED": "STOPPED", "NONE": "NONE"},
+    "airflow.providers.amazon.aws.hooks.dms.DmsTaskWaiterStatus": {
+        "DELETED": "deleted", "READY": "ready", "RUNNING": "running", "STOPPED": "stopped"},
+    "airflow.providers.amazon.aws.hooks.dms.DmsTaskState": {
+        "CREATING": "creating", "READY": "ready", "STARTING": "starting", "RUNNING": "running", "STOPPING": "stopping",
+        "STOPPED": "stopped", "MODIFYING": "modifying", "MOVING": "moving", "TESTING": "testing", "FAILED": "failed",
+        "FAILED_MOVE": "failed-move", "DELETING": "deleting"},
+    "airflow.providers.amazon.aws.utils.waiter.WaitPolicy": {
+        "WAIT_FOR_COMPLETION": "wait_for_completion", "WAIT_FOR_STEPS_COMPLETION": "wait_for_steps_completion"},
+}
 _DEPENDENCY_METHODS: Final = ("set_upstream", "set_downstream")
 
 CallHandler = Callable[["AirflowLibrary", Symbol, CallArgs, cst.Call], object]
@@ -122,6 +145,9 @@ class AirflowLibrary(BaseLibrary):
             members = _ENUM_MEMBERS.get(role_of(base.qualname))  # type: ignore[arg-type]
             if members is not None and name in members:
                 return name.lower()
+            string_members = _STRING_ENUMS.get(base.qualname)
+            if string_members is not None and name in string_members:
+                return string_members[name]
             return NotImplemented
         if isinstance(base, TaskBuilder):
             if name == "output":
