@@ -418,7 +418,21 @@ def _tuple_search(name: str) -> MethodHandler:
 
 
 #: (type, method name) -> handler. A handler returns NotImplemented for arguments it does not take.
+def _bytes_decode(interp: Interpreter, target: object, args: list[object], kwargs: dict[str, object],
+                  node: cst.CSTNode) -> object:
+    encoding = args[0] if args else kwargs.get("encoding", "utf-8")
+    errors = args[1] if len(args) > 1 else kwargs.get("errors", "strict")
+    if not isinstance(encoding, str) or not isinstance(errors, str) or len(args) > 2 \
+            or set(kwargs) - {"encoding", "errors"}:
+        return interp.unresolved(node, "bytes.decode() with arguments that are not strings")
+    try:
+        return target.decode(encoding, errors)  # type: ignore[attr-defined]
+    except (LookupError, UnicodeDecodeError) as exc:
+        return interp.unresolved(node, f"bytes.decode(): {exc}")
+
+
 METHODS: Final[dict[tuple[type, str], MethodHandler]] = {
+    (bytes, "decode"): _bytes_decode,
     (str, "format"): _str_format,
     (str, "join"): _str_join,
     **{(str, name): _str_method(name) for name in _STR_METHODS},

@@ -262,7 +262,11 @@ class Interpreter:
     def eval_SimpleString(self, node: cst.SimpleString, scope: Scope) -> object:
         prefix = node.prefix.lower()
         if "b" in prefix:
-            return self.unresolved(node, "bytes literals have no YAML form")
+            # A bytes value: `.decode()` makes text of it; as a task argument it has no YAML form (dags.freeze).
+            try:
+                return node.evaluated_value
+            except (SyntaxError, ValueError) as exc:
+                return self.unresolved(node, f"bytes literal Python rejects: {getattr(exc, 'msg', exc)}")
         text = node.value
         if "\\" not in text and "\r" not in text:
             # No escapes: the value is the text between the quotes (literal_eval compiles it).
@@ -389,7 +393,7 @@ class Interpreter:
     def attribute(self, base: object, name: str, node: cst.CSTNode) -> object:
         if isinstance(base, Unresolved):
             return base
-        if isinstance(base, (str, list, dict, tuple, set)):
+        if isinstance(base, (str, list, dict, tuple, set, bytes)):
             return BoundMethod(base, name)
         if isinstance(base, ModuleValue):
             return self.module_attribute(base, name, node)

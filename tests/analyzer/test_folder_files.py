@@ -146,3 +146,11 @@ with DAG("d", start_date=datetime(2024, 1, 1), schedule=None):
     assert queries["c"] == "select 1"
     (kept,) = analyze_module(source, "team/d.py", package="team", root=tmp_path, inline_templates=False).workflows
     assert next(a.value for a in kept.tasks[0].arguments if a.name == "query") == "sql/q.sql"
+
+
+def test_bytes_literals_decode_to_text(tmp_path: Path) -> None:
+    assert _bucket(tmp_path, "d.py", 'BUCKET = b"caf\\xc3\\xa9".decode()') == "caf\u00e9"
+    assert _bucket(tmp_path, "d.py", 'BUCKET = b"abc".decode("ascii")') == "abc"
+    raw = _bucket(tmp_path, "d.py", 'BUCKET = b"abc"')
+    assert isinstance(raw, Unresolved) and "bytes" in raw.reason
+    assert isinstance(_bucket(tmp_path, "d.py", 'BUCKET = (b"x" * 10**9).decode()'), Unresolved)
