@@ -248,12 +248,6 @@ FROZEN_RUN_TIME_VALUE = register(Code(
     summary="A Variable or environment variable read when the DAG file runs, given a value with --var or --env.",
     why="The YAML holds the value given at conversion time; a later change of the Variable or environment variable no longer reaches the workflow.",
     fix="Keep the value given with --var/--env current, or make it a DAG `params` entry set with --override-parameters.",
-    example=_S3_DAG_HEAD + '''import os
-
-# dag-converter convert --env BUCKET=my-bucket dags/
-with DAG("dc205", start_date=datetime(2025, 1, 1), schedule=None):
-    S3ListOperator(task_id="list", bucket=os.environ["BUCKET"])
-''',
 ))
 UNSUPPORTED_CONSTRUCT = register(Code(
     "DC204", "unsupported-construct", Severity.ERROR,

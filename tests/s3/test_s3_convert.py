@@ -324,9 +324,33 @@ with DAG(dag_id=f"etl_{TABLE}_{os.path.basename(__file__)[:-3]}", start_date=dat
         (local_root / name).parent.mkdir(parents=True, exist_ok=True)
         (local_root / name).write_text(text, encoding="utf-8")
         s3.put_object(Bucket=bucket, Key=f"dags/{name}", Body=text.encode())
-    local = _invoke("convert", str(local_root), "-o", str(tmp_path / "local"), "--report-format", "none")
-    remote = _invoke("convert", f"s3://{bucket}/dags", "-o", str(tmp_path / "remote"), "--report-format", "none")
+    # --jobs 1: in this process, whose environment holds the test's credentials (a worker forked from a
+    # forkserver started by an earlier test would not); S3Folder's pickling is tested below.
+    local = _invoke("convert", str(local_root), "-o", str(tmp_path / "local"), "--report-format", "none", "--jobs", "1")
+    remote = _invoke("convert", f"s3://{bucket}/dags", "-o", str(tmp_path / "remote"), "--report-format", "none",
+                     "--jobs", "1")
     assert local.exit_code == remote.exit_code == 0, (local.output, remote.output)
     written = (tmp_path / "local" / "etl_orders_etl.yaml").read_text(encoding="utf-8")
     assert "example-settings-bucket" in written and "select '{{ ds }}'" in written
     assert (tmp_path / "remote" / "etl_orders_etl.yaml").read_text(encoding="utf-8") == written
+
+
+def test_s3_folder_answers_from_the_listing_and_pickles_without_its_client(s3, bucket: str) -> None:
+    import pickle
+
+    from dag_converter.storage.s3 import discover_s3, make_client
+
+    s3.put_object(Bucket=bucket, Key="dags/common/settings.py", Body=b"X = 1\n")
+    s3.put_object(Bucket=bucket, Key="dags/d.py", Body=b"from airflow import DAG\n")
+    s3.put_object(Bucket=bucket, Key="dags/data/big.json", Body=b"[" + b"1," * 100 + b"1]")
+    sources, problems = discover_s3(make_client(), f"s3://{bucket}/dags")
+    assert not problems
+    source = next(s for s in sources if s.relative == "d.py")
+    folder = pickle.loads(pickle.dumps(source.root))
+    assert folder._client is None  # type: ignore[union-attr]
+    assert [folder.kind(p) for p in ("common", "common/settings.py", "data", "nothing", "d.py")] == \
+        ["dir", "file", "dir", None, "file"]
+    assert folder.read("common/settings.py", 100) == b"X = 1\n"
+    assert "larger than" in folder.read("data/big.json", 100)
+    assert "does not exist" in folder.read("common/other.py", 100)
+    assert folder.version("common/settings.py") != folder.version("d.py") != ""
