@@ -91,6 +91,10 @@ def main() -> None:
               help="Refuse source files larger than this many bytes.  [default: 5242880]")
 @click.option("--report-format", "report_format", default=None, metavar="FORMATS",
               help="Comma-separated reports to write: json, md, html, sarif, or none.  [default: json,md]")
+@click.option("--var", "variables", multiple=True, metavar="NAME=VALUE",
+              help="Use VALUE for Airflow Variable NAME read when the DAG file is parsed (repeatable; each use is a warning).")
+@click.option("--env", "environment", multiple=True, metavar="NAME=VALUE",
+              help="Use VALUE for environment variable NAME read when the DAG file is parsed (repeatable; each use is a warning).")
 @click.option("--check", is_flag=True,
               help="Write nothing; exit 1 if a YAML is stale or missing or a DAG is refused.")
 @click.option("--diff", is_flag=True, help="Write nothing; print a unified diff of the YAML that would change.")
@@ -207,11 +211,14 @@ def exit_status(result: "RunResult") -> int:
     that could not be read, decoded, parsed or analysed is an error (1) like a refused DAG, in
     every mode, even when the other files converted."""
     from dag_converter.config import Mode
-    from dag_converter.model import Severity
+    from dag_converter.model import FileStatus, Severity
 
     summary = result.report.summary()
     hook = result.config.mode is not Mode.WRITE
     failed_files = any(_file_failed(f) for f in result.results)
+    if summary["dags"] == 0 and any(f.status is FileStatus.REFUSED for f in result.report.files):
+        # DAG code the analysis had to refuse before finding its DAGs (a loop over run-time data).
+        return EXIT_REFUSED
     if summary["dags"] == 0:
         run_errors = any(d.severity is Severity.ERROR for d in result.report.run_diagnostics)
         # A pre-commit hook passes every staged Python file; one without DAGs is not a failure.

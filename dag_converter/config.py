@@ -34,7 +34,7 @@ DEFAULT_REPORT_FORMATS: Final = ("json", "md")
 #: keys of [tool.dag-converter]; kebab-case like the flags, underscores accepted as in black
 KEYS: Final = ("output", "target", "allow-operators", "exclude", "report-format", "max-file-size", "iam",
                "select", "ignore", "extend-ignore", "per-file-ignores", "airflowignore-syntax",
-               "once-as", "code-package")
+               "once-as", "code-package", "vars", "env")
 IGNORE_SYNTAXES: Final = ("glob", "regexp")  #: Airflow's `[core] dag_ignore_file_syntax` values
 DEFAULT_IGNORE_SYNTAX: Final = "glob"  #: Airflow 3's default (Airflow 2's was regexp)
 DEFAULT_OUTPUT: Final = "output_yaml"  #: the AWS converter's default, so its users' scripts keep working
@@ -61,6 +61,8 @@ class Config:
     airflowignore_syntax: str | None = None  #: "glob" or "regexp"
     once_as: str | None = None  #: "refuse" or "manual": what an @once schedule becomes
     code_package: bool | None = None  #: mwaa-serverless: ship the tasks' code in a code package
+    variables: tuple[tuple[str, str], ...] = ()  #: [tool.dag-converter.vars]: Variable values frozen at parse time
+    environment: tuple[tuple[str, str], ...] = ()  #: [tool.dag-converter.env]: environment values likewise
 
     @property
     def base(self) -> Path:
@@ -156,6 +158,8 @@ def parse_table(table: Mapping[str, object], pyproject: Path) -> Config:
         airflowignore_syntax=syntax,  # type: ignore[arg-type]
         once_as=once_as,
         code_package=code_package,
+        variables=_name_values(values.get("vars", {}), "vars", pyproject),
+        environment=_name_values(values.get("env", {}), "env", pyproject),
     )
 
 
@@ -164,6 +168,27 @@ def _per_file_ignores(value: object, pyproject: Path) -> tuple[tuple[str, tuple[
         raise ConfigError(f"{pyproject}: [tool.{TABLE}] per-file-ignores must be a table of glob = [codes]")
     return tuple((str(pattern), _strings(selectors, f"per-file-ignores {pattern!r}", pyproject))
                  for pattern, selectors in sorted(value.items()))
+
+
+def _name_values(value: object, key: str, pyproject: Path) -> tuple[tuple[str, str], ...]:
+    if not isinstance(value, Mapping) or not all(isinstance(v, str) for v in value.values()):
+        raise ConfigError(f"{pyproject}: [tool.{TABLE}.{key}] must be a table of strings")
+    return tuple(sorted((str(k), v) for k, v in value.items()))
+
+
+def parse_assignments(items: Sequence[str], flag: str) -> tuple[tuple[str, str], ...]:
+    """`NAME=VALUE` flags as sorted pairs (a later one wins); raises ConfigError."""
+    pairs: dict[str, str] = {}
+    for item in items:
+        name, equals, value = item.partition("=")
+        if not equals or not name:
+            raise ConfigError(f"{flag} {item!r}: expected NAME=VALUE")
+        pairs[name] = value
+    return tuple(sorted(pairs.items()))
+
+
+def _merged(base: tuple[tuple[str, str], ...], flags: tuple[tuple[str, str], ...]) -> tuple[tuple[str, str], ...]:
+    return tuple(sorted({**dict(base), **dict(flags)}.items()))
 
 
 def _local_or_uri(output: str, base: Path) -> str:
@@ -278,6 +303,8 @@ class RunConfig:
     report_dir: str | None = None  #: also write the reports to this local folder
     endpoint_url: str | None = None  #: S3 endpoint
     today: date | None = None  #: pins relative start dates (None: DAG_CONVERTER_TODAY or the date)
+    variables: tuple[tuple[str, str], ...] = ()  #: --var and [tool.dag-converter.vars]
+    environment: tuple[tuple[str, str], ...] = ()  #: --env and [tool.dag-converter.env]
     config_path: Path | None = None  #: the pyproject.toml read, for messages
     iam: RoleSettings | None = None  #: convert --iam: write <dag_id>.iam.json beside each YAML
     select: tuple[str, ...] = ()  #: rule selection (rules.py), flags over the config
@@ -311,7 +338,8 @@ def run_config(paths: Sequence[str], *, config_file: Path | None = None, output:
                check: bool = False, diff: bool = False, fail_on_change: bool = False,
                iam: bool = False, role_settings: RoleSettings | None = None,
                select: Sequence[str] = (), ignore: Sequence[str] = (), extend_ignore: Sequence[str] = (),
-               code_package: bool = False, **rest: object) -> RunConfig:
+               code_package: bool = False, variables: Sequence[str] = (), environment: Sequence[str] = (),
+               **rest: object) -> RunConfig:
     """Flags over [tool.dag-converter], key by key; a repeatable flag replaces the whole list.
     The table comes from `config_file`, else the nearest pyproject.toml with one above the working
     directory (never from the paths being converted: they are not trusted). `rest` are flags with no
@@ -345,6 +373,8 @@ def run_config(paths: Sequence[str], *, config_file: Path | None = None, output:
         extend_ignore=(*config.extend_ignore, *_split(extend_ignore)),
         per_file_ignores=config.per_file_ignores,
         airflowignore_syntax=config.airflowignore_syntax or DEFAULT_IGNORE_SYNTAX,
+        variables=_merged(config.variables, parse_assignments(variables, "--var")),
+        environment=_merged(config.environment, parse_assignments(environment, "--env")),
         **rest,  # type: ignore[arg-type]
     )
 

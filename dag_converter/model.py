@@ -217,6 +217,18 @@ class Workflow:
     tasks: tuple[Task, ...] = ()
     groups: tuple[TaskGroupInfo, ...] = ()
     diagnostics: tuple[Diagnostic, ...] = ()  #: what the analyzer found about this DAG
+    #: Variables, environment variables and connections its file (and the modules it imports) reads
+    reads: tuple["RuntimeRead", ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class RuntimeRead:
+    """One read of the run-time environment by a DAG file: an Airflow Variable, an environment
+    variable or a connection (the migration inventory in the report)."""
+
+    kind: str  #: "variable", "environment" or "connection"
+    name: str  #: '' when the name is not known statically
+    span: Span
 
 
 @dataclass(frozen=True, slots=True)

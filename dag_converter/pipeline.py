@@ -16,13 +16,13 @@ from concurrent.futures import ThreadPoolExecutor
 import tokenize
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
 from typing import Final, TypeVar
 
 from dag_converter import codes
-from dag_converter.analyzer import analyze_module
+from dag_converter.analyzer import DEFAULT_LIMITS, FolderReader, RunValues, analyze_module
 from dag_converter.analyzer import environment_today
 from dag_converter.config import DEFAULT_MAX_FILE_SIZE
 from dag_converter.emit import render_yaml
@@ -47,6 +47,7 @@ class Options:
     target: Target = field(default_factory=lambda: get_target(DEFAULT_TARGET))
     max_file_size: int = DEFAULT_MAX_FILE_SIZE
     today: date | None = None
+    run_values: RunValues = field(default_factory=RunValues)  #: --var/--env: run-time values the user froze
 
 
 def decode_source(data: bytes, path: str) -> tuple[str | None, Diagnostic | None]:
@@ -133,7 +134,7 @@ def mentions_dag(data: bytes) -> bool:
 
 
 def convert_source(data: bytes, display: str, relative: str, options: Options,
-                   *, explicit: bool = True, root: Path | None = None) -> FileResult:
+                   *, explicit: bool = True, root: Path | FolderReader | None = None) -> FileResult:
     """Convert one file's bytes. `explicit` is False for files found by walking a folder,
     which are skipped quietly when they do not mention DAGs. `root` is the local DAG folder
     `relative` starts from: modules the file imports from it are read statically."""
@@ -141,7 +142,7 @@ def convert_source(data: bytes, display: str, relative: str, options: Options,
 
 
 def _convert_guarded(data: bytes, display: str, relative: str, options: Options, explicit: bool,
-                     root: Path | None) -> FileResult:
+                     root: Path | FolderReader | None) -> FileResult:
     collecting = gc.isenabled()
     # No automatic garbage collection during one file: the syntax tree is freed by reference
     # counting when the file is done, but while it lives each young-generation collection
@@ -162,7 +163,7 @@ def _convert_guarded(data: bytes, display: str, relative: str, options: Options,
 
 
 def _convert_source(data: bytes, display: str, relative: str, options: Options, explicit: bool,
-                    root: Path | None = None) -> FileResult:
+                    root: Path | FolderReader | None = None) -> FileResult:
     problem = size_problem(display, len(data), options.max_file_size)
     if problem is not None:
         return FileResult.failed(display, problem)
@@ -180,16 +181,19 @@ def _convert_source(data: bytes, display: str, relative: str, options: Options, 
         return FileResult(display, FileStatus.NO_DAGS, (codes.make(codes.FILE_WITHOUT_DAGS, Span(display)),))
     package = ".".join(relative.split("/")[:-1])
     analysis = analyze_module(text, display, package=package, today=options.today or environment_today(),
-                              root=root)
+                              root=root, file=relative, run_values=options.run_values,
+                              # Code packages ship template files; other targets get their text inline.
+                              inline_templates=not options.target.supports(Feature.CODE_PACKAGES),
+                              limits=replace(DEFAULT_LIMITS, file_bytes=options.max_file_size))
     result = apply_inline_ignores(_analysed(analysis, display, relative, options, text, root), text)
-    if root is None:
+    if not isinstance(root, Path):  # dependants are tracked for local DAG folders
         return result
     reads = folder_reads(text, relative, root)
     return dataclasses.replace(result, reads=reads) if reads else result
 
 
 def _analysed(analysis: ModuleAnalysis, display: str, relative: str, options: Options, text: str,
-              root: Path | None) -> FileResult:
+              root: "Path | FolderReader | None") -> FileResult:
     file_errors = [d for d in analysis.diagnostics if d.severity is Severity.ERROR]
     if any(d.code in (codes.SYNTAX_ERROR.code, codes.INPUT_TOO_COMPLEX.code) for d in file_errors) \
             and not analysis.workflows:
@@ -225,11 +229,13 @@ def _analysed(analysis: ModuleAnalysis, display: str, relative: str, options: Op
 
 
 def _package(workflow: Workflow, text: str, display: str, relative: str,
-             root: Path | None) -> tuple[Workflow, PackageOutput | None, tuple[Diagnostic, ...]]:
-    """The workflow named for its code package, the package as written beside the YAML, and its findings."""
+             root: "Path | FolderReader | None") -> tuple[Workflow, PackageOutput | None, tuple[Diagnostic, ...]]:
+    """The workflow named for its code package, the package as written beside the YAML, and its findings.
+    Packages are built from local DAG folders (an S3 folder's files are not collected yet)."""
     from dag_converter.codepackage.wire import package_workflow  # only targets with code packages load it
 
-    renamed, package, findings = package_workflow(workflow, text, display, relative, root)
+    renamed, package, findings = package_workflow(workflow, text, display, relative,
+                                                  root if isinstance(root, Path) else None)
     if package is None or package.zip_bytes is None:
         return renamed, None, findings
     output = PackageOutput(f"{workflow.dag_id}.code.zip", package.zip_bytes,

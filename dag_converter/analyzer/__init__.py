@@ -7,6 +7,7 @@ this face -> libraries/* -> dags -> interpreter -> builtins -> values -> imports
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as _dt
 import re
 from pathlib import Path
@@ -15,14 +16,14 @@ from typing import Final
 import libcst as cst
 
 from dag_converter import codes
-from dag_converter.analyzer._folder import DagFolder, display_root_of
+from dag_converter.analyzer._folder import DagFolder, FolderReader, LocalFolder, display_root_of
 from dag_converter.analyzer._screen import nesting_problem
 from dag_converter.analyzer.dags import discover
 from dag_converter.analyzer.interpreter import FolderImports, Interpreter
 from dag_converter.analyzer.libraries import AirflowLibrary, standard_libraries
 from dag_converter.analyzer.libraries.time import environment_today
 from dag_converter.analyzer.positions import StartPositions
-from dag_converter.analyzer.values import DEFAULT_LIMITS, Limits
+from dag_converter.analyzer.values import DEFAULT_LIMITS, Limits, RunValues
 from dag_converter.model import ModuleAnalysis, Span
 
 _PARSER_PLACE: Final = re.compile(r"error at (\d+):(\d+):\s*")
@@ -35,13 +36,22 @@ def module_name_for(path: str) -> str:
 
 
 def analyze_module(source: str, path: str, *, package: str = "", today: _dt.date | None = None,
-                   root: Path | None = None, limits: Limits = DEFAULT_LIMITS) -> ModuleAnalysis:
+                   root: Path | FolderReader | None = None, limits: Limits = DEFAULT_LIMITS, file: str | None = None,
+                   run_values: RunValues | None = None, inline_templates: bool = True) -> ModuleAnalysis:
     """Find the workflows of one DAG file's source text. Never imports or runs it.
 
     `package` is the file's folder relative to the DAG folder, dotted; `root` is the DAG folder
     itself: modules the file imports from it are read and interpreted (never imported). `limits`
     bounds the work and memory the file may take and what it may produce (values.Limits).
+    `file` is the file's path below the DAG folder root, '/'-separated: its `__file__` as the
+    analysis sees it (default: the package folders and the file name). `run_values` are the
+    Variables and environment variables the user chose to freeze (--var, --env). `inline_templates`
+    puts the text of template files in the templated arguments that name them (libraries/templates.py);
+    off when a code package ships the files instead.
     """
+    if file is None:
+        file = "/".join([*package.split("."), path.replace("\\", "/").rsplit("/", 1)[-1]] if package
+                        else [path.replace("\\", "/").rsplit("/", 1)[-1]])
     too_complex = nesting_problem(source)
     if too_complex is not None:
         return ModuleAnalysis(path, (), (codes.make(codes.INPUT_TOO_COMPLEX, Span(path, too_complex[0], 1),
@@ -64,19 +74,23 @@ def analyze_module(source: str, path: str, *, package: str = "", today: _dt.date
         return ModuleAnalysis(path, (), (codes.make(codes.INPUT_TOO_COMPLEX, Span(path),
                                                     detail="source nested too deeply to parse"),))
     try:
-        return _interpret(module, source, path, package, today or environment_today(), root, limits)
+        return _interpret(module, source, path, package, today or environment_today(), root, limits, file,
+                          run_values or RunValues(), inline_templates)
     except RecursionError:
         return ModuleAnalysis(path, (), (codes.make(codes.INPUT_TOO_COMPLEX, Span(path),
                                                     detail="expression nested too deeply to analyse"),))
 
 
-def _interpret(module: cst.Module, source: str, path: str, package: str, today: _dt.date, root: Path | None,
-               limits: Limits) -> ModuleAnalysis:
+def _interpret(module: cst.Module, source: str, path: str, package: str, today: _dt.date,
+               root: Path | FolderReader | None,
+               limits: Limits, file: str, run_values: RunValues, inline_templates: bool) -> ModuleAnalysis:
     positions = StartPositions(module, source)
     name = module_name_for(path)
-    imports = FolderImports(DagFolder(root, display_root_of(path, package))) if root is not None else None
+    reader = LocalFolder(root) if isinstance(root, Path) else root
+    imports = FolderImports(DagFolder(reader, display_root_of(path, package))) if reader is not None else None
     interpreter = Interpreter(path, module, positions, module_name=name, package=package, today=today,
-                              libraries=standard_libraries, limits=limits, imports=imports)
+                              libraries=standard_libraries, limits=limits, imports=imports, file=file,
+                              run_values=run_values, inline_templates=inline_templates)
     if imports is not None:
         # A helper module importing this file back sees the names bound so far, as in Python.
         imports.scopes[f"{package}.{name}" if package else name] = interpreter.module_scope
@@ -87,7 +101,11 @@ def _interpret(module: cst.Module, source: str, path: str, package: str, today: 
     diagnostics.extend(interpreter.notes)
     airflow = next(lib for lib in interpreter.libraries if isinstance(lib, AirflowLibrary))
     workflows = discover(interpreter, airflow.dags, stopped)
+    if interpreter.run_reads:
+        reads = tuple(sorted(set(interpreter.run_reads), key=lambda r: (r.span.path, r.span.line, r.span.column,
+                                                                        r.kind, r.name)))
+        workflows = tuple(dataclasses.replace(w, reads=reads) for w in workflows)
     return ModuleAnalysis(path, workflows, tuple(diagnostics))
 
 
-__all__ = ["DEFAULT_LIMITS", "Limits", "analyze_module", "environment_today", "module_name_for", "nesting_problem"]
+__all__ = ["DEFAULT_LIMITS", "FolderReader", "Limits", "LocalFolder", "RunValues", "analyze_module", "environment_today", "module_name_for", "nesting_problem"]

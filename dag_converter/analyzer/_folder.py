@@ -9,10 +9,12 @@ stays a name (`Symbol`), and calling it is a call into code outside the DAG fold
 from __future__ import annotations
 
 import os
+import posixpath
 import sys
+from stat import S_ISREG
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Final
+from typing import Final, Protocol
 
 import libcst as cst
 
@@ -35,78 +37,162 @@ class ParsedModule:
     display: str  #: its path for diagnostics, beside the DAG file's display path
     package: str  #: the package its relative imports start from
     tree: cst.Module | None  #: None when the file cannot be read or parsed
+    relative: str = ""  #: its path below the DAG folder root, '/'-separated: its `__file__`
     positions: StartPositions = field(default_factory=lambda: StartPositions(cst.Module(body=())))
     problem: str = ""  #: why `tree` is None
 
 
-# Parsed modules by (real path, mtime, size): a run reads each helper module once, however many
+# Parsed modules by (reader type, version: real path, mtime and size, or an ETag): a run reads each helper module once, however many
 # DAG files import it. Interpretation is redone per DAG file, so no state is shared between files.
-_PARSED: dict[tuple[str, int, int], tuple[cst.Module | None, StartPositions, str]] = {}
+_PARSED: dict[tuple[int, str], tuple[cst.Module | None, StartPositions, str]] = {}
 _PARSED_LIMIT: Final = 512
 _NO_POSITIONS: Final = StartPositions(cst.Module(body=()))
+
+
+class FolderReader(Protocol):
+    """The DAG folder's files, by '/'-separated path below its root: a local folder (LocalFolder)
+    or an S3 prefix (storage/s3.py S3Folder). Nothing outside the root is ever read."""
+
+    def kind(self, relative: str) -> str | None:
+        """"file", "dir" or None (missing) for a path below the root."""
+
+    def read(self, relative: str, limit: int) -> bytes | str:
+        """The bytes of a regular file below the root, or why not (missing, outside, too large)."""
+
+    def version(self, relative: str) -> str:
+        """Changes whenever the file may have changed (mtime and size, an ETag): a parse cache key."""
+
+
+@dataclass(frozen=True)
+class LocalFolder:
+    """A local DAG folder (symlinks resolved: nothing outside `root` is read)."""
+
+    root: Path
+
+    def kind(self, relative: str) -> str | None:
+        target = self.root.joinpath(*relative.split("/")) if relative else self.root
+        if target.is_file():
+            return "file"
+        return "dir" if target.is_dir() else None
+
+    def read(self, relative: str, limit: int) -> bytes | str:
+        return read_below(self.root, relative, limit)
+
+    def version(self, relative: str) -> str:
+        try:
+            path = self.root.joinpath(*relative.split("/"))
+            stat = path.stat()
+            return f"{os.path.realpath(path)}:{stat.st_mtime_ns}:{stat.st_size}"
+        except OSError:
+            return ""
 
 
 @dataclass
 class DagFolder:
     """The folder a DAG file was found in, as sys.path sees it."""
 
-    root: Path
+    reader: FolderReader
     display_root: str  #: the folder as the user spelled it, for diagnostics
-    _found: dict[str, Path | None] = field(default_factory=dict, repr=False)  #: module_file's answers
+    _found: dict[str, tuple[str, str] | None] = field(default_factory=dict, repr=False)  #: module_file's answers
 
-    def module_file(self, name: str) -> Path | None:
-        """`a/b.py` or `a/b/__init__.py` for module `a.b`; a folder alone is a namespace package."""
+    def module_file(self, name: str) -> tuple[str, str] | None:
+        """(relative path, "file" or "dir") of `a/b.py` or `a/b/__init__.py` for module `a.b`; a
+        folder alone is a namespace package."""
         if name in self._found:
             return self._found[name]
         found = self._found[name] = self._module_file(name)
         return found
 
-    def _module_file(self, name: str) -> Path | None:
+    def _module_file(self, name: str) -> tuple[str, str] | None:
         parts = name.split(".")
         if not name or parts[0] in _INSTALLED or not all(p.isidentifier() for p in parts):
             return None
-        base = self.root.joinpath(*parts)
-        for candidate in (base.with_name(base.name + ".py"), base / "__init__.py"):
-            if candidate.is_file():
-                return candidate
-        return base if base.is_dir() else None
+        base = "/".join(parts)
+        for candidate in (base + ".py", base + "/__init__.py"):
+            if self.reader.kind(candidate) == "file":
+                return candidate, "file"
+        return (base, "dir") if self.reader.kind(base) == "dir" else None
 
     def parse(self, name: str) -> ParsedModule | None:
         found = self.module_file(name)
         if found is None:
             return None
-        relative = found.relative_to(self.root).as_posix()
+        relative, kind = found
         display = os.path.join(self.display_root, *relative.split("/")) if self.display_root else relative
-        is_package = found.is_dir() or found.name == "__init__.py"
+        is_package = kind == "dir" or relative.endswith("/__init__.py")
         package = name if is_package else name.rpartition(".")[0]
-        if found.is_dir():
-            return ParsedModule(name, display, package, cst.Module(body=()))
-        tree, positions, problem = _parse_file(found)
-        return ParsedModule(name, display, package, tree, positions, problem)
+        if kind == "dir":
+            return ParsedModule(name, display, package, cst.Module(body=()), relative)
+        tree, positions, problem = _parse_file(self.reader, relative)
+        return ParsedModule(name, display, package, tree, relative, positions, problem)
+
+    def is_namespace(self, name: str) -> bool:
+        """Whether module `name` is a folder without `__init__.py`: Python merges such folders with
+        same-named ones elsewhere on sys.path, so a submodule missing here may be found there."""
+        found = self.module_file(name)
+        return found is not None and found[1] == "dir"
+
+    def read_data(self, relative: str, limit: int) -> bytes | str:
+        """The bytes of a data or template file below the root (`relative` is '/'-separated, as
+        `__file__`-based paths are), or why it cannot be read: missing, outside the root (also
+        through a symlink), not a regular file, or larger than `limit` bytes."""
+        if not relative or relative.startswith("/") or "\x00" in relative:
+            return f"{relative!r} is not a path below the DAG folder"
+        normal = posixpath.normpath(relative)
+        if normal == ".." or normal.startswith("../"):
+            return f"{relative!r} is outside the DAG folder"
+        return self.reader.read(normal, limit)
 
 
-def _parse_file(path: Path) -> tuple[cst.Module | None, StartPositions, str]:
+def read_below(root: Path, relative: str, limit: int) -> bytes | str:
+    """`relative`'s bytes when it names a regular file inside `root` (symlinks resolved), else why not."""
+    if not relative or relative.startswith("/") or "\x00" in relative:
+        return f"{relative!r} is not a path below the DAG folder"
     try:
-        stat = path.stat()
-        key = (os.path.realpath(path), stat.st_mtime_ns, stat.st_size)
+        real_root = root.resolve()
+        target = (root / relative).resolve()
+    except (OSError, RuntimeError) as exc:
+        return f"{relative!r} cannot be resolved ({exc})"
+    if target != real_root and real_root not in target.parents:
+        return f"{relative!r} is outside the DAG folder"
+    try:
+        stat = target.stat()
+    except OSError:
+        return f"{relative!r} does not exist in the DAG folder"
+    if not S_ISREG(stat.st_mode):
+        return f"{relative!r} is not a regular file"
+    if stat.st_size > limit:
+        return f"{relative!r} is larger than {limit} bytes"
+    try:
+        with target.open("rb") as handle:
+            data = handle.read(limit + 1)
     except OSError as exc:
-        return None, _NO_POSITIONS, exc.strerror or str(exc)
-    cached = _PARSED.get(key)
+        return f"{relative!r} cannot be read ({exc.strerror or exc})"
+    if len(data) > limit:
+        return f"{relative!r} is larger than {limit} bytes"
+    return data
+
+
+def _parse_file(reader: FolderReader, relative: str) -> tuple[cst.Module | None, StartPositions, str]:
+    version = reader.version(relative)
+    key = (id(type(reader)), version) if version else None
+    cached = _PARSED.get(key) if key is not None else None
     if cached is not None:
         return cached
     result: tuple[cst.Module | None, StartPositions, str]
-    if stat.st_size > _MAX_SOURCE:
-        result = (None, _NO_POSITIONS, "file too large to analyse")
+    data = reader.read(relative, _MAX_SOURCE)
+    if isinstance(data, str):
+        result = (None, _NO_POSITIONS, "file too large to analyse" if "larger than" in data else data)
     else:
         try:
-            text = path.read_bytes().decode("utf-8-sig")
+            text = data.decode("utf-8-sig")
             too_complex = nesting_problem(text)
             if too_complex is not None:
                 result = (None, _NO_POSITIONS, f"{too_complex[1]} (line {too_complex[0]})")
             else:
                 tree = cst.parse_module(text)
                 result = (tree, StartPositions(tree), "")
-        except (OSError, UnicodeDecodeError) as exc:
+        except UnicodeDecodeError as exc:
             result = (None, _NO_POSITIONS, f"cannot be read ({exc})")
         except cst.ParserSyntaxError as exc:
             result = (None, _NO_POSITIONS, f"syntax error at line {exc.raw_line}")
@@ -114,9 +200,10 @@ def _parse_file(path: Path) -> tuple[cst.Module | None, StartPositions, str]:
             result = (None, _NO_POSITIONS, f"syntax error: {exc}")
         except RecursionError:
             result = (None, _NO_POSITIONS, "nested too deeply to parse")
-    if len(_PARSED) >= _PARSED_LIMIT:
-        _PARSED.clear()
-    _PARSED[key] = result
+    if key is not None:
+        if len(_PARSED) >= _PARSED_LIMIT:
+            _PARSED.clear()
+        _PARSED[key] = result
     return result
 
 
@@ -128,4 +215,4 @@ def display_root_of(path: str, package: str) -> str:
     return head
 
 
-__all__ = ["DagFolder", "ParsedModule", "display_root_of"]
+__all__ = ["DagFolder", "FolderReader", "LocalFolder", "ParsedModule", "display_root_of", "read_below"]

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Final
 
 import libcst as cst
 
-from dag_converter.analyzer.values import DictView, Opaque, Unresolved, absorbing, first_unresolved
+from dag_converter.analyzer.values import DictView, Opaque, PathValue, Unresolved, absorbing, first_unresolved
 from dag_converter.model import DateTime
 
 if TYPE_CHECKING:  # pragma: no cover - the interpreter imports this module
@@ -180,6 +180,12 @@ def _convert(name: str) -> BuiltinHandler:
         if not all(plain(a) for a in args):
             if name == "str" and args and isinstance(args[0], DateTime) and args[0].tz in (None, "UTC"):
                 return str(args[0].value)
+            if name == "str" and len(args) == 1 and isinstance(args[0], PathValue):
+                return args[0].path
+            if name == "str" and len(args) == 1 and not kwargs:
+                text = interp.text_of(args[0], node)
+                if text is not NotImplemented:
+                    return text
             return interp.unresolved(node, f"{name}() of a non-literal value")
         return function(*args)
 
@@ -412,7 +418,21 @@ def _tuple_search(name: str) -> MethodHandler:
 
 
 #: (type, method name) -> handler. A handler returns NotImplemented for arguments it does not take.
+def _bytes_decode(interp: Interpreter, target: object, args: list[object], kwargs: dict[str, object],
+                  node: cst.CSTNode) -> object:
+    encoding = args[0] if args else kwargs.get("encoding", "utf-8")
+    errors = args[1] if len(args) > 1 else kwargs.get("errors", "strict")
+    if not isinstance(encoding, str) or not isinstance(errors, str) or len(args) > 2 \
+            or set(kwargs) - {"encoding", "errors"}:
+        return interp.unresolved(node, "bytes.decode() with arguments that are not strings")
+    try:
+        return target.decode(encoding, errors)  # type: ignore[attr-defined]
+    except (LookupError, UnicodeDecodeError) as exc:
+        return interp.unresolved(node, f"bytes.decode(): {exc}")
+
+
 METHODS: Final[dict[tuple[type, str], MethodHandler]] = {
+    (bytes, "decode"): _bytes_decode,
     (str, "format"): _str_format,
     (str, "join"): _str_join,
     **{(str, name): _str_method(name) for name in _STR_METHODS},

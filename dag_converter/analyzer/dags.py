@@ -203,6 +203,8 @@ def _freeze(interp: Interpreter, value: object, node: cst.CSTNode | None) -> obj
         return CallableRef(value.qualname, value.local, interp.span_or_file(node))
     if isinstance(value, TaskBuilder):
         return Unresolved(f"task {value.task_id!r} passed as a value", interp.span_or_file(node))
+    if isinstance(value, bytes):
+        return Unresolved("bytes values have no YAML form (decode them to text)", interp.span_or_file(node))
     return Unresolved(f"a {type(value).__name__} value has no YAML form", interp.span_or_file(node))
 
 

@@ -37,7 +37,10 @@ from dag_converter.analyzer.values import (
     ModuleValue,
     Opaque,
     OpenDicts,
+    PathValue,
     Return,
+    RunRead,
+    RunValues,
     Scope,
     Unresolved,
     UserFunction,
@@ -80,6 +83,10 @@ class Library(Protocol):
         """True when two import paths name one object (True/False), else NotImplemented."""
         ...
 
+    def text(self, value: object, node: cst.CSTNode) -> object:
+        """`str(value)` (also `f"{value}"`) for a value of the library's own, else NotImplemented."""
+        ...
+
 
 class BaseLibrary:
     """A Library that knows nothing: subclasses override what they handle."""
@@ -111,6 +118,9 @@ class BaseLibrary:
     def same_symbol(self, left: Symbol, right: Symbol) -> object:
         return NotImplemented
 
+    def text(self, value: object, node: cst.CSTNode) -> object:
+        return NotImplemented
+
 
 class Region(Protocol):
     """An open definition (a DAG) that the diagnostics found while it is open belong to."""
@@ -138,8 +148,15 @@ class Interpreter:
     def __init__(self, path: str, module: cst.Module, positions: StartPositions, *, module_name: str,
                  package: str, today: _dt.date, libraries: LibraryFactory = lambda _: (),
                  limits: Limits = DEFAULT_LIMITS, imports: FolderImports | None = None,
-                 meter: Meter | None = None) -> None:
+                 meter: Meter | None = None, file: str = "", run_values: RunValues | None = None,
+                 inline_templates: bool = True) -> None:
         self.path = path
+        #: `__file__` as Airflow sees it: the path below the DAG folder root ('' when not known)
+        self.file = file
+        self.run_values = run_values or RunValues()
+        #: template files named by templated arguments become their text (off when a code package ships them)
+        self.inline_templates = inline_templates
+        self.run_reads: list[RunRead] = []  #: Variables, environment variables, connections read (inventory)
         self.module = module
         self.positions = positions
         self.module_name = module_name
@@ -245,7 +262,11 @@ class Interpreter:
     def eval_SimpleString(self, node: cst.SimpleString, scope: Scope) -> object:
         prefix = node.prefix.lower()
         if "b" in prefix:
-            return self.unresolved(node, "bytes literals have no YAML form")
+            # A bytes value: `.decode()` makes text of it; as a task argument it has no YAML form (dags.freeze).
+            try:
+                return node.evaluated_value
+            except (SyntaxError, ValueError) as exc:
+                return self.unresolved(node, f"bytes literal Python rejects: {getattr(exc, 'msg', exc)}")
         text = node.value
         if "\\" not in text and "\r" not in text:
             # No escapes: the value is the text between the quotes (literal_eval compiles it).
@@ -307,6 +328,13 @@ class Interpreter:
                 return format(value, spec)
             except (ValueError, TypeError, OverflowError) as exc:
                 return self.unresolved(node, f"format spec {spec!r}: {exc}")
+        if isinstance(value, PathValue):
+            value = value.path
+            return self.format_value(value, spec, node)
+        if not spec:
+            text = self.text_of(value, node)
+            if text is not NotImplemented:
+                return text
         if isinstance(value, DateTime) and not spec:
             return str(value.value) if value.tz in (None, "UTC") else self.unresolved(node, "formatting a zoned datetime")
         if isinstance(value, DateTime):
@@ -319,6 +347,10 @@ class Interpreter:
         if isinstance(value, (list, tuple, dict)) and not spec:
             return self.repr_of(value, node)
         return self.unresolved(node, f"formatting a {type(value).__name__} value")
+
+    def text_of(self, value: object, node: cst.CSTNode) -> object:
+        """`str(value)` as a library knows it, else NotImplemented."""
+        return self._ask(lambda library: library.text(value, node))
 
     def repr_of(self, value: object, node: cst.CSTNode) -> object:
         if isinstance(value, (str, int, float, bool, list, tuple, dict)) or value is None:
@@ -342,10 +374,16 @@ class Interpreter:
         if name == "__name__":
             # Airflow imports DAG files as modules: `if __name__ == "__main__":` blocks never run.
             return "__dag_module__"
+        if name == "__file__" and self.file:
+            return self.file
+        if name == "__doc__":
+            return self.module.get_docstring(clean=False)
         if name in MODULE_BUILTINS:
             return Builtin(name)
         if name in _SAFE_BUILTINS:
             return Symbol(f"builtins.{name}")
+        if name == "open":
+            return Symbol("open")  # the libraries know it (a data file of the DAG folder, else a run-time read)
         return self.unresolved(node, f"name {name!r} is not defined in this file")
 
     def eval_Attribute(self, node: cst.Attribute, scope: Scope) -> object:
@@ -355,7 +393,7 @@ class Interpreter:
     def attribute(self, base: object, name: str, node: cst.CSTNode) -> object:
         if isinstance(base, Unresolved):
             return base
-        if isinstance(base, (str, list, dict, tuple, set)):
+        if isinstance(base, (str, list, dict, tuple, set, bytes)):
             return BoundMethod(base, name)
         if isinstance(base, ModuleValue):
             return self.module_attribute(base, name, node)
@@ -1206,6 +1244,10 @@ class Interpreter:
             end += 1
         if not end:
             return symbol
+        if end < len(parts) - 1 and self.imports.folder.is_namespace(".".join(parts[:end])):
+            # `from infra.s3_stack import X` with an unrelated `infra/` folder (no __init__.py) at the
+            # root: Python merges namespace folders, so infra.s3_stack is code from outside the folder.
+            return symbol
         value: object = ModuleValue(".".join(parts[:end]))
         for attr in parts[end:]:
             value = self.module_attribute(value, attr, node) if isinstance(value, ModuleValue) else value
@@ -1227,7 +1269,8 @@ class Interpreter:
         # are not this file's. It shares this file's Meter, so its work counts here.
         reader = Interpreter(parsed.display, parsed.tree, parsed.positions, module_name=module.name,
                              package=parsed.package, today=self.today, libraries=self.make_libraries,
-                             limits=self.limits, imports=self.imports, meter=self.meter)
+                             limits=self.limits, imports=self.imports, meter=self.meter, file=parsed.relative,
+                             run_values=self.run_values, inline_templates=self.inline_templates)
         reader.module_scope = scope
         reader.open_dicts = self.open_dicts
         reader.depth = self.depth + 1
@@ -1236,6 +1279,7 @@ class Interpreter:
         except (Return, Break, Continue):
             pass
         self.notes.extend(reader.notes)
+        self.run_reads.extend(reader.run_reads)
         return scope
 
     def module_attribute(self, module: ModuleValue, name: str, node: cst.CSTNode) -> object:

@@ -24,7 +24,9 @@ from typing import Final, TypeVar
 
 import libcst as cst
 
-from dag_converter.model import Span, Unresolved
+from dag_converter.model import RuntimeRead, Span, Unresolved
+
+RunRead = RuntimeRead  #: the model's record of one run-time read
 
 # ---------------------------------------------------------------------------------------------
 # Unknown values
@@ -257,9 +259,43 @@ class Limits:
     tasks: int = 50_000  #: tasks one file may define, over all its DAGs
     edges: int = 500_000  #: dependency edges one file may set (each `a >> b` pair counts)
     yaml_bytes: int = 64_000_000  #: YAML one DAG may emit (checked by the pipeline after emit)
+    file_bytes: int = 5 * 1024 * 1024  #: bytes of one data or template file read from the DAG folder
 
 
 DEFAULT_LIMITS: Final = Limits()
+
+
+@dataclass(frozen=True, slots=True)
+class RunValues:
+    """Values the user chose to freeze for run-time reads (--var, --env): Airflow Variables and
+    environment variables by name. Each use is reported, naming the frozen value."""
+
+    variables: tuple[tuple[str, str], ...] = ()
+    environment: tuple[tuple[str, str], ...] = ()
+
+    def variable(self, name: str) -> str | None:
+        return dict(self.variables).get(name)
+
+    def env(self, name: str) -> str | None:
+        return dict(self.environment).get(name)
+
+
+@dataclass(frozen=True, slots=True)
+class PathValue:
+    """A `pathlib.Path`, by its '/'-separated text (relative paths are below the DAG folder root)."""
+
+    path: str
+
+    def __str__(self) -> str:
+        return self.path
+
+
+@dataclass(frozen=True, slots=True)
+class OpenFile:
+    """A file of the DAG folder opened for reading text: `open(path)`, `Path.open()`."""
+
+    path: str
+    node: cst.CSTNode = field(compare=False, repr=False)
 
 COLLECT_EVERY: Final = 1 << 16  #: work units between garbage collections while automatic collection is off
 _CONTAINERS: Final = (list, tuple, dict, set, frozenset)

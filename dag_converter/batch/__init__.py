@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from dag_converter.analyzer import RunValues
 from dag_converter.batch.changes import OutputChange
 from dag_converter.batch.roles import RoleWriter
 from dag_converter.batch.runner import Check, Progress, convert_sources, default_jobs, run_sources, write_reports
@@ -104,7 +105,8 @@ def make_options(config: RunConfig) -> Options:
         raise UnknownTarget(f"{config.target_origin}: unknown target {config.target!r} "
                             f"(choose from {', '.join(sorted(TARGET_NAMES))})")
     target = get_target(config.target, config.allow_operators, config.dags_folder, config.once_as)
-    return Options(target=target, max_file_size=config.max_file_size, today=config.today)
+    return Options(target=target, max_file_size=config.max_file_size, today=config.today,
+                   run_values=RunValues(config.variables, config.environment))
 
 
 def _verify_check(config: RunConfig, options: Options) -> Check:

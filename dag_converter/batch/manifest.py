@@ -20,7 +20,17 @@ from dataclasses import dataclass, field
 from typing import Final
 
 from dag_converter import __version__
-from dag_converter.model import DagResult, Diagnostic, FileResult, FileStatus, Severity, Span, Task, Workflow
+from dag_converter.model import (
+    DagResult,
+    Diagnostic,
+    FileResult,
+    FileStatus,
+    RuntimeRead,
+    Severity,
+    Span,
+    Task,
+    Workflow,
+)
 from dag_converter.pipeline import Options
 from dag_converter.report import file_dict, package_from_dict
 
@@ -47,6 +57,10 @@ def settings_key(options: Options, roles: Mapping[str, object] | None = None) ->
         **({"iam": roles} if roles is not None else {}),
         # --once-as manual changes @once DAGs; the default adds no key, so existing manifests stay current
         **({"once_as": target.once_as} if target.once_as != "refuse" else {}),
+        # --var/--env values change the YAML; named only when given, so older manifests stay valid.
+        **({"run_values": [list(map(list, options.run_values.variables)),
+                           list(map(list, options.run_values.environment))]}
+           if options.run_values.variables or options.run_values.environment else {}),
     }, sort_keys=True, separators=(",", ":"))
 
 
@@ -212,7 +226,9 @@ def restore_result(entry: SourceEntry) -> FileResult:
     for dag in raw["dags"]:  # type: ignore[attr-defined]
         tasks = tuple(Task(_text(t["task_id"]), _text(t["operator"]), Span(path, _int(t["line"])),
                            upstream=tuple(_text(u) for u in t["upstream"])) for t in dag["tasks"])
-        workflow = Workflow(_text(dag["dag_id"]), Span(path, _int(dag["line"])), tasks=tasks)
+        reads = tuple(RuntimeRead(_text(r["kind"]), _text(r["name"]), Span(_text(r["path"]), _int(r["line"])))
+                      for r in dag.get("reads", ()))
+        workflow = Workflow(_text(dag["dag_id"]), Span(path, _int(dag["line"])), tasks=tasks, reads=reads)
         converted = dag["status"] == "converted"
         package = dag.get("code_package")
         dags.append(DagResult(workflow, tuple(_diagnostic(d) for d in dag["diagnostics"]),

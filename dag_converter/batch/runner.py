@@ -41,6 +41,7 @@ from dag_converter.config import Mode
 from dag_converter.model import DagResult, FileResult, Span
 from dag_converter.pipeline import Options, convert_source, on_analysis_thread, size_problem
 from dag_converter.storage import Sink, Source, StorageError, root_of
+from dag_converter.storage.base import FolderFiles
 
 if TYPE_CHECKING:
     from dag_converter.iam.policy import RoleDerivation
@@ -602,7 +603,7 @@ def _settle() -> None:
     gc.freeze()
 
 
-def _convert_jobs(jobs: Sequence[tuple[bytes, str, str, bool, Path | None]], options: Options) -> list[FileResult]:
+def _convert_jobs(jobs: Sequence[tuple[bytes, str, str, bool, "Path | FolderFiles | None"]], options: Options) -> list[FileResult]:
     """Several files in one call on the analysis thread (of a worker process, or of this one).
     Only plain values cross the process boundary: a source's reader (an S3 client) cannot be
     pickled."""

@@ -99,6 +99,10 @@ def file_dict(result: FileResult) -> dict[str, object]:
         })
         if dag.code_package is not None:  # only with --code-package, so other reports keep their shape
             dags[-1]["code_package"] = package_dict(dag.code_package)
+        if dag.workflow.reads:
+            # Optional: what the DAG reads at run time (Variables, environment variables, connections).
+            dags[-1]["reads"] = [{"kind": r.kind, "name": r.name, "path": r.span.path, "line": r.span.line}
+                                 for r in dag.workflow.reads]
     return {
         "path": result.path,
         "status": str(result.status),

@@ -57,6 +57,13 @@ def render_markdown(report: RunReport) -> str:
         lines += ["", "## Code packages"]
         for dag in packaged:
             lines += _package_lines(dag)
+    reads = [(dag, read) for result in report.files for dag in result.dags for read in dag.workflow.reads]
+    if reads:
+        lines += ["", "## Run-time reads", "",
+                  "Variables, environment variables and connections each DAG's file reads when it runs.", "",
+                  "| DAG | kind | name | where |", "| --- | --- | --- | --- |"]
+        lines += [f"| `{_escape(dag.dag_id)}` | {read.kind} | {f'`{_escape(read.name)}`' if read.name else '(computed)'} "
+                  f"| `{_escape(read.span.path)}:{read.span.line}` |" for dag, read in reads]
     diagnostics = sorted(report.all_diagnostics(), key=Diagnostic.sort_key)
     if diagnostics:
         lines += ["", "## Diagnostics", "", "| where | code | severity | message | hint |",

@@ -24,6 +24,16 @@ class StorageError(Exception):
     why in one line. A local read that fails raises OSError instead."""
 
 
+class FolderFiles(Protocol):
+    """A DAG folder's files by '/'-separated path below its root (analyzer._folder.FolderReader)."""
+
+    def kind(self, relative: str) -> str | None: ...
+
+    def read(self, relative: str, limit: int) -> bytes | str: ...
+
+    def version(self, relative: str) -> str: ...
+
+
 @dataclass(frozen=True, slots=True)
 class Source:
     """A DAG file to convert, wherever it lives."""
@@ -34,7 +44,9 @@ class Source:
     size: int | None  #: known before reading (a listing, a stat), for the size limit
     reader: Callable[[], bytes] = field(repr=False, compare=False)  #: what read() calls
     explicit: bool = False  #: named by the user, not found in a folder
-    root: Path | None = None  #: local DAG folder whose modules the file may import (read statically)
+    #: the DAG folder whose modules, data and template files the file may use (read statically): a
+    #: local folder, or an S3Folder (the analyzer's FolderReader protocol) for an s3:// prefix
+    root: "Path | FolderFiles | None" = None
     #: after read(): the fingerprint of the bytes actually read (S3: the GET's ETag), when it can differ
     read_fingerprint: Callable[[], str | None] | None = field(default=None, repr=False, compare=False)
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, Final
 
 from dag_converter import codes
@@ -190,20 +191,71 @@ def discover_s3(client: "BaseClient", url: str,
             continue
         own_rules[folder] = read_ignore_file(lambda: data, location.url(relative), folder, syntax, problems)
     found = []
+    folder = S3Folder(client, location, objects, getattr(getattr(client, "meta", None), "endpoint_url", None))
     for obj in objects:
         relative = obj.key[len(location.prefix):]
         if single:
             if location.url(relative) == url:
-                found.append(_source(client, location, obj, url, relative, explicit=True))
+                found.append(_source(client, location, obj, url, relative, folder, explicit=True))
             continue
         if not relative.endswith(".py") or _excluded(relative, own_rules, syntax):
             continue
-        found.append(_source(client, location, obj, location.url(relative), relative))
+        found.append(_source(client, location, obj, location.url(relative), relative, folder))
     found.sort(key=lambda s: s.relative.split("/"))
     if not found and not problems:
         detail = f"no such object: {url}" if single else f"no Python files in {location.url()}"
         problems.append(codes.make(codes.NO_INPUT, Span(url), detail=detail))
     return found, problems
+
+
+class S3Folder:
+    """The DAG folder below an s3:// prefix, for the analysis (the analyzer's FolderReader): helper
+    modules, data files and templates beside the DAG files are read exactly as a local run reads
+    them. Paths are answered from the listing taken for the walk; objects are read on demand. It
+    pickles without its client (worker processes make their own, from the same endpoint)."""
+
+    def __init__(self, client: "BaseClient | None", location: S3Location, objects: Sequence[S3Object],
+                 endpoint_url: str | None = None) -> None:
+        self._client = client
+        self.location = location
+        self.endpoint_url = endpoint_url
+        self.files = {obj.key[len(location.prefix):]: obj for obj in objects}
+        folders: set[str] = set()
+        for relative in self.files:
+            parts = relative.split("/")[:-1]
+            folders.update("/".join(parts[:i]) for i in range(1, len(parts) + 1))
+        self.folders = frozenset(folders)
+
+    def __getstate__(self) -> dict[str, object]:
+        return {"location": self.location, "endpoint_url": self.endpoint_url, "files": self.files,
+                "folders": self.folders}
+
+    def __setstate__(self, state: dict[str, object]) -> None:
+        self._client = None
+        self.__dict__.update(state)
+
+    def kind(self, relative: str) -> str | None:
+        if relative in self.files:
+            return "file"
+        return "dir" if relative in self.folders else None
+
+    def version(self, relative: str) -> str:
+        obj = self.files.get(relative)
+        return f"{self.location.url(relative)}:{obj.etag}:{obj.size}" if obj is not None else ""
+
+    def read(self, relative: str, limit: int) -> bytes | str:
+        obj = self.files.get(relative)
+        if obj is None:
+            return f"{relative!r} does not exist in the DAG folder"
+        if obj.size > limit:
+            return f"{relative!r} is larger than {limit} bytes"
+        if self._client is None:
+            self._client = make_client(self.endpoint_url)
+        try:
+            data = read_object(self._client, self.location.bucket, obj.key)
+        except S3Failure as exc:
+            return f"{relative!r} cannot be read ({exc})"
+        return data if len(data) <= limit else f"{relative!r} is larger than {limit} bytes"
 
 
 def _excluded(relative: str, own_rules: dict[str, IgnoreRules], syntax: IgnoreSyntax) -> bool:
@@ -221,8 +273,8 @@ def _excluded(relative: str, own_rules: dict[str, IgnoreRules], syntax: IgnoreSy
     return False
 
 
-def _source(client: "BaseClient", location: S3Location, obj: S3Object, display: str, relative: str, *,
-            explicit: bool = False) -> Source:
+def _source(client: "BaseClient", location: S3Location, obj: S3Object, display: str, relative: str,
+            folder: "S3Folder", *, explicit: bool = False) -> Source:
     """A listed *.py object; its fingerprint is the listing's ETag and size, and once read, the
     GET's ETag and size: the manifest records the bytes that were converted, even when the
     object was replaced between the listing and the read."""
@@ -234,7 +286,7 @@ def _source(client: "BaseClient", location: S3Location, obj: S3Object, display: 
         read[:] = [f"etag={etag};size={len(data)}"]
         return data
 
-    return Source(display, relative, f"etag={obj.etag};size={obj.size}", obj.size, reader, explicit,
+    return Source(display, relative, f"etag={obj.etag};size={obj.size}", obj.size, reader, explicit, folder,
                   read_fingerprint=lambda: read[0] if read else None)
 
 

@@ -209,6 +209,8 @@ def _dag_arguments(workflow: Workflow, check: CheckContext) -> list[Argument]:
                 scheduled = converted is not None
                 result.append(Argument("schedule", converted, arg.span))
             continue
+        if name == "end_date" and value is None:
+            continue  # Airflow's default: no end date
         if name in ("start_date", "end_date"):
             if value is None:  # Airflow's own default: no start or end date
                 result.append(arg)
@@ -464,7 +466,7 @@ def _task(task: Task, workflow: Workflow, dag_defaults: dict[object, object], ch
                                          if d.code != codes.CALLABLE_VALUE.code]
     if expand:
         arguments.append(Argument("expand", expand, task.span))
-    if rule is not None and rule.complete:
+    if rule is not None and rule.complete and not (task.mapped and not task.expand):  # expand_kwargs() supplies them
         given = {a.name for a in task.arguments} | {str(k) for k in dag_defaults} | {"task_id"}
         # A misspelt required argument is one DC302 (with its "did you mean"), not also a DC303.
         given |= {rule.suggest(a.name) or "" for a in task.arguments if not rule.accepts(a.name)}

@@ -21,7 +21,7 @@ def build(case: str, dag_file: str, dag_id: str | None = None, root: Path | None
     """The package of one DAG of a fixture folder (the first DAG when `dag_id` is None)."""
     folder = root or CASES / case
     source = (folder / dag_file).read_text(encoding="utf-8")
-    analysis = analyze_module(source, dag_file, root=folder)
+    analysis = analyze_module(source, dag_file, root=folder, inline_templates=False)  # the package ships template files
     workflow = next(w for w in analysis.workflows if dag_id is None or w.dag_id == dag_id)
     return build_package(workflow.dag_id, workflow.tasks, source, dag_file, folder, dag_file=dag_file,
                          dag_module=dag_file[:-3].replace("/", "."), **options)  # type: ignore[arg-type]

@@ -318,3 +318,66 @@ def test_prune_removes_an_orphaned_yaml_from_s3_and_check_reports_it(s3, bucket:
     assert "out/etl_001.yaml" not in keys
     assert {"out/etl_000.yaml", "out/etl_002.yaml", "out/notes.yaml"} <= set(keys)
     assert _invoke(f"s3://{bucket}/dags/", "--output", f"s3://{bucket}/out/", "--check").exit_code == 0
+
+
+def test_helper_modules_data_and_template_files_read_from_s3_as_locally(s3, bucket: str, tmp_path: Path) -> None:
+    """A DAG importing common/settings.py, reading a JSON file and naming a template file converts
+    from S3 to the same YAML as from the local folder (issue 22)."""
+    tree = {
+        "common/__init__.py": "",
+        "common/settings.py": 'BUCKET = "example-settings-bucket"\n',
+        "team/tables.json": '{"name": "orders"}',
+        "team/sql/q.sql": "select '{{ ds }}'\n",
+        "team/etl.py": '''\
+import json
+import os
+from datetime import datetime
+
+from airflow import DAG
+from airflow.providers.amazon.aws.operators.athena import AthenaOperator
+from airflow.providers.amazon.aws.operators.s3 import S3CreateBucketOperator
+
+from common.settings import BUCKET
+
+TABLE = json.load(open(os.path.join(os.path.dirname(__file__), "tables.json")))["name"]
+
+with DAG(dag_id=f"etl_{TABLE}_{os.path.basename(__file__)[:-3]}", start_date=datetime(2024, 1, 1), schedule=None):
+    S3CreateBucketOperator(task_id="create", bucket_name=BUCKET)
+    AthenaOperator(task_id="query", query="sql/q.sql", database="d", output_location="s3://o/")
+''',
+    }
+    local_root = tmp_path / "dags"
+    for name, text in tree.items():
+        (local_root / name).parent.mkdir(parents=True, exist_ok=True)
+        (local_root / name).write_text(text, encoding="utf-8")
+        s3.put_object(Bucket=bucket, Key=f"dags/{name}", Body=text.encode())
+    # --jobs 1: in this process, whose environment holds the test's credentials (a worker forked from a
+    # forkserver started by an earlier test would not); S3Folder's pickling is tested below.
+    local = _invoke("convert", str(local_root), "-o", str(tmp_path / "local"), "--report-format", "none", "--jobs", "1")
+    remote = _invoke("convert", f"s3://{bucket}/dags", "-o", str(tmp_path / "remote"), "--report-format", "none",
+                     "--jobs", "1")
+    assert local.exit_code == remote.exit_code == 0, (local.output, remote.output)
+    written = (tmp_path / "local" / "etl_orders_etl.yaml").read_text(encoding="utf-8")
+    assert "example-settings-bucket" in written and "select '{{ ds }}'" in written
+    assert (tmp_path / "remote" / "etl_orders_etl.yaml").read_text(encoding="utf-8") == written
+
+
+def test_s3_folder_answers_from_the_listing_and_pickles_without_its_client(s3, bucket: str) -> None:
+    import pickle
+
+    from dag_converter.storage.s3 import discover_s3, make_client
+
+    s3.put_object(Bucket=bucket, Key="dags/common/settings.py", Body=b"X = 1\n")
+    s3.put_object(Bucket=bucket, Key="dags/d.py", Body=b"from airflow import DAG\n")
+    s3.put_object(Bucket=bucket, Key="dags/data/big.json", Body=b"[" + b"1," * 100 + b"1]")
+    sources, problems = discover_s3(make_client(), f"s3://{bucket}/dags")
+    assert not problems
+    source = next(s for s in sources if s.relative == "d.py")
+    folder = pickle.loads(pickle.dumps(source.root))
+    assert folder._client is None  # type: ignore[union-attr]
+    assert [folder.kind(p) for p in ("common", "common/settings.py", "data", "nothing", "d.py")] == \
+        ["dir", "file", "dir", None, "file"]
+    assert folder.read("common/settings.py", 100) == b"X = 1\n"
+    assert "larger than" in folder.read("data/big.json", 100)
+    assert "does not exist" in folder.read("common/other.py", 100)
+    assert folder.version("common/settings.py") != folder.version("d.py") != ""

@@ -92,7 +92,8 @@ def test_expand_kwargs_is_refused_with_its_own_hint() -> None:
     """
     _, diagnostics = convert(analyze(body), FACTORY)
     line = line_of("s3 =", body)
-    assert found(diagnostics) == {("DC311", line), ("DC303", line)}  # s3_key is only in the mapped kwargs
+    # s3_key is given by the mapped kwargs: no DC303 (issue 22), only the mapping's own refusal
+    assert found(diagnostics) == {("DC311", line)}
     assert next(d for d in diagnostics if d.code == "DC311").hint == "expand_kwargs() has no dag-factory 1.0 form; use expand() with named arguments"
 
 

@@ -10,6 +10,7 @@ from collections.abc import Sequence
 
 from dag_converter.analyzer.interpreter import Interpreter, Library
 from dag_converter.analyzer.libraries.airflow import AirflowLibrary
+from dag_converter.analyzer.libraries.files import FilesLibrary
 from dag_converter.analyzer.libraries.runtime import RuntimeLibrary
 from dag_converter.analyzer.libraries.stdlib import StdlibLibrary
 from dag_converter.analyzer.libraries.time import TimeLibrary
@@ -17,8 +18,8 @@ from dag_converter.analyzer.libraries.time import TimeLibrary
 
 def standard_libraries(interpreter: Interpreter) -> Sequence[Library]:
     """The libraries every DAG file is interpreted with, in the order they are asked."""
-    return (TimeLibrary(interpreter), RuntimeLibrary(interpreter), StdlibLibrary(interpreter),
+    return (TimeLibrary(interpreter), FilesLibrary(interpreter), RuntimeLibrary(interpreter), StdlibLibrary(interpreter),
             AirflowLibrary(interpreter))
 
 
-__all__ = ["AirflowLibrary", "RuntimeLibrary", "StdlibLibrary", "TimeLibrary", "standard_libraries"]
+__all__ = ["AirflowLibrary", "FilesLibrary", "RuntimeLibrary", "StdlibLibrary", "TimeLibrary", "standard_libraries"]

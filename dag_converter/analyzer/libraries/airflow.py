@@ -33,6 +33,7 @@ from dag_converter.analyzer.dags import (
 )
 from dag_converter.analyzer.imports import SCHEDULE_CLASSES, Role, Symbol, role_of
 from dag_converter.analyzer.interpreter import BaseLibrary, Interpreter
+from dag_converter.analyzer.libraries.templates import inline_template_files
 from dag_converter.analyzer.values import (
     Break,
     CallArgs,
@@ -56,6 +57,29 @@ _TRIGGER_RULES: Final = frozenset({
 })
 _WEIGHT_RULES: Final = frozenset({"DOWNSTREAM", "UPSTREAM", "ABSOLUTE"})
 _ENUM_MEMBERS: Final = {Role.TRIGGER_RULE: _TRIGGER_RULES, Role.WEIGHT_RULE: _WEIGHT_RULES}
+#: Amazon provider enums whose members compare equal to their string values (str Enums and the
+#: provider's _StringCompareEnum): the operators that take them accept the value, so a member is
+#: written as its value. Values from provider amazon 9.32.0. Plain Enums (eks.ClusterStates, ...)
+#: stay unknown: their operators compare members, which a YAML string is not.
+_STRING_ENUMS: Final[dict[str, dict[str, str]]] = {
+    "airflow.providers.amazon.aws.hooks.ecs.EcsClusterStates": {
+        "ACTIVE": "ACTIVE", "PROVISIONING": "PROVISIONING", "DEPROVISIONING": "DEPROVISIONING", "FAILED": "FAILED",
+        "INACTIVE": "INACTIVE"},
+    "airflow.providers.amazon.aws.hooks.ecs.EcsTaskDefinitionStates": {
+        "ACTIVE": "ACTIVE", "INACTIVE": "INACTIVE", "DELETE_IN_PROGRESS": "DELETE_IN_PROGRESS"},
+    "airflow.providers.amazon.aws.hooks.ecs.EcsTaskStates": {
+        "PROVISIONING": "PROVISIONING", "PENDING": "PENDING", "ACTIVATING": "ACTIVATING", "RUNNING": "RUNNING",
+        "DEACTIVATING": "DEACTIVATING", "STOPPING": "STOPPING", "DEPROVISIONING": "DEPROVISIONING",
+        "STOPPED": "STOPPED", "NONE": "NONE"},
+    "airflow.providers.amazon.aws.hooks.dms.DmsTaskWaiterStatus": {
+        "DELETED": "deleted", "READY": "ready", "RUNNING": "running", "STOPPED": "stopped"},
+    "airflow.providers.amazon.aws.hooks.dms.DmsTaskState": {
+        "CREATING": "creating", "READY": "ready", "STARTING": "starting", "RUNNING": "running", "STOPPING": "stopping",
+        "STOPPED": "stopped", "MODIFYING": "modifying", "MOVING": "moving", "TESTING": "testing", "FAILED": "failed",
+        "FAILED_MOVE": "failed-move", "DELETING": "deleting"},
+    "airflow.providers.amazon.aws.utils.waiter.WaitPolicy": {
+        "WAIT_FOR_COMPLETION": "wait_for_completion", "WAIT_FOR_STEPS_COMPLETION": "wait_for_steps_completion"},
+}
 _DEPENDENCY_METHODS: Final = ("set_upstream", "set_downstream")
 
 CallHandler = Callable[["AirflowLibrary", Symbol, CallArgs, cst.Call], object]
@@ -121,6 +145,9 @@ class AirflowLibrary(BaseLibrary):
             members = _ENUM_MEMBERS.get(role_of(base.qualname))  # type: ignore[arg-type]
             if members is not None and name in members:
                 return name.lower()
+            string_members = _STRING_ENUMS.get(base.qualname)
+            if string_members is not None and name in string_members:
+                return string_members[name]
             return NotImplemented
         if isinstance(base, TaskBuilder):
             if name == "output":
@@ -150,6 +177,9 @@ class AirflowLibrary(BaseLibrary):
                 return list(base.tasks)
             if name == "task_dict":
                 return dict(base.tasks)
+            if name == "task":
+                # `@dag.task`: the TaskFlow decorator (the task joins the DAG open where it is called)
+                return Symbol("airflow.sdk.task")
             if name in base.arguments:
                 return base.arguments[name].value
         if isinstance(base, PartialOperator) and name in ("expand", "expand_kwargs"):
@@ -157,6 +187,16 @@ class AirflowLibrary(BaseLibrary):
         if isinstance(base, TaskFlowFunction) and name in ("override", "expand", "partial", "expand_kwargs"):
             return TaskMethod(base, name)
         return NotImplemented
+
+    def text(self, value: object, node: cst.CSTNode) -> object:
+        if not isinstance(value, TaskOutput):
+            return NotImplemented
+        task = value.task
+        if task.dag is None:
+            return self.interpreter.unresolved(node, f"str() of the output of task {task.task_id!r}, which has no DAG")
+        # XComArg.__str__: the Jinja expression that pulls the value (a plain string, no dependency).
+        return (f"{{{{ task_instance.xcom_pull(task_ids='{task.task_id}', dag_id='{task.dag.dag_id}', "
+                f"key='{value.key}') }}}}")
 
     def subscript(self, base: object, key: object, node: cst.CSTNode) -> object:
         if isinstance(base, TaskOutput) and isinstance(key, str):
@@ -430,6 +470,11 @@ class AirflowLibrary(BaseLibrary):
             group = self.groups[-1] if self.groups else None
         if not isinstance(dag, DagBuilder):
             dag = group.dag if group is not None else self.current_dag()
+        if dag is None:
+            # An XComArg argument relates the task to its producer, whose DAG it then joins (Airflow).
+            owners = {id(ref.task.dag): ref.task.dag for value in kwargs.values()
+                      for ref in _task_outputs(value) if ref.task.dag is not None}
+            dag = next(iter(owners.values())) if len(owners) == 1 else None
         if group is not None and group.dag is not dag:
             group = None
         label = kwargs.get("task_id")
@@ -458,6 +503,11 @@ class AirflowLibrary(BaseLibrary):
                     dag.diagnostics.append(self.unresolved_diagnostic(f"arguments of task {task_id!r}", value, arg_node))
                 continue
             task.arguments[name] = Argument(name, self.freeze(value, arg_node), interp.span(arg_node))
+        rule = self.registry.resolve(operator).rule
+        searchpath = dag.arguments.get("template_searchpath") if dag is not None else None
+        inline_template_files(interp, rule.class_path if rule is not None else operator, task.arguments,
+                              {name: kwarg_nodes.get(name, node) for name in task.arguments},
+                              searchpath.value if searchpath is not None else None)
         if group is not None:
             self.apply_group_defaults(task, group)
         if dag is None:
@@ -634,11 +684,32 @@ class AirflowLibrary(BaseLibrary):
 
     def connect(self, ups: list[TaskBuilder], downs: list[TaskBuilder], node: cst.CSTNode) -> None:
         """Every task of `downs` after every task of `ups`, charged as len(ups) x len(downs) edges."""
+        self.adopt([*ups, *downs], node)
         self.interpreter.meter.new_edges(len(ups) * len(downs), node)
         for down in downs:
             for up in ups:
                 if up is not down:
                     down.upstream.add(up.task_id)
+
+    def adopt(self, tasks: list[TaskBuilder], node: cst.CSTNode) -> None:
+        """A task made outside any DAG joins the DAG of the tasks it is related to, as Airflow's
+        set_relatives does (`with dag: a = ...` then `b = Op(...)`; `a >> b`)."""
+        if all(task.dag is not None for task in tasks):
+            return
+        dags = {id(task.dag): task.dag for task in tasks if task.dag is not None}
+        if len(dags) != 1:
+            return  # no DAG on either side (nothing to join), or tasks of several DAGs (Airflow raises)
+        dag = next(iter(dags.values()))
+        for task in tasks:
+            if task.dag is not None:
+                continue
+            task.dag = dag
+            if task.task_id in dag.tasks:
+                dag.diagnostics.append(codes.make(codes.DUPLICATE_TASK_ID, task.span, task=task.task_id,
+                                                  other_line=dag.tasks[task.task_id].span.line))
+                continue
+            self.interpreter.meter.new_task(node)
+            dag.tasks[task.task_id] = task
 
     def dependency_side(self, value: object, node: cst.CSTNode, side: str, operator: str,
                         leaves: bool) -> list[TaskBuilder] | None:
