@@ -315,6 +315,7 @@ with DAG("dc203", start_date=days_ago(1), schedule=None):
 FROZEN_RUN_TIME_VALUE = register(Code(
     "DC205", "frozen-run-time-value", Severity.WARNING,
     message="{what} is read at run time; written as the value you gave ({value})",
+    hint="convert again when the value changes, or make it a params entry read through a template",
     summary="A Variable or environment variable read when the DAG file runs, given a value with --var or --env.",
     why="The YAML holds the value given at conversion time; a later change of the Variable or environment variable no longer reaches the workflow.",
     fix="Keep the value given with --var/--env current, or make it a DAG `params` entry set with --override-parameters.",
