@@ -617,9 +617,10 @@ def _worker_failure(source: Source, exc: BaseException) -> FileResult:
 
 
 class _Workers:
-    """Worker processes that start in the background. Until one is ready (it has imported the
+    """Worker processes that start in the background. Until all are ready (each has imported the
     converter and answered a first call), this process converts pieces itself, from the back of
-    the list while workers take them from the front, so a small batch never waits for workers."""
+    the list while ready workers take them from the front, so a small batch never waits for
+    workers and a large one does not run one process more than there are workers."""
 
     def __init__(self, jobs: int, options: Options) -> None:
         self.jobs = jobs
@@ -657,7 +658,9 @@ class _Workers:
                 except BrokenProcessPool as exc:
                     out[k] = exc
                     self.restart()
-            if queue:
+            if queue and self._ready() < self.jobs:
+                # Workers still starting: this process converts from the back meanwhile. Once every
+                # worker is up it only waits, or it would compete with them for the cores.
                 k = queue.pop()
                 out[k] = _convert_jobs(pieces[k], self.options)
             elif running:
