@@ -19,6 +19,7 @@ from dag_converter import codes
 from dag_converter.analyzer._folder import DagFolder, FolderReader, LocalFolder, display_root_of
 from dag_converter.analyzer._screen import nesting_problem
 from dag_converter.analyzer.dags import discover
+from dag_converter.analyzer.imports import dotted_name
 from dag_converter.analyzer.interpreter import FolderImports, Interpreter
 from dag_converter.analyzer.libraries import AirflowLibrary, standard_libraries
 from dag_converter.analyzer.libraries.time import environment_today
@@ -108,4 +109,4 @@ def _interpret(module: cst.Module, source: str, path: str, package: str, today: 
     return ModuleAnalysis(path, workflows, tuple(diagnostics))
 
 
-__all__ = ["DEFAULT_LIMITS", "FolderReader", "Limits", "LocalFolder", "RunValues", "analyze_module", "environment_today", "module_name_for", "nesting_problem"]
+__all__ = ["DEFAULT_LIMITS", "FolderReader", "Limits", "LocalFolder", "RunValues", "analyze_module", "dotted_name", "environment_today", "module_name_for", "nesting_problem"]

@@ -34,7 +34,7 @@ from libcst.metadata import (
 )
 
 from dag_converter import codes
-from dag_converter.analyzer import nesting_problem
+from dag_converter.analyzer import dotted_name as _dotted, nesting_problem
 from dag_converter.codepackage._environment import Environment, shipped
 from dag_converter.codepackage._root import DEFAULT_MAX_FILE_SIZE, FolderRoot
 from dag_converter.model import Diagnostic, Span
@@ -190,15 +190,6 @@ def _parents(tree: cst.CSTNode) -> dict[int, cst.CSTNode]:
             parents[id(child)] = node
             stack.append(child)
     return parents
-
-
-def _dotted(node: cst.BaseExpression) -> str | None:
-    if isinstance(node, cst.Name):
-        return node.value
-    if isinstance(node, cst.Attribute):
-        base = _dotted(node.value)
-        return f"{base}.{node.attr.value}" if base else None
-    return None
 
 
 def _module_of_import(node: cst.ImportFrom) -> str:

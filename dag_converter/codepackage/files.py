@@ -17,24 +17,8 @@ from typing import Final
 from dag_converter import codes
 from dag_converter.codepackage._root import FolderRoot
 from dag_converter.model import Argument, Diagnostic, Span, Task
+from dag_converter.registry.template_files import TEMPLATE_FILES
 
-_BASH: Final = ({"bash_command", "env"}, (".sh", ".bash"))
-_SQL_CHECK: Final = ({"sql"}, (".hql", ".sql"))
-#: Operator class -> (templated arguments that may name a file, template_ext), read from the classes
-#: of the reference environment (Airflow 3.0.6, providers amazon 9.32.0, common-sql 2.4.0).
-TEMPLATE_FILES: Final[dict[str, tuple[set[str], tuple[str, ...]]]] = {
-    "airflow.providers.standard.operators.bash.BashOperator": _BASH,
-    "airflow.operators.bash.BashOperator": _BASH,
-    "airflow.providers.common.sql.operators.sql.SQLExecuteQueryOperator": ({"sql"}, (".sql", ".json")),
-    "airflow.providers.common.sql.operators.sql.SQLCheckOperator": _SQL_CHECK,
-    "airflow.providers.common.sql.operators.sql.SQLValueCheckOperator": _SQL_CHECK,
-    "airflow.providers.common.sql.operators.sql.SQLThresholdCheckOperator": _SQL_CHECK,
-    "airflow.providers.common.sql.operators.sql.SQLIntervalCheckOperator": ({"sql1", "sql2"}, (".hql", ".sql")),
-    "airflow.providers.common.sql.operators.sql.BranchSQLOperator": ({"sql"}, (".sql",)),
-    "airflow.providers.amazon.aws.operators.athena.AthenaOperator": ({"query"}, (".sql",)),
-    "airflow.providers.amazon.aws.operators.redshift_data.RedshiftDataOperator": ({"sql"}, (".sql",)),
-    "airflow.providers.amazon.aws.transfers.sql_to_s3.SqlToS3Operator": ({"query"}, (".sql",)),
-}
 _PYTHON_OPERATORS: Final = frozenset({
     "airflow.providers.standard.operators.python.PythonOperator", "airflow.operators.python.PythonOperator",
 })

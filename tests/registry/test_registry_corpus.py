@@ -6,7 +6,6 @@ tests/provider_corpus.py (never committed). Without it the test skips.
 
 from __future__ import annotations
 
-from pathlib import Path
 
 import libcst as cst
 import pytest

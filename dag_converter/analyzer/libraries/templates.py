@@ -13,33 +13,12 @@ the files under them.
 from __future__ import annotations
 
 import posixpath
-from typing import Final
 
 import libcst as cst
 
 from dag_converter.analyzer.interpreter import Interpreter
 from dag_converter.model import Argument
-
-_BASH: Final = (frozenset({"bash_command", "env"}), (".sh", ".bash"))
-_SQL_CHECK: Final = (frozenset({"sql"}), (".hql", ".sql"))
-#: Operator class -> (templated arguments that may name a file, template_ext), as the classes of the
-#: reference environment define them (Airflow 3.0.6, providers amazon 9.32.0, common-sql 2.4.0).
-#: codepackage/files.py holds the same facts for shipping the files.
-TEMPLATE_FILES: Final[dict[str, tuple[frozenset[str], tuple[str, ...]]]] = {
-    "airflow.providers.standard.operators.bash.BashOperator": _BASH,
-    "airflow.operators.bash.BashOperator": _BASH,
-    "airflow.operators.bash_operator.BashOperator": _BASH,
-    "airflow.providers.common.sql.operators.sql.SQLExecuteQueryOperator": (frozenset({"sql"}), (".sql", ".json")),
-    "airflow.providers.common.sql.operators.sql.SQLCheckOperator": _SQL_CHECK,
-    "airflow.providers.common.sql.operators.sql.SQLValueCheckOperator": _SQL_CHECK,
-    "airflow.providers.common.sql.operators.sql.SQLThresholdCheckOperator": _SQL_CHECK,
-    "airflow.providers.common.sql.operators.sql.SQLIntervalCheckOperator": (frozenset({"sql1", "sql2"}),
-                                                                            (".hql", ".sql")),
-    "airflow.providers.common.sql.operators.sql.BranchSQLOperator": (frozenset({"sql"}), (".sql",)),
-    "airflow.providers.amazon.aws.operators.athena.AthenaOperator": (frozenset({"query"}), (".sql",)),
-    "airflow.providers.amazon.aws.operators.redshift_data.RedshiftDataOperator": (frozenset({"sql"}), (".sql",)),
-    "airflow.providers.amazon.aws.transfers.sql_to_s3.SqlToS3Operator": (frozenset({"query"}), (".sql",)),
-}
+from dag_converter.registry.template_files import TEMPLATE_FILES
 
 
 def inline_template_files(interpreter: Interpreter, operator: str, arguments: dict[str, Argument],
@@ -101,4 +80,4 @@ def _read(interpreter: Interpreter, name: str, extensions: tuple[str, ...], fold
     return text
 
 
-__all__ = ["TEMPLATE_FILES", "inline_template_files"]
+__all__ = ["inline_template_files"]
