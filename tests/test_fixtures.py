@@ -11,7 +11,17 @@ from pathlib import Path
 
 import pytest
 
-from fixture_cases import DAGS, ONCE_AS_MANUAL, ROOT, case_id, convert_fixture, fixture_files, is_dag_factory_case, render_concise
+from fixture_cases import (
+    DAGS,
+    ONCE_AS_MANUAL,
+    ROOT,
+    case_id,
+    convert_fixture,
+    fixture_files,
+    is_dag_factory_case,
+    render_concise,
+    render_reads,
+)
 
 CASES = fixture_files()
 #: Fixtures written for Airflow 2 (MWAA folders) carry this marker; Airflow 3 cannot load them.
@@ -25,6 +35,9 @@ def test_snapshot(dag_file: Path, snapshot) -> None:
     snapshot.snapshot_dir = ROOT / "tests" / "snapshots"
     files = {dag.output_name: dag.yaml_text for dag in result.dags if dag.yaml_text and dag.output_name}
     files["diagnostics.txt"] = f"status: {result.status}\n" + render_concise(result.all_diagnostics())
+    reads = render_reads(result)
+    if reads:
+        files["reads.txt"] = reads
     snapshot.assert_match_dir(files, case_id(dag_file))
 
 
