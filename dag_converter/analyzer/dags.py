@@ -23,6 +23,7 @@ from dag_converter.model import (
     DateTime,
     Diagnostic,
     Duration,
+    EnumMember,
     ObjectValue,
     Span,
     Task,
@@ -178,7 +179,8 @@ def freeze(interp: Interpreter, value: object, node: cst.CSTNode | None) -> obje
 
 
 def _freeze(interp: Interpreter, value: object, node: cst.CSTNode | None) -> object:
-    if value is None or isinstance(value, (str, int, float, bool, DateTime, Duration, ObjectValue, Unresolved)):
+    if value is None or isinstance(value, (str, int, float, bool, DateTime, Duration, ObjectValue, EnumMember,
+                                           Unresolved)):
         return value
     if isinstance(value, list):
         return [_freeze(interp, v, node) for v in value]

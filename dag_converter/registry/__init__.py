@@ -75,6 +75,16 @@ class OperatorRule:
 
 
 @dataclass(frozen=True, slots=True)
+class ProviderEnum:
+    """An enum a provider defines (registry/_enums.py): its members' values, and whether a member
+    compares equal to its value, so that the value can stand for it."""
+
+    class_path: str  #: canonical, fully qualified
+    members: dict[str, str | int]
+    string: bool  #: a str mix-in or string comparison: the value written as a string is accepted
+
+
+@dataclass(frozen=True, slots=True)
 class Resolution:
     canonical: str
     rule: OperatorRule | None
@@ -90,6 +100,8 @@ class Registry:
     standard_version: str | None = None  #: standard provider the generated rules describe, if loaded
     #: allowlist entries (TARGET.md §1.7) that the provider does not define
     allowlist_not_in_provider: tuple[str, ...] = ()
+    enums: dict[str, ProviderEnum] = field(default_factory=dict)  #: class path -> enum
+    enum_aliases: dict[str, str] = field(default_factory=dict)  #: re-exported path -> class path
 
     def add(self, rule: OperatorRule) -> None:
         if "." not in rule.class_path or rule.class_path in self.rules:
@@ -110,6 +122,10 @@ class Registry:
 
     def removed_hint(self, path: str) -> str | None:
         return self.removed.get(path)
+
+    def enum(self, path: str) -> ProviderEnum | None:
+        """The provider enum at `path` as imported (the defining module or one re-exporting it)."""
+        return self.enums.get(self.enum_aliases.get(path, path))
 
 
 def _params(names: list[str], required: list[str], cache: dict[tuple[str, bool], Param]) -> list[Param]:
@@ -140,9 +156,13 @@ def registry_from_data(data: dict[str, Any], standard: dict[str, Any] | None = N
         standard_version=standard["provider"]["version"] if standard else None,
         allowlist_not_in_provider=tuple(data["allowlist_not_in_provider"]),
     )
-    _add_rules(registry, data, legacy_by_target, cache)
-    if standard is not None:
-        _add_rules(registry, standard, legacy_by_target, cache)
+    for source in (data, standard):
+        if source is None:
+            continue
+        _add_rules(registry, source, legacy_by_target, cache)
+        for path, raw in source.get("enums", {}).items():
+            registry.enums[path] = ProviderEnum(path, dict(raw["members"]), bool(raw["string"]))
+        registry.enum_aliases.update(source.get("enum_aliases", {}))
     if EMPTY_OPERATOR_PATH not in registry.rules:
         registry.add(
             OperatorRule(
@@ -240,6 +260,7 @@ __all__ = [
     "standard_data_path",
     "OperatorRule",
     "Param",
+    "ProviderEnum",
     "Registry",
     "Resolution",
     "data_path",
