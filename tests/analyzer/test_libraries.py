@@ -138,3 +138,24 @@ def test_provider_enum_members(expression: str, setup: str, expected: object) ->
 def test_unknown_provider_enum_members_are_unresolved(expression: str) -> None:
     value = evaluate(expression, _EKS)
     assert isinstance(value, Unresolved) and "ClusterStates" in value.reason
+
+
+@pytest.mark.parametrize(("source", "reason"), [
+    ("from mylib.states import Color\nT = Color.RED", "Color.RED (mylib.states.Color) is an enum member"),
+    ("from mylib import config\nT = config.CLUSTER", "CLUSTER is a constant of mylib.config"),
+    ("from enum import Enum\nclass Color(Enum):\n    RED = 'red'\nT = Color.RED", "class defined in the DAG file"),
+])
+def test_imported_constants_are_values_not_functions(source: str, reason: str) -> None:
+    """`target_state=Color.RED` from a module the converter cannot read: an unknown value with the
+    reason, never 'the function RED'."""
+    from dag_converter.analyzer import analyze_module
+
+    analysis = analyze_module(f'''{source}
+from datetime import datetime
+from airflow import DAG
+from airflow.providers.amazon.aws.sensors.eks import EksClusterStateSensor
+with DAG("d", start_date=datetime(2024, 1, 1), schedule=None):
+    EksClusterStateSensor(task_id="t", cluster_name="c", target_state=T)
+''', "d.py")
+    value = analysis.workflows[0].tasks[0].arguments[-1].value
+    assert isinstance(value, Unresolved) and reason in value.reason

@@ -187,7 +187,7 @@ class AirflowLibrary(BaseLibrary):
         if name not in provider_enum.members:
             short = provider_enum.class_path.rsplit(".", 1)[-1]
             return self.interpreter.unresolved(
-                node, f"{short}.{name} is not a member whose value the provider's source states")
+                node, f"{short}.{name} is not a member of {provider_enum.class_path} with a value its source states")
         value = provider_enum.members[name]
         return value if provider_enum.string else EnumMember(provider_enum.class_path, name, value)
 
