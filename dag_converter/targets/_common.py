@@ -92,6 +92,13 @@ def _check_workflow(workflow: Workflow, target: Target, *, registry: Registry | 
     check = CheckContext(target, registry or get_registry(), today or date.today(), relative)
     check.found.extend(workflow.diagnostics)
     invalid_groups = {g.group_id for g in workflow.groups if not _check_group_id(g, workflow, check)}
+    parents = {g.group_id: g.parent for g in workflow.groups}
+    for group in workflow.groups:  # a group inside an invalid one carries its id in its own
+        ancestor = group.parent
+        while ancestor is not None and ancestor not in invalid_groups:
+            ancestor = parents.get(ancestor)
+        if ancestor is not None:
+            invalid_groups.add(group.group_id)
     for task in workflow.tasks:
         _check_task_id(task, workflow, invalid_groups, check)
     if not SAFE_DAG_ID.fullmatch(workflow.dag_id) or workflow.dag_id in (".", ".."):
