@@ -624,7 +624,8 @@ with DAG("dc323", start_date=datetime(2025, 1, 1), schedule=None):
 INVALID_TASK_ID = register(Code(
     "DC322", "invalid-task-id", Severity.ERROR,
     message="task id {task!r} is not valid in Airflow: {detail}",
-    summary="A task id longer than 250 characters, or with characters other than letters, digits, '_', '.' and '-'.",
+    summary="A task id longer than 250 characters (its task groups' prefix `group.` included), or with characters "
+            "other than letters, digits, '_', '.' and '-'.",
     why="Airflow's validate_key (airflow/sdk/definitions/_internal/node.py, KEY_REGEX `^[\\w.-]+$`, "
         "max_length=250) raises ValueError when the task is built, so the DAG would not load.",
     fix="Rename the task with letters, digits, '_', '.' and '-' only.",
@@ -632,6 +633,24 @@ INVALID_TASK_ID = register(Code(
     example=_S3_DAG_HEAD + '''
 with DAG("dc322", start_date=datetime(2025, 1, 1), schedule=None):
     S3ListOperator(task_id="list keys", bucket="b")
+''',
+))
+
+INVALID_GROUP_ID = register(Code(
+    "DC323", "invalid-task-group-id", Severity.ERROR,
+    message="task group id {group!r} is not valid in Airflow: {detail}",
+    summary="A task group id longer than 200 characters, or with characters other than letters, digits, '_' and '-'.",
+    why="Airflow's validate_group_key (airflow/sdk/definitions/_internal/node.py, GROUP_KEY_REGEX `^[\\w-]+$`, "
+        "max_length=200) raises ValueError when the TaskGroup is made, so the DAG would not load. The rule "
+        "applies to the group's own id; the ids of its tasks (`group.task` when prefix_group_id is on) are "
+        "task ids (DC322, 250 characters).",
+    fix="Rename the group with letters, digits, '_' and '-' only (a '.' separates a group from its tasks).",
+    hint="rename the group, e.g. {suggestion!r}",
+    example=_S3_DAG_HEAD + '''from airflow.sdk import TaskGroup
+
+with DAG("dc323", start_date=datetime(2025, 1, 1), schedule=None):
+    with TaskGroup("raw.data"):
+        S3ListOperator(task_id="list", bucket="b")
 ''',
 ))
 

@@ -13,7 +13,7 @@ from typing import Final
 
 import yaml
 
-from dag_converter.model import DateTime, Duration, ObjectValue, TaskKind, Workflow
+from dag_converter.model import DateTime, Duration, EnumMember, ObjectValue, TaskKind, Workflow
 
 _TIMEDELTA_TYPE: Final = "datetime.timedelta"
 
@@ -56,6 +56,9 @@ def yaml_value(value: object) -> object:
             built["__args__"] = [yaml_value(v) for v in value.args]
         built.update((k, yaml_value(v)) for k, v in value.kwargs)
         return built
+    if isinstance(value, EnumMember):
+        # dag-factory builds `{__type__: Enum, __args__: [value]}` as Enum(value): the member itself.
+        return {"__type__": value.class_path, "__args__": [value.value]}
     if isinstance(value, (list, tuple)):
         return [yaml_value(v) for v in value]
     if isinstance(value, dict):

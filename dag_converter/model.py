@@ -110,6 +110,16 @@ class ObjectValue:
     span: Span | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class EnumMember:
+    """A member of an enum whose members do not compare equal to their values
+    (`ClusterStates.ACTIVE`): the member itself is the value, `class_path(value)` rebuilds it."""
+
+    class_path: str  #: the enum class, fully qualified
+    name: str  #: the member's name, e.g. "ACTIVE"
+    value: str | int  #: the member's value, e.g. "ACTIVE"
+
+
 Scalar = Union[str, int, float, bool, None]
 Value = Union[
     Scalar,
@@ -121,6 +131,7 @@ Value = Union[
     XComRef,
     CallableRef,
     ObjectValue,
+    EnumMember,
     Unresolved,
 ]
 

@@ -56,3 +56,10 @@ def convert_fixture(path: Path, options: Options | None = None) -> FileResult:
 
 def render_concise(diagnostics: list[Diagnostic]) -> str:
     return format_diagnostics(diagnostics) or "\n"
+
+
+def render_reads(result: FileResult) -> str:
+    """Each DAG's run-time reads inventory (the report's `reads`), one line a read: '' when none."""
+    lines = [f"{dag.dag_id}\t{read.kind}\t{read.name or '?'}\t{read.span.path}:{read.span.line}"
+             for dag in result.dags for read in dag.workflow.reads]
+    return "".join(line + "\n" for line in lines)

@@ -11,7 +11,17 @@ from pathlib import Path
 
 import pytest
 
-from fixture_cases import DAGS, ONCE_AS_MANUAL, ROOT, case_id, convert_fixture, fixture_files, is_dag_factory_case, render_concise
+from fixture_cases import (
+    DAGS,
+    ONCE_AS_MANUAL,
+    ROOT,
+    case_id,
+    convert_fixture,
+    fixture_files,
+    is_dag_factory_case,
+    render_concise,
+    render_reads,
+)
 
 CASES = fixture_files()
 #: Fixtures written for Airflow 2 (MWAA folders) carry this marker; Airflow 3 cannot load them.
@@ -25,6 +35,9 @@ def test_snapshot(dag_file: Path, snapshot) -> None:
     snapshot.snapshot_dir = ROOT / "tests" / "snapshots"
     files = {dag.output_name: dag.yaml_text for dag in result.dags if dag.yaml_text and dag.output_name}
     files["diagnostics.txt"] = f"status: {result.status}\n" + render_concise(result.all_diagnostics())
+    reads = render_reads(result)
+    if reads:
+        files["reads.txt"] = reads
     snapshot.assert_match_dir(files, case_id(dag_file))
 
 
@@ -59,3 +72,29 @@ def test_round_trip_equivalent(dag_file: Path, tmp_path: Path, monkeypatch: pyte
     else:
         differences = verify(dag_file, yaml_files)
     assert [d.message for d in differences] == []
+
+
+@pytest.mark.skipif(not HAVE_AIRFLOW, reason="round-trip needs the verify extra (Airflow + dag-factory)")
+def test_plain_enum_members_are_built_as_the_same_member(tmp_path: Path) -> None:
+    """verify compares enums by value; here each enum argument dag-factory builds must be the very
+    member the Python DAG holds (a plain Enum member is not equal to its value: RdsDbSensor keeps
+    `db_type: cluster` as the string)."""
+    import enum
+
+    from dag_converter.verify import _load_python, _load_yaml
+
+    dag_file = DAGS / "provider_plain_enums.py"
+    (dag,) = convert_fixture(dag_file).dags
+    target = tmp_path / str(dag.output_name)
+    target.write_text(str(dag.yaml_text), encoding="utf-8")
+    python = _load_python(dag_file)["provider_plain_enums"]
+    built = _load_yaml(target, dag_file)["provider_plain_enums"]
+    members = 0
+    for task in python.tasks:
+        for name in ("target_state", "db_type"):
+            value = getattr(task, name, None)
+            if isinstance(value, enum.Enum):
+                members += 1
+                assert getattr(built.get_task(task.task_id), name) is value
+                assert value != value.value  # a plain Enum: the value alone would not do
+    assert members == 4

@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as _dt
 import re
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Final
 
@@ -25,7 +26,7 @@ from dag_converter.analyzer.libraries import AirflowLibrary, standard_libraries
 from dag_converter.analyzer.libraries.time import environment_today
 from dag_converter.analyzer.positions import StartPositions
 from dag_converter.analyzer.values import DEFAULT_LIMITS, Limits, RunValues
-from dag_converter.model import ModuleAnalysis, Span
+from dag_converter.model import ModuleAnalysis, RuntimeRead, Span, Workflow
 
 _PARSER_PLACE: Final = re.compile(r"error at (\d+):(\d+):\s*")
 
@@ -102,11 +103,32 @@ def _interpret(module: cst.Module, source: str, path: str, package: str, today: 
     diagnostics.extend(interpreter.notes)
     airflow = next(lib for lib in interpreter.libraries if isinstance(lib, AirflowLibrary))
     workflows = discover(interpreter, airflow.dags, stopped)
-    if interpreter.run_reads:
-        reads = tuple(sorted(set(interpreter.run_reads), key=lambda r: (r.span.path, r.span.line, r.span.column,
-                                                                        r.kind, r.name)))
-        workflows = tuple(dataclasses.replace(w, reads=reads) for w in workflows)
+    file_reads = set(interpreter.run_reads)
+    workflows = tuple(_with_reads(w, file_reads) for w in workflows)
     return ModuleAnalysis(path, workflows, tuple(diagnostics))
+
+
+def _with_reads(workflow: Workflow, file_reads: set[RuntimeRead]) -> Workflow:
+    """The workflow with its inventory: what its file reads, and the connections its tasks name."""
+    reads = file_reads | set(_connection_arguments(workflow))
+    if not reads:
+        return workflow
+    ordered = sorted(reads, key=lambda r: (r.span.path, r.span.line, r.span.column, r.kind, r.name))
+    return dataclasses.replace(workflow, reads=tuple(ordered))
+
+
+def _connection_arguments(workflow: Workflow) -> Iterator[RuntimeRead]:
+    """Connections named by `*_conn_id` arguments (`aws_conn_id="prod"`) of the DAG's tasks, its
+    task groups and `default_args`: each task reads its connection when it runs."""
+    arguments = [*workflow.arguments, *(a for g in workflow.groups for a in g.arguments),
+                 *(a for t in workflow.tasks for a in t.arguments if a.inherited_from is None)]
+    for arg in arguments:
+        if arg.name.endswith("conn_id") and isinstance(arg.value, str):
+            yield RuntimeRead("connection", arg.value, arg.span)
+        elif arg.name == "default_args" and isinstance(arg.value, dict):
+            for key, value in arg.value.items():
+                if isinstance(key, str) and key.endswith("conn_id") and isinstance(value, str):
+                    yield RuntimeRead("connection", value, arg.span)
 
 
 __all__ = ["DEFAULT_LIMITS", "FolderReader", "Limits", "LocalFolder", "RunValues", "analyze_module", "dotted_name", "environment_today", "module_name_for", "nesting_problem"]

@@ -8,9 +8,11 @@ end of the file are found there), and `freeze_dag` turns each into a `model.Work
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import Enum
+from typing import Final
 
 import libcst as cst
 
@@ -23,6 +25,7 @@ from dag_converter.model import (
     DateTime,
     Diagnostic,
     Duration,
+    EnumMember,
     ObjectValue,
     Span,
     Task,
@@ -169,6 +172,9 @@ class TaskMethod:
 # ---------------------------------------------------------------------------------------------
 # Freezing interpreter values into model values
 
+#: An imported name spelled as a constant (`RED`, `MAX_SIZE`): a value, never taken for a function.
+_CONSTANT_NAME: Final = re.compile(r"^[A-Z][A-Z0-9_]*$")
+
 
 def freeze(interp: Interpreter, value: object, node: cst.CSTNode | None) -> object:
     """A value as the model holds it: plain data, model values, or Unresolved with a reason."""
@@ -178,7 +184,8 @@ def freeze(interp: Interpreter, value: object, node: cst.CSTNode | None) -> obje
 
 
 def _freeze(interp: Interpreter, value: object, node: cst.CSTNode | None) -> object:
-    if value is None or isinstance(value, (str, int, float, bool, DateTime, Duration, ObjectValue, Unresolved)):
+    if value is None or isinstance(value, (str, int, float, bool, DateTime, Duration, ObjectValue, EnumMember,
+                                           Unresolved)):
         return value
     if isinstance(value, list):
         return [_freeze(interp, v, node) for v in value]
@@ -200,6 +207,18 @@ def _freeze(interp: Interpreter, value: object, node: cst.CSTNode | None) -> obj
     if isinstance(value, TaskFlowFunction):
         return CallableRef(f"{interp.module_name}.{value.name}", True, interp.span_or_file(node))
     if isinstance(value, Symbol):
+        parent, _, last = value.qualname.rpartition(".")
+        if _CONSTANT_NAME.match(last) and parent:
+            # `Color.RED`, `config.BUCKET`: a constant or enum member of an imported module, not a function.
+            owner = parent.rsplit(".", 1)[-1]
+            if value.local:
+                reason = f"{owner}.{last} is an attribute of a class defined in the DAG file (an enum member?)"
+            elif owner[:1].isupper():
+                reason = (f"{owner}.{last} ({parent}) is an enum member or class constant from outside the DAG "
+                          "folder; the converter knows the members of the Amazon and standard providers' enums only")
+            else:
+                reason = f"{last} is a constant of {parent}, a module outside the DAG folder"
+            return Unresolved(reason, interp.span_or_file(node))
         return CallableRef(value.qualname, value.local, interp.span_or_file(node))
     if isinstance(value, TaskBuilder):
         return Unresolved(f"task {value.task_id!r} passed as a value", interp.span_or_file(node))

@@ -87,6 +87,11 @@ class Library(Protocol):
         """`str(value)` (also `f"{value}"`) for a value of the library's own, else NotImplemented."""
         ...
 
+    def contains(self, item: object, container: object, node: cst.CSTNode) -> object:
+        """`item in container` for a container of the library's own (a run-time read such as
+        `os.environ`), else NotImplemented."""
+        ...
+
 
 class BaseLibrary:
     """A Library that knows nothing: subclasses override what they handle."""
@@ -119,6 +124,9 @@ class BaseLibrary:
         return NotImplemented
 
     def text(self, value: object, node: cst.CSTNode) -> object:
+        return NotImplemented
+
+    def contains(self, item: object, container: object, node: cst.CSTNode) -> object:
         return NotImplemented
 
 
@@ -392,7 +400,9 @@ class Interpreter:
 
     def attribute(self, base: object, name: str, node: cst.CSTNode) -> object:
         if isinstance(base, Unresolved):
-            return base
+            # A run-time read stays one, but a library may still name what is read (`os.environ.get`).
+            answer = self._ask(lambda library: library.attribute(base, name, node)) if base.source else NotImplemented
+            return base if answer is NotImplemented else answer
         if isinstance(base, (str, list, dict, tuple, set, bytes)):
             return BoundMethod(base, name)
         if isinstance(base, ModuleValue):
@@ -409,6 +419,12 @@ class Interpreter:
     def eval_Subscript(self, node: cst.Subscript, scope: Scope) -> object:
         base = self.eval(node.value, scope)
         if isinstance(base, Unresolved):
+            if base.source and len(node.slice) == 1 and isinstance(node.slice[0].slice, cst.Index):
+                # `os.environ["X"]`: still read at run time, but a library may record which key.
+                key = self.eval(node.slice[0].slice.value, scope)
+                answer = self._ask(lambda library: library.subscript(base, key, node))
+                if answer is not NotImplemented:
+                    return answer
             return base
         if len(node.slice) != 1:
             return self.unresolved(node, "multi-dimensional subscript")
@@ -549,14 +565,26 @@ class Interpreter:
         left = self.eval(node.left, scope)
         for target in node.comparisons:
             right = self.eval(target.comparator, scope)
-            bad = first_unresolved((left, right))
-            if bad is not None:
-                return bad
-            outcome = self.compare(type(target.operator).__name__, left, right, node)
+            op = type(target.operator).__name__
+            if op in ("In", "NotIn") and isinstance(right, Unresolved) and right.source:
+                outcome = self._contains(op, left, right, node)
+            else:
+                bad = first_unresolved((left, right))
+                if bad is not None:
+                    return bad
+                outcome = self.compare(op, left, right, node)
             if outcome is not True:
                 return outcome
             left = right
         return True
+
+    def _contains(self, op: str, left: object, right: Unresolved, node: cst.CSTNode) -> object:
+        """`x in <run-time read>` (`"X" in os.environ`): still unknown, but a library may name what
+        is read (and know the answer, when the user froze the value)."""
+        answer = self._ask(lambda library: library.contains(left, right, node))
+        if answer is NotImplemented:
+            return right
+        return not answer if op == "NotIn" and isinstance(answer, bool) else answer
 
     def compare(self, op: str, left: object, right: object, node: cst.CSTNode) -> object:
         # Charged first: telling whether a value is plain visits it too.

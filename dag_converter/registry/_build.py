@@ -20,6 +20,7 @@ from typing import Any, Final
 import libcst as cst
 
 from dag_converter.registry._allowlist import ALLOWLIST
+from dag_converter.registry._enums import provider_enums
 from dag_converter.registry._source import (
     BASE_OPERATOR,
     BASE_SENSOR,
@@ -378,6 +379,7 @@ def build_registry_data(provider_version: str | None = None, provider: Provider 
             "allowlist": ALLOWLIST.get(report.path),
             "note": report.note,
         }
+    enums, enum_aliases = provider_enums(builder.tree, provider.package)
     missing = sorted(path for path in ALLOWLIST if path not in rules and path.startswith(provider.package + "."))
     version = installed
     option = "" if provider is AMAZON else f" --provider {provider.key}"
@@ -394,6 +396,8 @@ def build_registry_data(provider_version: str | None = None, provider: Provider 
             for name, params in bases.items()
         },
         "rules": rules,
+        "enums": enums,
+        "enum_aliases": enum_aliases,
         "allowlist_not_in_provider": missing,
     }
 

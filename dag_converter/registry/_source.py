@@ -42,6 +42,7 @@ class ClassInfo:
     bases: tuple[cst.BaseExpression, ...]
     init: InitInfo | None  #: None when the class defines no ``__init__``
     body_assigns: tuple[tuple[str, cst.BaseExpression], ...]  #: class-level ``name = value``
+    methods: frozenset[str] = frozenset()  #: names of the functions the class body defines
 
     @property
     def path(self) -> str:
@@ -145,14 +146,17 @@ def _init_info(func: cst.FunctionDef) -> InitInfo:
 def _class_info(module: str, node: cst.ClassDef) -> ClassInfo:
     init: InitInfo | None = None
     assigns: list[tuple[str, cst.BaseExpression]] = []
+    methods: set[str] = set()
     for stmt in node.body.body:
+        if isinstance(stmt, cst.FunctionDef):
+            methods.add(stmt.name.value)
         if isinstance(stmt, cst.FunctionDef) and stmt.name.value == "__init__":
             init = _init_info(stmt)
         elif isinstance(stmt, cst.SimpleStatementLine):
             for small in stmt.body:
                 assigns.extend(_assignments(small))
     bases = tuple(a.value for a in node.bases if a.keyword is None)
-    return ClassInfo(module, node.name.value, bases, init, tuple(assigns))
+    return ClassInfo(module, node.name.value, bases, init, tuple(assigns), frozenset(methods))
 
 
 def _assignments(small: cst.BaseSmallStatement) -> Iterator[tuple[str, cst.BaseExpression]]:
@@ -244,6 +248,13 @@ class SourceTree:
             path = self.find(name)
             self._modules[name] = parse_module(name, path) if path else None
         return self._modules[name]
+
+    def parsed(self) -> Iterator[ModuleInfo]:
+        """The modules parsed so far, by name."""
+        for name in sorted(self._modules):
+            info = self._modules[name]
+            if info is not None:
+                yield info
 
     def find(self, name: str) -> Path | None:
         rel = Path(*name.split("."))

@@ -30,6 +30,7 @@ from dag_converter.model import (
     ObjectValue,
     Span,
     Task,
+    TaskGroupInfo,
     TaskKind,
     Workflow,
     XComRef,
@@ -51,6 +52,10 @@ SAFE_DAG_ID: Final = re.compile(r"[A-Za-z0-9_.-]+")
 # characters" / "The key ... has to be made of alphanumeric characters, dashes, dots and underscores exclusively").
 AIRFLOW_KEY: Final = re.compile(r"^[\w.-]+$")
 MAX_KEY_LENGTH: Final = 250
+# Its validate_group_key, applied to a TaskGroup's own group_id (without its parents' prefix) when the
+# group is made: `GROUP_KEY_REGEX = re.compile(r"^[\w-]+$")` (no dots) and `max_length: int = 200`.
+AIRFLOW_GROUP_KEY: Final = re.compile(r"^[\w-]+$")
+MAX_GROUP_KEY_LENGTH: Final = 200
 # Durations Airflow converts from a number of seconds (BaseOperator._convert_timedelta: "return
 # timedelta(seconds=value)"); execution_timeout and dagrun_timeout it refuses instead (NUMERIC_TIMEOUT).
 NUMERIC_DURATIONS: Final = frozenset({"retry_delay", "max_retry_delay"})
@@ -86,8 +91,16 @@ def _check_workflow(workflow: Workflow, target: Target, *, registry: Registry | 
                     today: date | None, relative: str | None) -> tuple[Workflow, list[Diagnostic]]:
     check = CheckContext(target, registry or get_registry(), today or date.today(), relative)
     check.found.extend(workflow.diagnostics)
+    invalid_groups = {g.group_id for g in workflow.groups if not _check_group_id(g, workflow, check)}
+    parents = {g.group_id: g.parent for g in workflow.groups}
+    for group in workflow.groups:  # a group inside an invalid one carries its id in its own
+        ancestor = group.parent
+        while ancestor is not None and ancestor not in invalid_groups:
+            ancestor = parents.get(ancestor)
+        if ancestor is not None:
+            invalid_groups.add(group.group_id)
     for task in workflow.tasks:
-        _check_task_id(task, check)
+        _check_task_id(task, workflow, invalid_groups, check)
     if not SAFE_DAG_ID.fullmatch(workflow.dag_id) or workflow.dag_id in (".", ".."):
         if not workflow.dag_id.startswith("<dag at line"):
             check.add(codes.UNSAFE_DAG_ID, workflow.span, dag_id=workflow.dag_id,
@@ -110,17 +123,78 @@ def _check_workflow(workflow: Workflow, target: Target, *, registry: Registry | 
     return normalised, sorted(_unique(_one_per_cause(check.found)), key=Diagnostic.sort_key)
 
 
-def _check_task_id(task: Task, check: CheckContext) -> None:
-    """Airflow's validate_key rule for task ids (see AIRFLOW_KEY)."""
+def _check_task_id(task: Task, workflow: Workflow, invalid_groups: set[str], check: CheckContext) -> None:
+    """Airflow's validate_key rule for task ids (see AIRFLOW_KEY), on the id Airflow gives the
+    task: its label prefixed by its task groups' ids where they prefix (`group.task`). A task whose
+    own label is valid, in a group whose id is not, is the group's finding (DC323) only."""
     task_id = task.task_id
+    prefix = _group_prefix(task, workflow)
+    label = task_id[len(prefix):]
+    if prefix and prefix[:-1] in invalid_groups and len(label) <= MAX_KEY_LENGTH and AIRFLOW_KEY.match(label):
+        return
     if len(task_id) > MAX_KEY_LENGTH:
-        check.add(codes.INVALID_TASK_ID, task.span, task=task_id[:40] + "...",
-                  detail=f"it is {len(task_id)} characters long; Airflow allows {MAX_KEY_LENGTH}",
-                  hint=f"shorten it to {MAX_KEY_LENGTH} characters or fewer")
+        hint = f"shorten it to {MAX_KEY_LENGTH} characters or fewer"
+        if prefix and len(task_id) - len(prefix) <= MAX_KEY_LENGTH:
+            hint = (f"shorten the task id or its task groups' ids: the prefix {_shown(prefix)} makes it "
+                    f"{len(task_id)} characters, or pass prefix_group_id=False to the group")
+        check.add(codes.INVALID_TASK_ID, task.span, task=_shown(task_id, quoted=False),
+                  detail=f"it is {len(task_id)} characters long; Airflow allows {MAX_KEY_LENGTH}", hint=hint)
     elif not AIRFLOW_KEY.match(task_id):
         check.add(codes.INVALID_TASK_ID, task.span, task=task_id,
                   detail="only letters, digits, '_', '.' and '-' are allowed",
                   suggestion=re.sub(r"[^\w.-]+", "_", task_id).strip("_") or "task")
+
+
+def _shown(text: str, *, quoted: bool = True) -> str:
+    """A long id cut to 40 characters for a message."""
+    cut = text if len(text) <= 40 else text[:40] + "..."
+    return repr(cut) if quoted else cut
+
+
+def _group_prefix(task: Task, workflow: Workflow) -> str:
+    """What the task's groups put before its label: `group.` when its group prefixes, else ''."""
+    if task.group is None:
+        return ""
+    groups = {g.group_id: g for g in workflow.groups}
+    group = groups.get(task.group)
+    if group is None or not _prefixes(group) or not task.task_id.startswith(group.group_id + "."):
+        return ""
+    return group.group_id + "."
+
+
+def _prefixes(group: TaskGroupInfo) -> bool:
+    """The group's prefix_group_id (True unless the source passed False)."""
+    return next((a.value for a in group.arguments if a.name == "prefix_group_id"), True) is not False
+
+
+def group_label(group: TaskGroupInfo, workflow: Workflow) -> str:
+    """A group's own group_id, as the source passed it: its full id without the parent's prefix
+    (Airflow's TaskGroup._group_id; the full id is `parent.label` when the parent prefixes)."""
+    parent = next((g for g in workflow.groups if g.group_id == group.parent), None)
+    if parent is not None and _prefixes(parent) and group.group_id.startswith(parent.group_id + "."):
+        return group.group_id[len(parent.group_id) + 1:]
+    return group.group_id
+
+
+def _check_group_id(group: TaskGroupInfo, workflow: Workflow, check: CheckContext) -> bool:
+    """Airflow's validate_group_key rule for a task group's own id (see AIRFLOW_GROUP_KEY);
+    False when the id breaks it (reported)."""
+    label = group_label(group, workflow)
+    if label.startswith("group_at_line_"):
+        return True  # an id not known statically, already reported where the group is made
+    if len(label) > MAX_GROUP_KEY_LENGTH:
+        check.add(codes.INVALID_GROUP_ID, group.span, group=_shown(label, quoted=False),
+                  detail=f"it is {len(label)} characters long; Airflow allows {MAX_GROUP_KEY_LENGTH}",
+                  hint=f"shorten it to {MAX_GROUP_KEY_LENGTH} characters or fewer")
+        return False
+    if not AIRFLOW_GROUP_KEY.match(label):
+        detail = "only letters, digits, '_' and '-' are allowed"
+        if AIRFLOW_KEY.match(label):
+            detail += " ('.' is what separates a group's id from its tasks' ids)"
+        check.add(codes.INVALID_GROUP_ID, group.span, group=label, detail=detail,
+                  suggestion=re.sub(r"[^\w-]+", "_", label).strip("_") or "group")
+        return False
+    return True
 
 
 def _flatten_groups(workflow: Workflow, check: CheckContext) -> None:

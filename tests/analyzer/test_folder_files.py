@@ -122,7 +122,8 @@ def test_import_through_an_unrelated_namespace_folder(tmp_path: Path) -> None:
     (tmp_path / "infra").mkdir()
     (tmp_path / "infra" / "other.py").write_text("x = 1\n")
     value = _bucket(tmp_path, "d.py", "from infra.s3_stack import X\nBUCKET = X")
-    assert not isinstance(value, (str, Unresolved))  # a name from outside the folder, as `from mylib import X`
+    # A name from outside the folder, as `from mylib import X`: a constant whose value is not known.
+    assert isinstance(value, Unresolved) and "infra.s3_stack, a module outside the DAG folder" in value.reason
     value = _bucket(tmp_path, "d.py", "import infra.s3_stack\nBUCKET = infra.s3_stack.NAME")
     assert isinstance(value, Unresolved)
 
@@ -154,3 +155,54 @@ def test_bytes_literals_decode_to_text(tmp_path: Path) -> None:
     raw = _bucket(tmp_path, "d.py", 'BUCKET = b"abc"')
     assert isinstance(raw, Unresolved) and "bytes" in raw.reason
     assert isinstance(_bucket(tmp_path, "d.py", 'BUCKET = (b"x" * 10**9).decode()'), Unresolved)
+
+
+@pytest.mark.parametrize(("expression", "name", "source"), [
+    ('os.environ["STAGE"]', "STAGE", "os.environ['STAGE']"),
+    ('os.environ.get("STAGE", "dev")', "STAGE", "os.environ.get('STAGE')"),
+    ('os.getenv("STAGE")', "STAGE", "os.getenv('STAGE')"),
+    ('os.environ[PREFIX + "STAGE"]', "APP_STAGE", "os.environ['APP_STAGE']"),
+    ('os.environ.get(f"{PREFIX}STAGE")', "APP_STAGE", "os.environ.get('APP_STAGE')"),
+    ('environ["STAGE"]', "STAGE", "os.environ['STAGE']"),
+    ('environ.get("STAGE")', "STAGE", "os.environ.get('STAGE')"),
+    ('os.environ.setdefault("STAGE", "dev")', "STAGE", "os.environ.setdefault('STAGE')"),
+    ('"b" if "STAGE" in os.environ else "c"', "STAGE", "os.environ"),
+    ('Variable.get("stage")', "stage", "Variable.get('stage')"),
+    ('Variable.get(PREFIX.lower() + "stage", deserialize_json=True)', "app_stage", "Variable.get('app_stage')"),
+    ('BaseHook.get_connection("stage").login', "stage", "airflow.hooks.base.BaseHook.get_connection('stage')"),
+])
+def test_every_form_of_a_run_time_read_names_what_it_reads(tmp_path: Path, expression: str, name: str,
+                                                          source: str) -> None:
+    body = ("from os import environ\nfrom airflow.models import Variable\nfrom airflow.hooks.base import BaseHook\n"
+            f'PREFIX = "APP_"\nBUCKET = {expression}\n')
+    analysis = analyze_module(HEAD + body + '''
+with DAG("d", start_date=datetime(2024, 1, 1), schedule=None):
+    S3CreateBucketOperator(task_id="t", bucket_name=BUCKET)
+''', "d.py", root=tmp_path)
+    (workflow,) = analysis.workflows
+    assert [(r.name, r.span.line) for r in workflow.reads] == [(name, 11)]
+    value = workflow.tasks[0].arguments[0].value
+    assert isinstance(value, Unresolved) and value.source == source
+
+
+def test_membership_of_a_frozen_environment_variable_is_known(tmp_path: Path) -> None:
+    body = 'BUCKET = "set" if "STAGE" in os.environ else "unset"\nOTHER = "X" not in os.environ\n'
+    source = HEAD + body + '''
+with DAG("d", start_date=datetime(2024, 1, 1), schedule=None):
+    S3CreateBucketOperator(task_id="t", bucket_name=BUCKET)
+'''
+    analysis = analyze_module(source, "d.py", root=tmp_path, run_values=RunValues(environment=(("STAGE", "prod"),)))
+    assert analysis.workflows[0].tasks[0].arguments[0].value == "set"
+    assert [d.code for d in analysis.diagnostics] == ["DC205"]
+    assert [(r.kind, r.name) for r in analysis.workflows[0].reads] == [("environment", "STAGE"), ("environment", "X")]
+
+
+def test_connections_named_by_hooks_and_conn_id_arguments_are_listed(tmp_path: Path) -> None:
+    source = HEAD + '''from airflow.providers.amazon.aws.hooks.s3 import S3Hook
+HOOK = S3Hook(aws_conn_id="hook")
+with DAG("d", start_date=datetime(2024, 1, 1), schedule=None, default_args={"aws_conn_id": "dag"}):
+    S3CreateBucketOperator(task_id="t", bucket_name="b", aws_conn_id="task")
+'''
+    (workflow,) = analyze_module(source, "d.py", root=tmp_path).workflows
+    assert [(r.kind, r.name, r.span.line) for r in workflow.reads] == [
+        ("connection", "hook", 8), ("connection", "dag", 9), ("connection", "task", 10)]

@@ -12,7 +12,7 @@ from dag_converter.analyzer.interpreter import Interpreter
 from dag_converter.analyzer.libraries import standard_libraries
 from dag_converter.analyzer.values import Scope
 from dag_converter.analyzer.positions import StartPositions
-from dag_converter.model import DateTime, Duration, Unresolved
+from dag_converter.model import DateTime, Duration, EnumMember, Unresolved
 
 
 def evaluate(expression: str, setup: str = "") -> object:
@@ -105,3 +105,57 @@ def test_string_literals_evaluate_as_python_reads_them(literal: str) -> None:
 
     value = evaluate(literal)
     assert value == ast.literal_eval(literal)  # bytes too: a value, refused only where it reaches YAML
+
+
+_EKS = "from airflow.providers.amazon.aws.hooks.eks import ClusterStates"
+_CLUSTER_STATES = "airflow.providers.amazon.aws.hooks.eks.ClusterStates"
+
+
+@pytest.mark.parametrize(("expression", "setup", "expected"), [
+    # Plain enums stay members (written as __type__); string-comparable ones are their values.
+    ("ClusterStates.ACTIVE", _EKS, EnumMember(_CLUSTER_STATES, "ACTIVE", "ACTIVE")),
+    ("ClusterStates('FAILED')", _EKS, EnumMember(_CLUSTER_STATES, "FAILED", "FAILED")),
+    ("ClusterStates.ACTIVE.value", _EKS, "ACTIVE"),
+    ("f'{ClusterStates.ACTIVE}'", _EKS, "ClusterStates.ACTIVE"),
+    ("ClusterStates.ACTIVE", "from airflow.providers.amazon.aws.sensors.eks import ClusterStates",
+     EnumMember(_CLUSTER_STATES, "ACTIVE", "ACTIVE")),
+    ("eks.ClusterStates.ACTIVE", "from airflow.providers.amazon.aws.hooks import eks",
+     EnumMember(_CLUSTER_STATES, "ACTIVE", "ACTIVE")),
+    ("RdsDbType.CLUSTER", "from airflow.providers.amazon.aws.utils.rds import RdsDbType",
+     EnumMember("airflow.providers.amazon.aws.utils.rds.RdsDbType", "CLUSTER", "cluster")),
+    ("FILE_FORMAT.JSON", "from airflow.providers.amazon.aws.transfers.sql_to_s3 import FILE_FORMAT",
+     EnumMember("airflow.providers.amazon.aws.transfers.sql_to_s3.FILE_FORMAT", "JSON", 2)),
+    ("EcsClusterStates.ACTIVE", "from airflow.providers.amazon.aws.hooks.ecs import EcsClusterStates", "ACTIVE"),
+    ("DmsTaskState.FAILED_MOVE", "from airflow.providers.amazon.aws.hooks.dms import DmsTaskState", "failed-move"),
+    ("WeekDay.MONDAY", "from airflow.providers.standard.utils.weekday import WeekDay",
+     EnumMember("airflow.providers.standard.utils.weekday.WeekDay", "MONDAY", 1)),
+])
+def test_provider_enum_members(expression: str, setup: str, expected: object) -> None:
+    assert evaluate(expression, setup) == expected
+
+
+@pytest.mark.parametrize("expression", ["ClusterStates.BOGUS", "ClusterStates('bogus')"])
+def test_unknown_provider_enum_members_are_unresolved(expression: str) -> None:
+    value = evaluate(expression, _EKS)
+    assert isinstance(value, Unresolved) and "ClusterStates" in value.reason
+
+
+@pytest.mark.parametrize(("source", "reason"), [
+    ("from mylib.states import Color\nT = Color.RED", "Color.RED (mylib.states.Color) is an enum member"),
+    ("from mylib import config\nT = config.CLUSTER", "CLUSTER is a constant of mylib.config"),
+    ("from enum import Enum\nclass Color(Enum):\n    RED = 'red'\nT = Color.RED", "class defined in the DAG file"),
+])
+def test_imported_constants_are_values_not_functions(source: str, reason: str) -> None:
+    """`target_state=Color.RED` from a module the converter cannot read: an unknown value with the
+    reason, never 'the function RED'."""
+    from dag_converter.analyzer import analyze_module
+
+    analysis = analyze_module(f'''{source}
+from datetime import datetime
+from airflow import DAG
+from airflow.providers.amazon.aws.sensors.eks import EksClusterStateSensor
+with DAG("d", start_date=datetime(2024, 1, 1), schedule=None):
+    EksClusterStateSensor(task_id="t", cluster_name="c", target_state=T)
+''', "d.py")
+    value = analysis.workflows[0].tasks[0].arguments[-1].value
+    assert isinstance(value, Unresolved) and reason in value.reason

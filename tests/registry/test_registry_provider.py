@@ -144,3 +144,26 @@ def test_required_params_have_no_default(provider_classes) -> None:
                 if param is not None:
                     assert param.default is inspect.Parameter.empty, (path, name)
                     break
+
+
+def test_enums_match_the_provider() -> None:
+    """Every enum the data records, imported: the same members and values; `string` exactly when a
+    member equals its value, a string (an IntEnum member equals its int, but is written whole);
+    every alias is the same class."""
+    import enum
+    import importlib
+
+    registry = get_registry()
+    assert "airflow.providers.amazon.aws.hooks.eks.ClusterStates" in registry.enums
+    for path, provider_enum in registry.enums.items():
+        module, _, name = path.rpartition(".")
+        cls = getattr(importlib.import_module(module), name)
+        assert issubclass(cls, enum.Enum), path
+        actual = {member.name: member.value for member in cls}
+        assert provider_enum.members == actual, path
+        assert provider_enum.string == all(isinstance(m.value, str) and m == m.value for m in cls), path
+    for alias, path in registry.enum_aliases.items():
+        module, _, name = alias.rpartition(".")
+        target_module, _, target_name = path.rpartition(".")
+        assert getattr(importlib.import_module(module), name) is getattr(importlib.import_module(target_module),
+                                                                          target_name), alias

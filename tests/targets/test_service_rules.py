@@ -197,3 +197,33 @@ def test_cli_registry_build_reads_the_standard_provider(tmp_path: Path) -> None:
         pytest.skip(f"standard provider not installed here: {done.output}")
     assert written.read_bytes() == standard_data_path().read_bytes()
     assert not (tmp_path / "iam-standard.json").exists()  # IAM data is derived for the Amazon provider only
+
+
+@pytest.mark.parametrize("target", ["mwaa-serverless", "dag-factory"])
+@pytest.mark.parametrize(("group", "codes"), [
+    ('"raw.data"', ["DC323"]),
+    ('"g" * 201', ["DC323"]),
+    ('"g" * 200', []),
+    ('"eu-west_1"', []),
+])
+def test_task_group_ids_follow_airflow_rule(target: str, group: str, codes: list[str]) -> None:
+    workflow = analyze(f'''
+        with DAG("d", start_date=datetime.datetime(2030, 1, 1), schedule=None):
+            with TaskGroup({group}):
+                EmptyOperator(task_id="t")
+        ''')
+    _, diagnostics = convert(workflow, get_target(target, dags_folder="/dags"))
+    assert [d.code for d in diagnostics if d.severity == "error"] == codes
+
+
+def test_a_prefixed_task_id_over_250_characters_names_the_prefix() -> None:
+    workflow = analyze('''
+        with DAG("d", start_date=datetime.datetime(2030, 1, 1), schedule=None):
+            with TaskGroup("g" * 100):
+                EmptyOperator(task_id="t" * 150)
+            with TaskGroup("flat", prefix_group_id=False):
+                EmptyOperator(task_id="u" * 250)
+        ''')
+    _, diagnostics = convert(workflow, MWAA)
+    (long,) = [d for d in diagnostics if d.severity == "error"]
+    assert "251 characters" in long.message and "prefix" in (long.hint or "")

@@ -44,8 +44,17 @@ from dag_converter.analyzer.values import (
     UserFunction,
     first_unresolved,
 )
-from dag_converter.model import Argument, CallableRef, Diagnostic, ObjectValue, TaskFlowCall, TaskKind, walk_values
-from dag_converter.registry import get_registry
+from dag_converter.model import (
+    Argument,
+    CallableRef,
+    Diagnostic,
+    EnumMember,
+    ObjectValue,
+    TaskFlowCall,
+    TaskKind,
+    walk_values,
+)
+from dag_converter.registry import ProviderEnum, get_registry
 
 _OPERATOR_NAME: Final = re.compile(r"^[A-Z]\w*(Operator|Sensor)$")
 TASKFLOW_OPERATOR: Final = "airflow.providers.standard.decorators.python.task"
@@ -57,29 +66,6 @@ _TRIGGER_RULES: Final = frozenset({
 })
 _WEIGHT_RULES: Final = frozenset({"DOWNSTREAM", "UPSTREAM", "ABSOLUTE"})
 _ENUM_MEMBERS: Final = {Role.TRIGGER_RULE: _TRIGGER_RULES, Role.WEIGHT_RULE: _WEIGHT_RULES}
-#: Amazon provider enums whose members compare equal to their string values (str Enums and the
-#: provider's _StringCompareEnum): the operators that take them accept the value, so a member is
-#: written as its value. Values from provider amazon 9.32.0. Plain Enums (eks.ClusterStates, ...)
-#: stay unknown: their operators compare members, which a YAML string is not.
-_STRING_ENUMS: Final[dict[str, dict[str, str]]] = {
-    "airflow.providers.amazon.aws.hooks.ecs.EcsClusterStates": {
-        "ACTIVE": "ACTIVE", "PROVISIONING": "PROVISIONING", "DEPROVISIONING": "DEPROVISIONING", "FAILED": "FAILED",
-        "INACTIVE": "INACTIVE"},
-    "airflow.providers.amazon.aws.hooks.ecs.EcsTaskDefinitionStates": {
-        "ACTIVE": "ACTIVE", "INACTIVE": "INACTIVE", "DELETE_IN_PROGRESS": "DELETE_IN_PROGRESS"},
-    "airflow.providers.amazon.aws.hooks.ecs.EcsTaskStates": {
-        "PROVISIONING": "PROVISIONING", "PENDING": "PENDING", "ACTIVATING": "ACTIVATING", "RUNNING": "RUNNING",
-        "DEACTIVATING": "DEACTIVATING", "STOPPING": "STOPPING", "DEPROVISIONING": "DEPROVISIONING",
-        "STOPPED": "STOPPED", "NONE": "NONE"},
-    "airflow.providers.amazon.aws.hooks.dms.DmsTaskWaiterStatus": {
-        "DELETED": "deleted", "READY": "ready", "RUNNING": "running", "STOPPED": "stopped"},
-    "airflow.providers.amazon.aws.hooks.dms.DmsTaskState": {
-        "CREATING": "creating", "READY": "ready", "STARTING": "starting", "RUNNING": "running", "STOPPING": "stopping",
-        "STOPPED": "stopped", "MODIFYING": "modifying", "MOVING": "moving", "TESTING": "testing", "FAILED": "failed",
-        "FAILED_MOVE": "failed-move", "DELETING": "deleting"},
-    "airflow.providers.amazon.aws.utils.waiter.WaitPolicy": {
-        "WAIT_FOR_COMPLETION": "wait_for_completion", "WAIT_FOR_STEPS_COMPLETION": "wait_for_steps_completion"},
-}
 _DEPENDENCY_METHODS: Final = ("set_upstream", "set_downstream")
 
 CallHandler = Callable[["AirflowLibrary", Symbol, CallArgs, cst.Call], object]
@@ -145,10 +131,13 @@ class AirflowLibrary(BaseLibrary):
             members = _ENUM_MEMBERS.get(role_of(base.qualname))  # type: ignore[arg-type]
             if members is not None and name in members:
                 return name.lower()
-            string_members = _STRING_ENUMS.get(base.qualname)
-            if string_members is not None and name in string_members:
-                return string_members[name]
-            return NotImplemented
+            return self.enum_member(base, name, node)
+        if isinstance(base, EnumMember):
+            if name == "value":
+                return base.value
+            if name == "name":
+                return base.name
+            return self.interpreter.unresolved(node, f"attribute {name!r} of enum member {base.name}")
         if isinstance(base, TaskBuilder):
             if name == "output":
                 return TaskOutput(base)
@@ -188,7 +177,40 @@ class AirflowLibrary(BaseLibrary):
             return TaskMethod(base, name)
         return NotImplemented
 
+    def enum_member(self, enum: Symbol, name: str, node: cst.CSTNode) -> object:
+        """A member of an enum a provider defines (the registry's data, read from the provider's
+        source). Members equal to their values as strings are their values (the operators accept
+        the value); any other member stays the member, which the YAML rebuilds with `__type__`."""
+        provider_enum = self.registry.enum(enum.qualname)
+        if provider_enum is None:
+            return NotImplemented
+        if name not in provider_enum.members:
+            short = provider_enum.class_path.rsplit(".", 1)[-1]
+            return self.interpreter.unresolved(
+                node, f"{short}.{name} is not a member of {provider_enum.class_path} with a value its source states")
+        value = provider_enum.members[name]
+        return value if provider_enum.string else EnumMember(provider_enum.class_path, name, value)
+
+    def enum_by_value(self, provider_enum: ProviderEnum, call: CallArgs, node: cst.Call) -> object:
+        """`ClusterStates("ACTIVE")`: the member with that value, as `enum_member` gives it."""
+        bad = first_unresolved([*call.positional, *call.keywords.values()])
+        if bad is not None:
+            return bad
+        short = provider_enum.class_path.rsplit(".", 1)[-1]
+        value = call.positional[0] if len(call.positional) == 1 and not call.keywords else None
+        if provider_enum.string and isinstance(value, str) and value in provider_enum.members.values():
+            return value
+        name = next((n for n, v in provider_enum.members.items() if v == value and type(v) is type(value)), None)
+        if name is None:
+            return self.interpreter.unresolved(node, f"{short}(...) with a value that is not one of its members")
+        return value if provider_enum.string else EnumMember(provider_enum.class_path, name, value)
+
     def text(self, value: object, node: cst.CSTNode) -> object:
+        if isinstance(value, EnumMember):
+            if not isinstance(value.value, str):
+                # IntEnum's str() is the number from Python 3.11, the member's name before.
+                return self.interpreter.unresolved(node, f"str() of the integer enum member {value.name}")
+            return f"{value.class_path.rsplit('.', 1)[-1]}.{value.name}"  # Enum.__str__
         if not isinstance(value, TaskOutput):
             return NotImplemented
         task = value.task
@@ -269,6 +291,9 @@ class AirflowLibrary(BaseLibrary):
         handler = CALLS.get(role) if role is not None else None
         if handler is not None:
             return handler(self, func, call, node)
+        provider_enum = self.registry.enum(qual)
+        if provider_enum is not None:
+            return self.enum_by_value(provider_enum, call, node)
         parent, _, last = qual.rpartition(".")
         if role_of(parent) is Role.TASK_DECORATOR:
             return Decorator(DecoratorKind.TASK, last, self._keywords(call), call.nodes)
