@@ -47,7 +47,7 @@ from dag_converter.analyzer.values import (
     first_unresolved,
     why,
 )
-from dag_converter.model import DateTime, Diagnostic, Duration, Span
+from dag_converter.model import DateTime, Diagnostic, Duration, Span, find_unresolved
 
 _PERCENT_SPEC: Final = re.compile(r"%(?:\([^)]*\))?[#0 +-]*(\*|\d+)?(?:\.(\*|\d+))?")
 _SAFE_BUILTINS: Final = frozenset(BUILTINS)
@@ -171,8 +171,10 @@ class Interpreter:
         self.regions: list[Region] = []  #: open definitions, innermost last (see Region)
         self.file_diagnostics: list[Diagnostic] = []
         self.notes: list[Diagnostic] = []  #: file diagnostics listed after the run's own
-        self.reported_calls: set[cst.CSTNode] = set()
-        self.reported_spans: set[Span] = set()
+        #: calls refused as DC204, and the spans of the unknown values they returned, by region
+        #: (id of the open DAG): a call run again for another DAG (a loop) refuses that DAG too
+        self.reported_calls: set[tuple[cst.CSTNode, int]] = set()
+        self.reported_spans: set[tuple[Span, int]] = set()
         self.make_libraries = libraries
         self.libraries: Sequence[Library] = libraries(self)
 
@@ -213,6 +215,16 @@ class Interpreter:
 
     def unresolved(self, node: cst.CSTNode, reason: str) -> Unresolved:
         return Unresolved(reason, self.span(node))
+
+    def region_key(self) -> int:
+        """The innermost open region's identity (0 outside any): what a refusal is filed with."""
+        return id(self.regions[-1]) if self.regions else 0
+
+    def already_refused(self, value: object) -> bool:
+        """`value` is the unknown result of a call already refused (DC204) in the open region:
+        one more diagnostic about it would repeat that one's cause."""
+        return (isinstance(value, Unresolved) and value.source is None
+                and (value.span, self.region_key()) in self.reported_spans)
 
     def report(self, diagnostic: Diagnostic, region: Region | None = None) -> None:
         """File a diagnostic with `region`, else the innermost open region, else the file."""
@@ -356,7 +368,7 @@ class Interpreter:
         if isinstance(value, (str, int, float, bool, list, tuple, dict)) or value is None:
             self.meter.visit(value, "repr()", node)
             if not plain(value):
-                return self.unresolved(node, "repr() of a value holding non-literal objects")
+                return find_unresolved(value) or self.unresolved(node, "repr() of a value holding non-literal objects")
             return repr(value)
         return self.unresolved(node, f"repr() of a {type(value).__name__}")
 
@@ -769,6 +781,9 @@ class Interpreter:
             return self.unresolved(node, "iteration order of a set is not fixed")
         if isinstance(value, DictView):
             return value.items_list()
+        if isinstance(value, Symbol):
+            where = "a class of the DAG file" if value.local else "a name from outside the DAG folder, never imported"
+            return self.unresolved(node, f"iterating over {value.qualname} ({where})")
         return self.unresolved(node, f"iterating over a {type(value).__name__}")
 
     def bind_target(self, target: cst.BaseExpression, value: object, scope: Scope) -> Unresolved | None:
@@ -888,10 +903,10 @@ class Interpreter:
     def opaque_call(self, func: object, node: cst.Call, result: object) -> object:
         """A call the interpreter cannot follow (code outside the DAG folder, an unknown callable)
         may create tasks when it runs inside a region: refuse the region at the call's line."""
-        if self.regions and node not in self.reported_calls:
-            self.reported_calls.add(node)
+        if self.regions and (node, self.region_key()) not in self.reported_calls:
+            self.reported_calls.add((node, self.region_key()))
             if isinstance(result, Unresolved):
-                self.reported_spans.add(result.span)
+                self.reported_spans.add((result.span, self.region_key()))
             what = f"{func.qualname}()" if isinstance(func, Symbol) else cst.Module(body=()).code_for_node(node.func) + "()"
             reason = result.reason if isinstance(result, Unresolved) else "unknown callable"
             if isinstance(func, Symbol):
@@ -1036,9 +1051,9 @@ class Interpreter:
 
     def check_effect(self, value: object, node: cst.CSTNode) -> None:
         """An expression statement whose effect is unknown may create tasks: refuse inside a region."""
-        if isinstance(node, cst.Call) and node in self.reported_calls:
+        if isinstance(node, cst.Call) and (node, self.region_key()) in self.reported_calls:
             return
-        if isinstance(value, Unresolved) and (value.source is None and value.span in self.reported_spans):
+        if self.already_refused(value):
             return  # the call the value comes from is already refused at its own line
         if isinstance(value, Unresolved) and self.regions:
             self.report(codes.make(

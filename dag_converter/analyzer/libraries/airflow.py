@@ -730,6 +730,8 @@ class AirflowLibrary(BaseLibrary):
                     tasks.extend(t for t in members if not (downstream_ids.get(t.task_id, set()) & ids))
                 else:
                     tasks.extend(t for t in members if not (t.upstream & ids))
+            elif interp.already_refused(item):
+                continue  # the DC204 of the call that made it says it may create tasks or dependencies
             else:
                 what = item.reason if isinstance(item, Unresolved) else f"a {type(item).__name__} value"
                 if isinstance(item, Unresolved) and item.source:
