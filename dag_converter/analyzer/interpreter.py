@@ -139,6 +139,21 @@ class FolderImports:
 
 LibraryFactory = Callable[["Interpreter"], Sequence[Library]]
 
+#: Modules whose calls cannot create tasks or dependencies when given data: they never call back
+#: into the DAG file (no hooks, no callbacks) and build no Airflow object. A call into them with
+#: plain, unknown or same-module arguments is an unknown value, not also a construct to refuse.
+_INERT_MODULES: Final = (
+    "io.", "zipfile.", "hashlib.", "hmac.", "base64.", "binascii.", "zlib.", "gzip.", "uuid.", "random.",
+    "secrets.", "struct.", "time.", "math.", "decimal.", "ipaddress.", "shlex.",
+)
+#: Airflow hooks talk to a service; making one (or calling its methods) adds nothing to a DAG.
+_INERT_PATTERN: Final = re.compile(r"airflow\.(providers\.[\w.]+\.)?hooks\.")
+
+
+def _inert_module(qualname: str) -> bool:
+    return qualname.startswith(_INERT_MODULES) or _INERT_PATTERN.match(qualname) is not None
+
+
 _EFFECT_HINT: Final = "define tasks with operator calls in the DAG folder; code outside it is never imported or run"
 
 
@@ -175,6 +190,8 @@ class Interpreter:
         #: (id of the open DAG): a call run again for another DAG (a loop) refuses that DAG too
         self.reported_calls: set[tuple[cst.CSTNode, int]] = set()
         self.reported_spans: set[tuple[Span, int]] = set()
+        #: spans of unknown values made by inert calls (see _INERT_MODULES): their methods are inert too
+        self.inert_spans: set[Span] = set()
         self.make_libraries = libraries
         self.libraries: Sequence[Library] = libraries(self)
 
@@ -864,7 +881,9 @@ class Interpreter:
 
     def call(self, func: object, call: CallArgs, node: cst.Call) -> object:
         if isinstance(func, Unresolved):
-            return func if func.source else self.opaque_call(func, node, func)
+            if func.source or (func.span in self.inert_spans and self._data_only(call)):
+                return func
+            return self.opaque_call(func, node, func)
         if isinstance(func, BoundMethod):
             if call.unknown_keywords is not None:
                 if not (isinstance(func.target, dict) and func.name == "update"):
@@ -889,9 +908,21 @@ class Interpreter:
         if answer is not NotImplemented:
             return answer
         if isinstance(func, Symbol):
-            return self.opaque_call(func, node, self.unresolved(
-                node, f"call to {func.qualname}() cannot be evaluated statically"))
+            result = self.unresolved(node, f"call to {func.qualname}() cannot be evaluated statically")
+            if not func.local and _inert_module(func.qualname) and self._data_only(call):
+                self.inert_spans.add(result.span)
+                return result
+            return self.opaque_call(func, node, result)
         return self.unresolved(node, f"calling a {type(func).__name__}")
+
+    def _data_only(self, call: CallArgs) -> bool:
+        """No argument could be called back: plain data, unknown values, and names of inert modules."""
+        def data(value: object) -> bool:
+            if isinstance(value, Symbol):
+                return not value.local and _inert_module(value.qualname)
+            return isinstance(value, (Unresolved, Opaque)) or plain(value)
+        return all(data(v) for v in (*call.positional, *call.keywords.values())) \
+            and (call.unknown_keywords is None or isinstance(call.unknown_keywords, Unresolved))
 
     @staticmethod
     def _keywords(call: CallArgs) -> dict[str, object]:
@@ -1055,6 +1086,8 @@ class Interpreter:
             return
         if self.already_refused(value):
             return  # the call the value comes from is already refused at its own line
+        if isinstance(value, Unresolved) and value.span in self.inert_spans:
+            return  # a call into an inert module (io, zipfile, a hook...): no task, no dependency
         if isinstance(value, Unresolved) and self.regions:
             self.report(codes.make(
                 codes.UNSUPPORTED_CONSTRUCT, self.span(node),
