@@ -1145,6 +1145,8 @@ class Interpreter:
         test = self.truth(self.eval(node.test, scope), node.test)
         if isinstance(test, Unresolved):
             if creates_objects(node):
+                if self.already_refused(test):
+                    return  # the call the condition comes from is refused at its own place
                 self.report(codes.make(
                     codes.UNSUPPORTED_CONSTRUCT, self.span(node.test),
                     detail=f"condition cannot be evaluated statically ({why(test)}); the branches define different DAG content",
