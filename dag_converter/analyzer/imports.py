@@ -132,6 +132,7 @@ ROLES: Final[dict[Role, frozenset[str]]] = {
     Role.NOW: _names(
         "datetime.datetime.now", "datetime.datetime.today", "datetime.datetime.utcnow", "datetime.date.today",
         "pendulum.now", "pendulum.today", "pendulum.yesterday", "airflow.utils.timezone.utcnow",
+        "time.time", "time.time_ns",
     ),
     Role.OS_ENVIRON: _names("os.environ", "os.getenv", "os.environ.get"),
     Role.EXACTLY_ONE: _names("airflow.utils.helpers.exactly_one"),

@@ -66,6 +66,7 @@ def test_run_time_reads_are_marked(expression: str, setup: str) -> None:
 @pytest.mark.parametrize(("expression", "setup", "reason"), [
     ("lib.value()", "import lib", "lib.value"),
     ("datetime.now()", "from datetime import datetime", "parsed"),
+    ("f'token-{int(time.time())}'", "import time", "time.time() is the time the file is parsed"),
     ("undefined_name", "", "not defined"),
     ("pendulum.duration(months=1)", "import pendulum", "months"),
     ("exactly_one('a', lib.value())", "import lib\nfrom airflow.utils.helpers import exactly_one", "lib.value"),
