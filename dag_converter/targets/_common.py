@@ -566,6 +566,10 @@ _HINT_FIXED: Final = "use a literal or a module-level constant (this argument is
                      "--override-parameters cannot set it)"
 
 
+_HINT_FUNCTION_ARGUMENT: Final = "YAML names a function only as a python_callable or a callback: drop this " \
+                                 "argument (the task then runs without it) or keep this DAG in Python"
+
+
 def report_unresolved(value: object, what: str, check: CheckContext, *, templated: bool = False) -> bool:
     """Report the first value inside `value` that is not statically known; False when there is none.
 
@@ -595,8 +599,10 @@ def check_value(value: object, field_name: str, span: Span, check: CheckContext,
             if (field_name == "python_callable" and not item.defined_in_file
                     and check.target.supports(Feature.PYTHON_CALLABLES)):
                 continue
+            # Moving the function into a module helps only a python_callable (dag-factory imports it).
             check.add(codes.CALLABLE_VALUE, item.span or span, field=field_name,
-                      function=item.qualname.rsplit(".", 1)[-1])
+                      function=item.qualname.rsplit(".", 1)[-1],
+                      hint=None if field_name == "python_callable" else _HINT_FUNCTION_ARGUMENT)
             return False
         if isinstance(item, ObjectValue):
             check.add(codes.UNRESOLVED_VALUE, item.span or span, what=f"argument {field_name!r}",

@@ -115,6 +115,25 @@ def test_deferrable_true_is_refused_in_one_readable_sentence() -> None:
     assert refused.message == "'deferrable' is True, but MWAA Serverless does not support deferrable mode"
 
 
+def test_a_function_argument_other_than_python_callable_is_not_told_to_move_to_a_module() -> None:
+    """An imported function is refused as a check_fn too: 'move it into a module' would not help."""
+    body = """
+    from company.checks import has_rows
+
+    def local_check(files):
+        return bool(files)
+
+    with DAG("d", schedule=None) as dag:
+        local = S3KeySensor(task_id="local", bucket_key="s3://b/k", check_fn=local_check)
+        imported = S3KeySensor(task_id="imported", bucket_key="s3://b/k", check_fn=has_rows)
+    """
+    header = HEADER + "from airflow.providers.amazon.aws.sensors.s3 import S3KeySensor\n"
+    _, diagnostics = convert(analyze(body, header=header), MWAA)
+    refused = [d for d in diagnostics if d.code == "DC312"]
+    assert len(refused) == 2
+    assert all("module" not in (d.hint or "") and "drop this argument" in (d.hint or "") for d in refused)
+
+
 def test_template_variables_the_service_lacks_are_warned() -> None:
     body = """
     with DAG("d", schedule=None) as dag:
