@@ -916,11 +916,14 @@ class Interpreter:
         return self.unresolved(node, f"calling a {type(func).__name__}")
 
     def _data_only(self, call: CallArgs) -> bool:
-        """No argument could be called back: plain data, unknown values, and names of inert modules."""
+        """No argument could be called back or changed in place (`random.shuffle(ids)`): immutable
+        literals, unknown values, and names of inert modules."""
         def data(value: object) -> bool:
             if isinstance(value, Symbol):
                 return not value.local and _inert_module(value.qualname)
-            return isinstance(value, (Unresolved, Opaque)) or plain(value)
+            if isinstance(value, tuple):
+                return all(data(item) for item in value)
+            return value is None or isinstance(value, (str, bytes, int, float, Unresolved, Opaque))
         return all(data(v) for v in (*call.positional, *call.keywords.values())) \
             and (call.unknown_keywords is None or isinstance(call.unknown_keywords, Unresolved))
 

@@ -34,7 +34,7 @@ with DAG("d", start_date=datetime(2024, 1, 1), schedule=None):
     assert _codes(body) == []
 
 
-def test_an_inert_module_given_a_function_may_still_run_it() -> None:
+def test_an_inert_module_given_a_function_or_a_list_may_run_or_change_it() -> None:
     body = '''
 def make(_):
     S3CreateBucketOperator(task_id="made", bucket_name="b")
@@ -42,8 +42,14 @@ def make(_):
 with DAG("d", start_date=datetime(2024, 1, 1), schedule=None):
     random.choice([make])(1)
     list(map(make, [1]))
+    ids = ["a", "b"]
+    random.shuffle(ids)
+    for i, name in enumerate(ids):
+        S3CreateBucketOperator(task_id=f"t{i}_{name}", bucket_name="b")
 '''
-    assert ("d", "DC204", 13) in _codes(body)
+    found = _codes(body)
+    assert ("d", "DC204", 13) in found  # random.choice given a function
+    assert ("d", "DC204", 16) in found  # random.shuffle changes the list the task ids come from
 
 
 def test_a_refused_call_in_a_loop_refuses_every_dag_the_loop_builds() -> None:
