@@ -60,3 +60,13 @@ for name in ["a", "b"]:
         helper()
 '''
     assert _codes(body) == [("a", "DC204", 12), ("b", "DC204", 12)]
+
+
+def test_a_value_with_no_effect_says_what_made_it() -> None:
+    source = HEAD + '''import logging
+with DAG("d", start_date=datetime(2024, 1, 1), schedule=None):
+    S3CreateBucketOperator(task_id="t", bucket_name=logging.getLogger(__name__).name)
+'''
+    (workflow,) = analyze_module(source, "d.py").workflows
+    value = workflow.tasks[0].arguments[0].value
+    assert value.reason == "a value made by logging.getLogger() is not known statically"  # type: ignore[union-attr]
