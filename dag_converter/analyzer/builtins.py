@@ -264,6 +264,7 @@ _STR_METHODS: Final = frozenset({
     "replace", "upper", "lower", "split", "rsplit", "strip", "lstrip", "rstrip", "startswith",
     "endswith", "title", "capitalize", "zfill", "removeprefix", "removesuffix", "splitlines", "casefold",
     "swapcase", "center", "ljust", "rjust", "find", "rfind", "count", "isdigit", "isalpha", "isalnum",
+    "encode",  # bytes: known, and refused where YAML cannot hold them (decode to text)
 })
 
 
@@ -284,7 +285,7 @@ def _str_method(name: str) -> MethodHandler:
             interp.meter.tick(node, len(target) >> 8)
         try:
             return getattr(target, name)(*args, **kwargs)
-        except (TypeError, ValueError, OverflowError) as exc:
+        except (TypeError, ValueError, OverflowError, LookupError) as exc:  # LookupError: an unknown codec
             return interp.unresolved(node, f"str.{name}(): {exc}")
 
     return handler

@@ -18,7 +18,7 @@ import libcst as cst
 
 from dag_converter.analyzer.imports import Symbol
 from dag_converter.analyzer.interpreter import Interpreter
-from dag_converter.analyzer.values import Budget, UserFunction, is_container
+from dag_converter.analyzer.values import Budget, Opaque, UserFunction, is_container
 from dag_converter.model import (
     Argument,
     CallableRef,
@@ -224,6 +224,8 @@ def _freeze(interp: Interpreter, value: object, node: cst.CSTNode | None) -> obj
         return Unresolved(f"task {value.task_id!r} passed as a value", interp.span_or_file(node))
     if isinstance(value, bytes):
         return Unresolved("bytes values have no YAML form (decode them to text)", interp.span_or_file(node))
+    if isinstance(value, Opaque):  # a logger, what print() returns: said by what made it
+        return Unresolved(f"a value made by {value.what}() is not known statically", interp.span_or_file(node))
     return Unresolved(f"a {type(value).__name__} value has no YAML form", interp.span_or_file(node))
 
 

@@ -56,6 +56,7 @@ class Role(str, Enum):
     OS_ENVIRON = "os_environ"
     DURATION_TIMETABLE = "duration_timetable"
     SCHEDULE_OBJECT = "schedule_object"
+    EXACTLY_ONE = "exactly_one"
 
 
 def _names(*paths: str) -> frozenset[str]:
@@ -131,8 +132,10 @@ ROLES: Final[dict[Role, frozenset[str]]] = {
     Role.NOW: _names(
         "datetime.datetime.now", "datetime.datetime.today", "datetime.datetime.utcnow", "datetime.date.today",
         "pendulum.now", "pendulum.today", "pendulum.yesterday", "airflow.utils.timezone.utcnow",
+        "time.time", "time.time_ns",
     ),
     Role.OS_ENVIRON: _names("os.environ", "os.getenv", "os.environ.get"),
+    Role.EXACTLY_ONE: _names("airflow.utils.helpers.exactly_one"),
     Role.DURATION_TIMETABLE: _names(),
     # Schedules dag-factory builds from `__type__` mappings (TARGET.md §2.5); the analyzer keeps
     # them as ObjectValues at their canonical path (SCHEDULE_CLASSES).

@@ -47,7 +47,7 @@ from dag_converter.analyzer.values import (
     first_unresolved,
     why,
 )
-from dag_converter.model import DateTime, Diagnostic, Duration, Span
+from dag_converter.model import DateTime, Diagnostic, Duration, Span, find_unresolved
 
 _PERCENT_SPEC: Final = re.compile(r"%(?:\([^)]*\))?[#0 +-]*(\*|\d+)?(?:\.(\*|\d+))?")
 _SAFE_BUILTINS: Final = frozenset(BUILTINS)
@@ -147,6 +147,21 @@ class FolderImports:
 
 LibraryFactory = Callable[["Interpreter"], Sequence[Library]]
 
+#: Modules whose calls cannot create tasks or dependencies when given data: they never call back
+#: into the DAG file (no hooks, no callbacks) and build no Airflow object. A call into them with
+#: plain, unknown or same-module arguments is an unknown value, not also a construct to refuse.
+_INERT_MODULES: Final = (
+    "io.", "zipfile.", "hashlib.", "hmac.", "base64.", "binascii.", "zlib.", "gzip.", "uuid.", "random.",
+    "secrets.", "struct.", "time.", "math.", "decimal.", "ipaddress.", "shlex.",
+)
+#: Airflow hooks talk to a service; making one (or calling its methods) adds nothing to a DAG.
+_INERT_PATTERN: Final = re.compile(r"airflow\.(providers\.[\w.]+\.)?hooks\.")
+
+
+def _inert_module(qualname: str) -> bool:
+    return qualname.startswith(_INERT_MODULES) or _INERT_PATTERN.match(qualname) is not None
+
+
 _EFFECT_HINT: Final = "define tasks with operator calls in the DAG folder; code outside it is never imported or run"
 
 
@@ -179,8 +194,12 @@ class Interpreter:
         self.regions: list[Region] = []  #: open definitions, innermost last (see Region)
         self.file_diagnostics: list[Diagnostic] = []
         self.notes: list[Diagnostic] = []  #: file diagnostics listed after the run's own
-        self.reported_calls: set[cst.CSTNode] = set()
-        self.reported_spans: set[Span] = set()
+        #: calls refused as DC204, and the spans of the unknown values they returned, by region
+        #: (id of the open DAG): a call run again for another DAG (a loop) refuses that DAG too
+        self.reported_calls: set[tuple[cst.CSTNode, int]] = set()
+        self.reported_spans: set[tuple[Span, int]] = set()
+        #: spans of unknown values made by inert calls (see _INERT_MODULES): their methods are inert too
+        self.inert_spans: set[Span] = set()
         self.make_libraries = libraries
         self.libraries: Sequence[Library] = libraries(self)
 
@@ -221,6 +240,16 @@ class Interpreter:
 
     def unresolved(self, node: cst.CSTNode, reason: str) -> Unresolved:
         return Unresolved(reason, self.span(node))
+
+    def region_key(self) -> int:
+        """The innermost open region's identity (0 outside any): what a refusal is filed with."""
+        return id(self.regions[-1]) if self.regions else 0
+
+    def already_refused(self, value: object) -> bool:
+        """`value` is the unknown result of a call already refused (DC204) in the open region:
+        one more diagnostic about it would repeat that one's cause."""
+        return (isinstance(value, Unresolved) and value.source is None
+                and (value.span, self.region_key()) in self.reported_spans)
 
     def report(self, diagnostic: Diagnostic, region: Region | None = None) -> None:
         """File a diagnostic with `region`, else the innermost open region, else the file."""
@@ -364,7 +393,7 @@ class Interpreter:
         if isinstance(value, (str, int, float, bool, list, tuple, dict)) or value is None:
             self.meter.visit(value, "repr()", node)
             if not plain(value):
-                return self.unresolved(node, "repr() of a value holding non-literal objects")
+                return find_unresolved(value) or self.unresolved(node, "repr() of a value holding non-literal objects")
             return repr(value)
         return self.unresolved(node, f"repr() of a {type(value).__name__}")
 
@@ -797,6 +826,9 @@ class Interpreter:
             return self.unresolved(node, "iteration order of a set is not fixed")
         if isinstance(value, DictView):
             return value.items_list()
+        if isinstance(value, Symbol):
+            where = "a class of the DAG file" if value.local else "a name from outside the DAG folder, never imported"
+            return self.unresolved(node, f"iterating over {value.qualname} ({where})")
         return self.unresolved(node, f"iterating over a {type(value).__name__}")
 
     def bind_target(self, target: cst.BaseExpression, value: object, scope: Scope) -> Unresolved | None:
@@ -877,7 +909,9 @@ class Interpreter:
 
     def call(self, func: object, call: CallArgs, node: cst.Call) -> object:
         if isinstance(func, Unresolved):
-            return func if func.source else self.opaque_call(func, node, func)
+            if func.source or (func.span in self.inert_spans and self._data_only(call)):
+                return func
+            return self.opaque_call(func, node, func)
         if isinstance(func, BoundMethod):
             if call.unknown_keywords is not None:
                 if not (isinstance(func.target, dict) and func.name == "update"):
@@ -902,9 +936,24 @@ class Interpreter:
         if answer is not NotImplemented:
             return answer
         if isinstance(func, Symbol):
-            return self.opaque_call(func, node, self.unresolved(
-                node, f"call to {func.qualname}() cannot be evaluated statically"))
+            result = self.unresolved(node, f"call to {func.qualname}() cannot be evaluated statically")
+            if not func.local and _inert_module(func.qualname) and self._data_only(call):
+                self.inert_spans.add(result.span)
+                return result
+            return self.opaque_call(func, node, result)
         return self.unresolved(node, f"calling a {type(func).__name__}")
+
+    def _data_only(self, call: CallArgs) -> bool:
+        """No argument could be called back or changed in place (`random.shuffle(ids)`): immutable
+        literals, unknown values, and names of inert modules."""
+        def data(value: object) -> bool:
+            if isinstance(value, Symbol):
+                return not value.local and _inert_module(value.qualname)
+            if isinstance(value, tuple):
+                return all(data(item) for item in value)
+            return value is None or isinstance(value, (str, bytes, int, float, Unresolved, Opaque))
+        return all(data(v) for v in (*call.positional, *call.keywords.values())) \
+            and (call.unknown_keywords is None or isinstance(call.unknown_keywords, Unresolved))
 
     @staticmethod
     def _keywords(call: CallArgs) -> dict[str, object]:
@@ -916,10 +965,10 @@ class Interpreter:
     def opaque_call(self, func: object, node: cst.Call, result: object) -> object:
         """A call the interpreter cannot follow (code outside the DAG folder, an unknown callable)
         may create tasks when it runs inside a region: refuse the region at the call's line."""
-        if self.regions and node not in self.reported_calls:
-            self.reported_calls.add(node)
+        if self.regions and (node, self.region_key()) not in self.reported_calls:
+            self.reported_calls.add((node, self.region_key()))
             if isinstance(result, Unresolved):
-                self.reported_spans.add(result.span)
+                self.reported_spans.add((result.span, self.region_key()))
             what = f"{func.qualname}()" if isinstance(func, Symbol) else cst.Module(body=()).code_for_node(node.func) + "()"
             reason = result.reason if isinstance(result, Unresolved) else "unknown callable"
             if isinstance(func, Symbol):
@@ -1064,10 +1113,12 @@ class Interpreter:
 
     def check_effect(self, value: object, node: cst.CSTNode) -> None:
         """An expression statement whose effect is unknown may create tasks: refuse inside a region."""
-        if isinstance(node, cst.Call) and node in self.reported_calls:
+        if isinstance(node, cst.Call) and (node, self.region_key()) in self.reported_calls:
             return
-        if isinstance(value, Unresolved) and (value.source is None and value.span in self.reported_spans):
+        if self.already_refused(value):
             return  # the call the value comes from is already refused at its own line
+        if isinstance(value, Unresolved) and value.span in self.inert_spans:
+            return  # a call into an inert module (io, zipfile, a hook...): no task, no dependency
         if isinstance(value, Unresolved) and self.regions:
             self.report(codes.make(
                 codes.UNSUPPORTED_CONSTRUCT, self.span(node),
@@ -1125,6 +1176,8 @@ class Interpreter:
         test = self.truth(self.eval(node.test, scope), node.test)
         if isinstance(test, Unresolved):
             if creates_objects(node):
+                if self.already_refused(test):
+                    return  # the call the condition comes from is refused at its own place
                 self.report(codes.make(
                     codes.UNSUPPORTED_CONSTRUCT, self.span(node.test),
                     detail=f"condition cannot be evaluated statically ({why(test)}); the branches define different DAG content",

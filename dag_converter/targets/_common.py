@@ -231,7 +231,51 @@ def _one_per_cause(diagnostics: list[Diagnostic]) -> list[Diagnostic]:
             if constructs[place(d)] > 1 and d.message.startswith("call to "):
                 continue
         kept.append(d)
-    return kept
+    return _one_per_place(kept)
+
+
+#: The text that follows `{what}` in DC201 and DC202 messages: the cause, the same for every
+#: argument one unknown value reaches.
+_AFTER_WHAT: Final = {codes.UNRESOLVED_VALUE.code: " cannot be resolved statically: ",
+                      codes.RUNTIME_VALUE.code: " is read at run time ("}
+
+
+def _one_per_place(diagnostics: list[Diagnostic]) -> list[Diagnostic]:
+    """One unknown value that reaches several arguments is one finding, at the value's place:
+    a single DC201/DC202 names the arguments (all of them up to four, else three and how many more)."""
+    groups: dict[tuple[str, Span, str], list[Diagnostic]] = {}
+    order: list[Diagnostic | tuple[str, Span, str]] = []
+    for d in diagnostics:
+        marker = _AFTER_WHAT.get(d.code)
+        if marker is None or marker not in d.message:
+            order.append(d)
+            continue
+        key = (d.code, d.span, marker + d.message.partition(marker)[2])
+        if key not in groups:
+            groups[key] = []
+            order.append(key)
+        groups[key].append(d)
+    merged: list[Diagnostic] = []
+    for item in order:
+        if isinstance(item, Diagnostic):
+            merged.append(item)
+            continue
+        found = groups[item]
+        if len(found) == 1:
+            merged.append(found[0])
+            continue
+        code, span, cause = item
+        whats = sorted({d.message.partition(_AFTER_WHAT[code])[0] for d in found})
+        named = ", ".join(whats[:-1]) + " and " + whats[-1] if len(whats) <= 4 \
+            else ", ".join(whats[:3]) + f" and {len(whats) - 3} more"
+        hints = {d.hint for d in found}
+        # Templated and untemplated arguments mixed: the code's own hint is right for every one.
+        definition = codes.UNRESOLVED_VALUE if code == codes.UNRESOLVED_VALUE.code else codes.RUNTIME_VALUE
+        hint = hints.pop() if len(hints) == 1 else (definition.hint or "").format()
+        if code == codes.RUNTIME_VALUE.code:  # several arguments
+            cause = cause.replace(" is read at run time", " are read at run time", 1).replace("hold it", "hold them")
+        merged.append(Diagnostic(code=code, severity=definition.severity, message=named + cause, span=span, hint=hint))
+    return merged
 
 
 def _unique(diagnostics: Iterable[Diagnostic]) -> list[Diagnostic]:
@@ -640,6 +684,10 @@ _HINT_FIXED: Final = "use a literal or a module-level constant (this argument is
                      "--override-parameters cannot set it)"
 
 
+_HINT_FUNCTION_ARGUMENT: Final = "YAML names a function only as a python_callable or a callback: drop this " \
+                                 "argument (the task then runs without it) or keep this DAG in Python"
+
+
 def report_unresolved(value: object, what: str, check: CheckContext, *, templated: bool = False) -> bool:
     """Report the first value inside `value` that is not statically known; False when there is none.
 
@@ -669,8 +717,10 @@ def check_value(value: object, field_name: str, span: Span, check: CheckContext,
             if (field_name == "python_callable" and not item.defined_in_file
                     and check.target.supports(Feature.PYTHON_CALLABLES)):
                 continue
+            # Moving the function into a module helps only a python_callable (dag-factory imports it).
             check.add(codes.CALLABLE_VALUE, item.span or span, field=field_name,
-                      function=item.qualname.rsplit(".", 1)[-1])
+                      function=item.qualname.rsplit(".", 1)[-1],
+                      hint=None if field_name == "python_callable" else _HINT_FUNCTION_ARGUMENT)
             return False
         if isinstance(item, ObjectValue):
             check.add(codes.UNRESOLVED_VALUE, item.span or span, what=f"argument {field_name!r}",

@@ -177,7 +177,7 @@ class MwaaServerless(Target):
         if name in SERVICE_REJECTED_TASK_KEYS:
             return SERVICE_REJECTED_TASK_KEYS[name]
         if name == "deferrable" and value is True:
-            return "deferrable mode is not supported on MWAA Serverless"
+            return "is True, but MWAA Serverless does not support deferrable mode"
         return None
 
     def ignored_argument(self, name: str) -> bool:

@@ -25,6 +25,7 @@ from .test_interpreter import value
     ("[1, 2, 2].count(2) + (1, 2).index(2)", 3),
     ("{'a': 1}.get('b', 5)", 5),
     ("sorted({'a': 1, 'b': 2}.items())", [("a", 1), ("b", 2)]),
+    ("'Kü'.encode('utf-8')", "Kü".encode()),  # bytes: the target says where YAML cannot hold them
 ])
 def test_builtins_and_methods_compute_exactly(expression: str, expected: object) -> None:
     assert value(f"x = {expression}\n") == expected
@@ -38,10 +39,17 @@ def test_builtins_and_methods_compute_exactly(expression: str, expected: object)
     ("','.join([1])", "non-strings"),
     ("{'a': 1}.pop('b')", "not in dict"),
     ("[1].frobnicate()", "frobnicate"),
+    ("'a'.encode('rot13')", "not a text encoding"),  # LookupError from the codec registry
 ])
 def test_what_cannot_be_computed_is_unresolved(expression: str, reason: str) -> None:
     x = value(f"x = {expression}\n")
     assert isinstance(x, Unresolved) and reason in x.reason
+
+
+def test_iterating_over_an_imported_name_says_what_it_is() -> None:
+    x = value("from lib import Hook\nx = {*Hook.STATES, 'RUNNING'}\n")
+    assert isinstance(x, Unresolved)
+    assert x.reason == "iterating over lib.Hook.STATES (a name from outside the DAG folder, never imported)"
 
 
 def test_tables_cover_the_safe_builtins_and_common_methods() -> None:

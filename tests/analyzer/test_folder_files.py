@@ -96,6 +96,17 @@ def test_json_dumps_and_dedent(tmp_path: Path) -> None:
         == "\na\n  b\n"
 
 
+def test_json_dumps_of_an_unknown_value_is_that_value(tmp_path: Path) -> None:
+    """The unknown part is the cause, named at its own place, not 'non-literal objects'."""
+    body = 'from company_lib import stage\nBUCKET = json.dumps({"k": [f"{stage()}-x"]})'
+    bucket = _bucket(tmp_path, "d.py", body)
+    assert isinstance(bucket, Unresolved) and bucket.reason == "call to company_lib.stage() cannot be evaluated statically"
+    bucket = _bucket(tmp_path, "d.py", 'BUCKET = f"{[stage()]}"'.replace("BUCKET", "from company_lib import stage\nBUCKET"))
+    assert isinstance(bucket, Unresolved) and bucket.reason == "call to company_lib.stage() cannot be evaluated statically"
+    bucket = _bucket(tmp_path, "d.py", 'BUCKET = json.dumps({"day": datetime(2024, 1, 1)})')
+    assert isinstance(bucket, Unresolved) and "non-literal" in bucket.reason  # Python raises TypeError
+
+
 def test_frozen_run_time_values_are_used_and_reported(tmp_path: Path) -> None:
     body = ('from airflow.models import Variable\n'
             'BUCKET = Variable.get("bucket") + "-" + os.environ["STAGE"] + "-" + os.getenv("REGION", "x")\n')

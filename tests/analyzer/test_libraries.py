@@ -46,6 +46,8 @@ def evaluate(expression: str, setup: str = "") -> object:
      DateTime(dt.datetime(2030, 1, 2))),
     ("days_ago(2)", "from airflow.utils.dates import days_ago", DateTime(dt.datetime(2030, 1, 8))),
     ("cast(str, 'v')", "from typing import cast", "v"),
+    ("[exactly_one('a', None), exactly_one('a', 'b'), exactly_one(0, [])]", "from airflow.utils.helpers import exactly_one",
+     [True, False, False]),
 ])
 def test_values_are_computed_exactly(expression: str, setup: str, expected: object) -> None:
     assert evaluate(expression, setup) == expected
@@ -64,8 +66,10 @@ def test_run_time_reads_are_marked(expression: str, setup: str) -> None:
 @pytest.mark.parametrize(("expression", "setup", "reason"), [
     ("lib.value()", "import lib", "lib.value"),
     ("datetime.now()", "from datetime import datetime", "parsed"),
+    ("f'token-{int(time.time())}'", "import time", "time.time() is the time the file is parsed"),
     ("undefined_name", "", "not defined"),
     ("pendulum.duration(months=1)", "import pendulum", "months"),
+    ("exactly_one('a', lib.value())", "import lib\nfrom airflow.utils.helpers import exactly_one", "lib.value"),
 ])
 def test_unknown_values_are_unresolved_with_a_reason(expression: str, setup: str, reason: str) -> None:
     value = evaluate(expression, setup)

@@ -296,3 +296,30 @@ def test_no_import_circle(graph: grimp.ImportGraph) -> None:
     circles = [(a, b) for a in graph.modules for b in graph.find_modules_directly_imported_by(a)
                if graph.chain_exists(b, a)]
     assert circles == []
+
+
+def test_one_unknown_value_in_several_arguments_is_one_diagnostic() -> None:
+    """At the value's place, one DC201/DC202 names the arguments it reaches."""
+    body = """
+    import os
+    from company import settings
+
+    STAGE = os.environ["STAGE"]
+    BASE = settings()
+
+    with DAG("d", schedule=None) as dag:
+        for n in range(5):
+            EmptyOperator(task_id=f"e{n}", doc=BASE)
+        a = S3CreateObjectOperator(task_id="a", s3_bucket=BASE, s3_key=STAGE, data=STAGE)
+    """
+    _, diagnostics = convert(analyze(body), get_target("mwaa-serverless"))
+    runtime = [d for d in diagnostics if d.code == "DC202"]
+    unknown = [d for d in diagnostics if d.code == "DC201"]
+    assert [d.message for d in runtime] == [
+        "argument 'data' of task 'a' and argument 's3_key' of task 'a' are read at run time (os.environ); "
+        "a YAML file cannot hold them"]
+    assert [(d.span.line, d.message) for d in unknown] == [(line_of("BASE = settings()", body), (
+        "argument 'doc' of task 'e0', argument 'doc' of task 'e1', argument 'doc' of task 'e2' and 3 more "
+        "cannot be resolved statically: call to company.settings() cannot be evaluated statically"))]
+    # s3_bucket is templated, doc is not: the code's own hint holds for both kinds.
+    assert unknown[0].hint == codes.UNRESOLVED_VALUE.hint

@@ -8,7 +8,7 @@ from dag_converter.model import Severity, TaskKind
 from dag_converter.registry import get_registry
 from dag_converter.targets import ALLOWED, ALLOWED_WITH_WARNING, get_target
 
-from ._support import analyze, convert, found, line_of
+from ._support import HEADER, analyze, convert, found, line_of
 
 MWAA = get_target("mwaa-serverless")
 
@@ -99,6 +99,39 @@ def test_ignored_rejected_and_dropped_arguments() -> None:
         ("DC317", line_of("verify=False", body)),
         ("DC318", line_of("verify=False", body)),  # priority_weight, same line
     }
+
+
+def test_deferrable_true_is_refused_in_one_readable_sentence() -> None:
+    body = """
+    with DAG("d", schedule=None) as dag:
+        on = S3KeySensor(task_id="on", bucket_key="s3://b/k", deferrable=True)
+        off = S3KeySensor(task_id="off", bucket_key="s3://b/k", deferrable=False)
+    """
+    header = HEADER + "from airflow.providers.amazon.aws.sensors.s3 import S3KeySensor\n"
+    _, diagnostics = convert(analyze(body, header=header), MWAA)
+    assert found(diagnostics) == {("DC317", line_of("deferrable=True", body, header=header)),
+                                  ("DC318", line_of("deferrable=False", body, header=header))}
+    (refused,) = [d for d in diagnostics if d.code == "DC317"]
+    assert refused.message == "'deferrable' is True, but MWAA Serverless does not support deferrable mode"
+
+
+def test_a_function_argument_other_than_python_callable_is_not_told_to_move_to_a_module() -> None:
+    """An imported function is refused as a check_fn too: 'move it into a module' would not help."""
+    body = """
+    from company.checks import has_rows
+
+    def local_check(files):
+        return bool(files)
+
+    with DAG("d", schedule=None) as dag:
+        local = S3KeySensor(task_id="local", bucket_key="s3://b/k", check_fn=local_check)
+        imported = S3KeySensor(task_id="imported", bucket_key="s3://b/k", check_fn=has_rows)
+    """
+    header = HEADER + "from airflow.providers.amazon.aws.sensors.s3 import S3KeySensor\n"
+    _, diagnostics = convert(analyze(body, header=header), MWAA)
+    refused = [d for d in diagnostics if d.code == "DC312"]
+    assert len(refused) == 2
+    assert all("module" not in (d.hint or "") and "drop this argument" in (d.hint or "") for d in refused)
 
 
 def test_template_variables_the_service_lacks_are_warned() -> None:

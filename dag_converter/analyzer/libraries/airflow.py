@@ -325,6 +325,14 @@ class AirflowLibrary(BaseLibrary):
         self.make_chain(role_of(func.qualname), call.positional, node)  # type: ignore[arg-type]
         return None
 
+    def _exactly_one_call(self, func: Symbol, call: CallArgs, node: cst.Call) -> object:
+        """Airflow's `exactly_one(*args)`: whether exactly one argument is truthy."""
+        if call.keywords or call.unknown_keywords is not None:
+            return self.interpreter.unresolved(node, "exactly_one() with keyword arguments")
+        truths = [self.interpreter.truth(value, node) for value in call.positional]
+        bad = first_unresolved(truths)
+        return bad if bad is not None else sum(map(bool, truths)) == 1
+
     def _label_call(self, func: Symbol, call: CallArgs, node: cst.Call) -> object:
         return EdgeLabel(call.positional[0] if call.positional else call.keywords.get("label"))
 
@@ -755,6 +763,8 @@ class AirflowLibrary(BaseLibrary):
                     tasks.extend(t for t in members if not (downstream_ids.get(t.task_id, set()) & ids))
                 else:
                     tasks.extend(t for t in members if not (t.upstream & ids))
+            elif interp.already_refused(item):
+                continue  # the DC204 of the call that made it says it may create tasks or dependencies
             else:
                 what = item.reason if isinstance(item, Unresolved) else f"a {type(item).__name__} value"
                 if isinstance(item, Unresolved) and item.source:
@@ -814,6 +824,7 @@ CALLS: Final[dict[Role, CallHandler]] = {
     Role.CHAIN_LINEAR: AirflowLibrary._chain_call,
     Role.CROSS_DOWNSTREAM: AirflowLibrary._chain_call,
     Role.LABEL: AirflowLibrary._label_call,
+    Role.EXACTLY_ONE: AirflowLibrary._exactly_one_call,
     Role.XCOM_ARG: AirflowLibrary._xcom_arg_call,
     Role.PARAM: AirflowLibrary._object_call,
     Role.SCHEDULE_OBJECT: AirflowLibrary._object_call,

@@ -25,6 +25,7 @@ from dag_converter.analyzer.builtins import plain
 from dag_converter.analyzer.imports import Symbol
 from dag_converter.analyzer.interpreter import BaseLibrary
 from dag_converter.analyzer.values import CallArgs, OpenFile, PathValue, Unresolved, first_unresolved
+from dag_converter.model import find_unresolved
 
 
 @dataclass(frozen=True, slots=True)
@@ -216,7 +217,9 @@ def _json_dumps(library: FilesLibrary, call: CallArgs, node: cst.Call) -> object
     value = call.positional[0]
     library.interpreter.meter.visit(value, "json.dumps()", node)
     if not plain(value):
-        return library.interpreter.unresolved(node, "json.dumps() of a value holding non-literal objects")
+        # An unknown value inside is the cause, said where it is; else an object JSON cannot hold.
+        return find_unresolved(value) or library.interpreter.unresolved(
+            node, "json.dumps() of a value holding non-literal objects")
     try:
         text = json.dumps(value, **call.keywords)  # type: ignore[arg-type]
     except (TypeError, ValueError, RecursionError) as exc:
