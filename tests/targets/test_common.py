@@ -316,7 +316,7 @@ def test_one_unknown_value_in_several_arguments_is_one_diagnostic() -> None:
     runtime = [d for d in diagnostics if d.code == "DC202"]
     unknown = [d for d in diagnostics if d.code == "DC201"]
     assert [d.message for d in runtime] == [
-        "argument 'data' of task 'a' and argument 's3_key' of task 'a' are read at run time (os.environ); "
+        "argument 'data' of task 'a' and argument 's3_key' of task 'a' are read at run time (os.environ['STAGE']); "
         "a YAML file cannot hold them"]
     assert [(d.span.line, d.message) for d in unknown] == [(line_of("BASE = settings()", body), (
         "argument 'doc' of task 'e0', argument 'doc' of task 'e1', argument 'doc' of task 'e2' and 3 more "
