@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from dag_converter.cli import EXIT_OK, main
+from dag_converter.cli import EXIT_OK, EXIT_REFUSED, main
 from fixture_cases import DAGS, convert_fixture
 
 pytestmark = pytest.mark.skipif(
@@ -47,3 +47,19 @@ def test_a_difference_refuses_the_dag_before_writing() -> None:
     assert len(messages) == 1
     assert "task 'list_objects'" in messages[0] and "prefix" in messages[0]
     assert checked.status == "refused"
+
+
+def test_a_template_file_that_includes_another_is_refused(tmp_path: Path) -> None:
+    """The converter inlines sql/with_header.sql; its `{% include %}` would find nothing on the
+    service, and verify, rendering both sides, says so before the YAML is written."""
+    source = tmp_path / "dags"
+    (source / "sql").mkdir(parents=True)
+    templates = Path(__file__).parent / "verify_cases" / "templates"
+    for name in ("athena_include.py", "sql/with_header.sql", "sql/header.sql"):
+        (source / name).write_bytes((templates / name).read_bytes())
+    result = CliRunner().invoke(main, ["convert", str(source), "-o", str(tmp_path / "out"), "--verify"])
+    assert result.exit_code == EXIT_REFUSED, result.output
+    assert "DC902" in result.output
+    assert "task 'report': query (rendered template file) differs" in result.output
+    assert "TemplateNotFound: 'sql/header.sql' not found in search path: '<the service's DAG folder>'" in result.output
+    assert not (tmp_path / "out" / "athena_include.yaml").exists()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -235,3 +236,51 @@ def test_dag_in_two_yaml_files_raises_yaml_load_error(tmp_path: Path) -> None:
     copy.write_text((CASES / "fan.yaml").read_text())
     with pytest.raises(YamlLoadError, match="dag 'fan' is also in"):
         verify(CASES / "fan.py", [CASES / "fan.yaml", copy])
+
+
+# Template files (issue 22): a field naming a template file is compared as each side renders it.
+TEMPLATES = CASES / "templates"
+
+
+def test_template_file_and_its_inlined_text_render_alike() -> None:
+    """The Python DAG renders sql/report.sql from its folder, the YAML the inlined text; XCom and
+    Variable reads render as their expressions, so no database is needed."""
+    assert format_differences(verify(TEMPLATES / "athena_report.py", [TEMPLATES / "athena_report.yaml"])) == []
+
+
+def test_other_text_that_renders_the_same_is_equivalent() -> None:
+    """What is compared is the rendered query, not the template's text."""
+    yaml = TEMPLATES / "athena_report_same_rendering.yaml"
+    assert format_differences(verify(TEMPLATES / "athena_report.py", [yaml])) == []
+
+
+def test_template_file_changed_after_conversion_fails(tmp_path: Path) -> None:
+    """The YAML holds the text the file had when converted; the file has changed since."""
+    source = tmp_path / "dags"
+    shutil.copytree(TEMPLATES, source)
+    sql = source / "sql" / "report.sql"
+    sql.write_text(sql.read_text().replace("WHERE ds = '{{ ds }}'", "WHERE ds = '{{ ds_nodash }}'"))
+    assert format_differences(verify(source / "athena_report.py", [TEMPLATES / "athena_report.yaml"])) == [
+        "dag 'athena_report' task 'report': query (rendered template file) differs: "
+        "python line 3: \"WHERE ds = '20250102'\" vs yaml line 3: \"WHERE ds = '2025-01-02'\""
+    ]
+
+
+def test_inlined_text_that_includes_a_file_the_service_lacks_fails() -> None:
+    """The same text on both sides, but the YAML's `{% include %}` finds nothing on the service."""
+    assert format_differences(verify(TEMPLATES / "athena_include.py", [TEMPLATES / "athena_include.yaml"])) == [
+        "dag 'athena_include' task 'report': query (rendered template file) differs: "
+        "python '-- generated for 2025-01-02\\nSELECT 1;' vs yaml <cannot render: TemplateNotFound: "
+        "'sql/header.sql' not found in search path: '<the service's DAG folder>'>"
+    ]
+
+
+def test_a_template_file_name_in_the_yaml_is_looked_up_on_the_service(tmp_path: Path) -> None:
+    """Without a code package the service has none of the DAG folder's files: the name cannot render."""
+    yaml = tmp_path / "athena_report.yaml"
+    text = (TEMPLATES / "athena_report.yaml").read_text()
+    yaml.write_text(text[: text.index("query: |")] + "query: sql/report.sql\n" + text[text.index("      database:"):])
+    (message,) = format_differences(verify(TEMPLATES / "athena_report.py", [yaml]))
+    assert message.startswith("dag 'athena_report' task 'report': query (rendered template file) differs: python ")
+    assert message.endswith("vs yaml <cannot render: TemplateNotFound: 'sql/report.sql' not found in search path: "
+                            "'<the service's DAG folder>'>")

@@ -2,12 +2,13 @@
 `dag.test()` give the same task states and the same XCom values.
 
 `dag.test()` runs tasks through Airflow 3.0.6's in-process execution API, which needs a metadata
-database (`airflow db migrate` in a temporary AIRFLOW_HOME) and the FastAPI/Cadwyn versions Airflow
-3.0.6 is released with (its constraints: fastapi 0.116, cadwyn 5.4). With newer ones every task
-fails before it starts (the API rejects the TI-run body), so the test runs only where those
-versions are importable: the venv itself, or a folder named by DAG_CONVERTER_AIRFLOW_OVERLAY that
-is put first on the subprocesses' PYTHONPATH (`pip install --target DIR "fastapi==0.116.*"
-"cadwyn==5.4.*"`).
+database (`airflow db migrate` in a temporary AIRFLOW_HOME) and the FastAPI/Cadwyn of Airflow 3.0.6's
+day (fastapi 0.116, cadwyn 5.4). With newer ones every task fails before it starts (the API rejects
+the TI-run body). The `verify` extra and constraints.txt pin those, so CI (.ci/run) runs this test and
+sets DAG_CONVERTER_REQUIRE_AIRFLOW_RUNTIME=1, which turns a missing runtime into a failure. Elsewhere
+(a venv with other versions) it is skipped, unless the versions are importable from a folder named
+by DAG_CONVERTER_AIRFLOW_OVERLAY, put first on the subprocesses' PYTHONPATH (`pip install --target DIR
+"fastapi==0.116.*" "cadwyn==5.4.*"`).
 """
 
 from __future__ import annotations
@@ -64,19 +65,25 @@ def _env(home: Path) -> dict[str, str]:
             "AIRFLOW__CORE__UNIT_TEST_MODE": "False", "PYTHONPATH": path}
 
 
-def _runtime_ok() -> bool:
+def _runtime_problem() -> str | None:
+    """Why dag.test() cannot run here, or None."""
     if importlib.util.find_spec("airflow") is None or importlib.util.find_spec("dagfactory") is None:
-        return False
+        return "Airflow and dag-factory are not installed (the verify extra)"
     done = subprocess.run([sys.executable, "-c", _VERSIONS], capture_output=True, text=True, timeout=120,
                           env=_env(Path("/nonexistent")))
     if done.returncode != 0:
-        return False
+        return f"fastapi/cadwyn are not importable: {done.stderr.strip()[-300:]}"
     fastapi, cadwyn = json.loads(done.stdout.strip().splitlines()[-1])
-    return fastapi.startswith("0.116.") and cadwyn.startswith("5.")
+    if fastapi.startswith("0.116.") and cadwyn.startswith("5."):
+        return None
+    return (f"dag.test() needs Airflow 3.0.6's fastapi 0.116 / cadwyn 5.4, found {fastapi} / {cadwyn} "
+            "(install with -c constraints.txt, or set DAG_CONVERTER_AIRFLOW_OVERLAY)")
 
 
-pytestmark = pytest.mark.skipif(not _runtime_ok(), reason="dag.test() needs Airflow 3.0.6's fastapi 0.116 / cadwyn 5.4 "
-                                                        "(set DAG_CONVERTER_AIRFLOW_OVERLAY)")
+_PROBLEM = _runtime_problem()
+if _PROBLEM is not None and os.environ.get("DAG_CONVERTER_REQUIRE_AIRFLOW_RUNTIME") == "1":
+    raise RuntimeError(f"DAG_CONVERTER_REQUIRE_AIRFLOW_RUNTIME=1 but {_PROBLEM}")
+pytestmark = pytest.mark.skipif(_PROBLEM is not None, reason=_PROBLEM or "")
 
 
 @pytest.fixture(scope="module")

@@ -6,6 +6,7 @@ from __future__ import annotations
 import importlib.util
 import io
 import json
+import shutil
 import zipfile
 from pathlib import Path
 
@@ -142,3 +143,22 @@ def test_verify_compares_each_callable_by_its_code(tmp_path: Path) -> None:
                                     str(tmp_path / "taskflow_etl.yaml")])
     assert bad.exit_code == EXIT_REFUSED
     assert "task 'transform': python_callable differs" in bad.output
+
+
+@needs_verify
+def test_verify_renders_template_files_from_the_package(tmp_path: Path) -> None:
+    """The YAML's `sql: sql/daily_report.sql` renders from the package; a source file changed since
+    the conversion renders otherwise and fails verify."""
+    assert convert("sql_http", tmp_path / "out", "--code-package")[0] == EXIT_OK
+    source = tmp_path / "source"
+    shutil.copytree(CASES / "sql_http", source)
+    args = ["verify", str(source / "reporting.py"), str(tmp_path / "out" / "reporting.yaml")]
+    ok = CliRunner().invoke(main, args)
+    assert ok.exit_code == EXIT_OK, ok.output
+    sql = source / "sql" / "daily_report.sql"
+    sql.write_text(sql.read_text().replace("{{ ds }}", "{{ ds_nodash }}"))
+    bad = CliRunner().invoke(main, args)
+    assert bad.exit_code == EXIT_REFUSED
+    assert ("dag 'reporting' task 'report': sql (rendered template file) differs: python line 1: "
+            "'SELECT day, count(*) FROM orders WHERE day = 20250102 GROUP BY day;' vs yaml line 1: "
+            "'SELECT day, count(*) FROM orders WHERE day = 2025-01-02 GROUP BY day;'") in bad.output

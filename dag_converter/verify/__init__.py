@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from dag_converter.errors import VerifyUnavailable
+from dag_converter.verify import _templates
 
 if TYPE_CHECKING:
     from dag_converter.model import FileResult
@@ -104,35 +105,43 @@ def verify(
     loaded as the service loads it: the package extracted into a folder on sys.path, the DAG
     folder not on it, so each callable and class comes from the package. Callables are compared by
     module (the generated module standing for the DAG file it was taken from), name and code.
+
+    A templated field that names a template file (`query="sql/daily.sql"`) is compared as both sides
+    render it (verify/_templates.py): the Python DAG's from the DAG file's folder and
+    template_searchpath, the YAML DAG's from its own DAG folder on the service, which holds the
+    code package's files or, without one, none of the DAG folder's.
     """
     _require_airflow()
     _MODULE_ALIASES.clear()
-    py_dags = _load_python(Path(py_file))
-    yaml_dags: dict[str, Any] = {}
-    origin: dict[str, Path] = {}
-    for yaml_file in map(Path, yaml_files):
-        package = (code_packages or {}).get(yaml_file.name)
-        if package is None:
-            beside = yaml_file.with_name(yaml_file.name.removesuffix(".yaml") + PACKAGE_SUFFIX)
-            package = beside.read_bytes() if yaml_file.name.endswith(".yaml") and beside.is_file() else None
-        for dag_id, dag in _load_yaml(yaml_file, Path(py_file), package).items():
-            if dag_id in origin:
-                raise YamlLoadError(f"{yaml_file}: dag {dag_id!r} is also in {origin[dag_id]}")
-            yaml_dags[dag_id], origin[dag_id] = dag, yaml_file
+    templates = _templates.TemplateFiles()
+    with contextlib.ExitStack() as keep:  # the YAML DAGs' folders, read again when rendering
+        py_dags = _load_python(Path(py_file), templates)
+        yaml_dags: dict[str, Any] = {}
+        origin: dict[str, Path] = {}
+        for yaml_file in map(Path, yaml_files):
+            package = (code_packages or {}).get(yaml_file.name)
+            if package is None:
+                beside = yaml_file.with_name(yaml_file.name.removesuffix(".yaml") + PACKAGE_SUFFIX)
+                package = beside.read_bytes() if yaml_file.name.endswith(".yaml") and beside.is_file() else None
+            loaded = _load_yaml(yaml_file, Path(py_file), package, keep=keep, templates=templates)
+            for dag_id, dag in loaded.items():
+                if dag_id in origin:
+                    raise YamlLoadError(f"{yaml_file}: dag {dag_id!r} is also in {origin[dag_id]}")
+                yaml_dags[dag_id], origin[dag_id] = dag, yaml_file
 
-    diffs: list[Difference] = []
-    for dag_id in [*py_dags, *sorted(yaml_dags.keys() - py_dags.keys())]:
-        if dag_id not in yaml_dags:
-            if expect_all:
-                diffs.append(Difference(dag_id, None, "dag", PRESENT, MISSING))
-        elif dag_id not in py_dags:
-            diffs.append(Difference(dag_id, None, "dag", MISSING, PRESENT))
-        else:
-            diffs.extend(_compare_dags(dag_id, py_dags[dag_id], yaml_dags[dag_id]))
-            if task_groups:
-                py_groups, yaml_groups = _groups(py_dags[dag_id]), _groups(yaml_dags[dag_id])
-                if py_groups != yaml_groups:
-                    diffs.append(Difference(dag_id, None, "task_groups", _show(py_groups), _show(yaml_groups)))
+        diffs: list[Difference] = []
+        for dag_id in [*py_dags, *sorted(yaml_dags.keys() - py_dags.keys())]:
+            if dag_id not in yaml_dags:
+                if expect_all:
+                    diffs.append(Difference(dag_id, None, "dag", PRESENT, MISSING))
+            elif dag_id not in py_dags:
+                diffs.append(Difference(dag_id, None, "dag", MISSING, PRESENT))
+            else:
+                diffs.extend(_compare_dags(dag_id, py_dags[dag_id], yaml_dags[dag_id], templates))
+                if task_groups:
+                    py_groups, yaml_groups = _groups(py_dags[dag_id]), _groups(yaml_dags[dag_id])
+                    if py_groups != yaml_groups:
+                        diffs.append(Difference(dag_id, None, "task_groups", _show(py_groups), _show(yaml_groups)))
     return diffs
 
 
@@ -198,8 +207,15 @@ def _quiet() -> Iterator[None]:
         logging.disable(previous)
 
 
-def _load_python(py_file: Path) -> dict[str, Any]:
+def _load_python(py_file: Path, templates: _templates.TemplateFiles | None = None) -> dict[str, Any]:
     from airflow.models.dagbag import DagBag
+
+    class _Bag(DagBag):
+        def bag_dag(self, dag: Any) -> None:
+            # bag_dag replaces template file names with the files' text: note which fields named one.
+            if templates is not None:
+                templates.record("python", dag)
+            super().bag_dag(dag)
 
     if not py_file.is_file():
         raise SourceLoadError(f"{py_file}: no such file")
@@ -213,7 +229,7 @@ def _load_python(py_file: Path) -> dict[str, Any]:
         # safe_mode=False: DagBag would otherwise skip, without importing, a file that does not
         # contain both the strings "airflow" and "dag"; the caller says this file holds DAGs.
         with _quiet():
-            bag = DagBag(dag_folder=str(py_file), include_examples=False, safe_mode=False)
+            bag = _Bag(dag_folder=str(py_file), include_examples=False, safe_mode=False)
     finally:
         if added:
             sys.path.remove(folder)
@@ -282,23 +298,31 @@ def _forget_modules(names: Sequence[str]) -> None:
             del sys.modules[module]
 
 
-def _load_yaml(yaml_file: Path, py_file: Path | None = None, package: bytes | None = None) -> dict[str, Any]:
-    if package is None:
-        return _load_yaml_with_path(yaml_file, py_file)
-    with tempfile.TemporaryDirectory(prefix="dag-converter-package-") as dags:
-        tops = _extract_package(package, Path(dags))
+#: The file the service's DagBag imports to build the YAML DAGs; DagBag makes it each DAG's fileloc,
+#: so its folder is where templated files (`bash_command: scripts/load.sh`, `{% include %}`) are found.
+_LOADER = "dag_factory_loader.py"
+
+
+def _load_yaml(yaml_file: Path, py_file: Path | None = None, package: bytes | None = None, *,
+               keep: contextlib.ExitStack | None = None,
+               templates: _templates.TemplateFiles | None = None) -> dict[str, Any]:
+    """The DAGs of `yaml_file`, each with the service's DAG folder as its folder: the code package's
+    files when there is one, else an empty folder (the service has none of the DAG folder's files).
+    The folder lives as long as `keep`, else until this returns."""
+    with contextlib.ExitStack() as own:
+        dags = Path((keep or own).enter_context(tempfile.TemporaryDirectory(prefix="dag-converter-dags-")))
+        tops = _extract_package(package, dags) if package is not None else []
         _forget_modules(tops)
         try:
-            # As the service: the package is its DAG folder; the source DAG folder is not there.
-            loaded = _load_yaml_with_path(yaml_file, Path(dags) / "_")
+            # With a package, its folder is on sys.path and the source DAG folder is not, as on the service.
+            loaded = _load_yaml_with_path(yaml_file, dags / "_" if package is not None else py_file)
             for dag in loaded.values():
-                # Templated files (`bash_command: scripts/load.sh`) are read from the package, as
-                # DagBag reads the Python side's from its folder when it loads the file.
-                kept = dag.template_searchpath
-                dag.template_searchpath = [dags, *([kept] if isinstance(kept, str) else kept or [])]
+                dag.fileloc = str(dags / _LOADER)
+                if templates is not None:
+                    templates.record("yaml", dag)
+                # What DagBag.bag_dag does to every DAG it loads, the Python side's included.
                 with _quiet():
                     dag.resolve_template_files()
-                dag.template_searchpath = kept
             return loaded
         finally:
             _forget_modules(tops)
@@ -363,7 +387,8 @@ _EFFECTIVE = (
 _YAML_DOC_HEADING = "## YML DAG\n```yaml\n"
 
 
-def _compare_dags(dag_id: str, py_dag: Any, yaml_dag: Any) -> Iterator[Difference]:
+def _compare_dags(dag_id: str, py_dag: Any, yaml_dag: Any,
+                  templates: _templates.TemplateFiles | None = None) -> Iterator[Difference]:
     py_fields, yaml_fields = _dag_fields(py_dag), _dag_fields(yaml_dag, from_yaml=True)
     for name, py_value in py_fields.items():
         if name == "schedule" and py_value != yaml_fields[name] and _same_runs(py_dag, yaml_dag):
@@ -372,6 +397,7 @@ def _compare_dags(dag_id: str, py_dag: Any, yaml_dag: Any) -> Iterator[Differenc
             yield Difference(dag_id, None, name, _show(py_value), _show(yaml_fields[name]))
 
     py_tasks, yaml_tasks = py_dag.task_dict, yaml_dag.task_dict
+    interval = _templates.data_interval(py_dag)  # one run, the same on both sides
     for task_id in [*py_tasks, *[t for t in yaml_tasks if t not in py_tasks]]:
         if task_id not in yaml_tasks:
             yield Difference(dag_id, task_id, "task", PRESENT, MISSING)
@@ -383,6 +409,8 @@ def _compare_dags(dag_id: str, py_dag: Any, yaml_dag: Any) -> Iterator[Differenc
                 task_id,
                 _TaskView(py_tasks[task_id], py_dag, py_fields),
                 _TaskView(yaml_tasks[task_id], yaml_dag, yaml_fields),
+                templates.of(dag_id, task_id) if templates is not None else frozenset(),
+                interval,
             )
 
 
@@ -517,7 +545,9 @@ class _TaskView:
 
 
 def _compare_tasks(
-    dag_id: str, task_id: str, py_view: _TaskView, yaml_view: _TaskView
+    dag_id: str, task_id: str, py_view: _TaskView, yaml_view: _TaskView,
+    template_files: frozenset[str] = frozenset(),
+    interval: tuple[_dt.datetime, _dt.datetime] = (_templates.RENDERED_AT, _templates.RENDERED_AT),
 ) -> Iterator[Difference]:
     py_task, yaml_task = py_view.task, yaml_view.task
 
@@ -537,6 +567,11 @@ def _compare_tasks(
         names -= {"op_args", "op_kwargs", "kwargs_to_upstream"}  # kwargs_to_upstream holds the same
         checks.append(diff("call arguments", py_call, yaml_call))
     for name in sorted(names - _NOT_ARGUMENTS):
+        if name in template_files:
+            rendered = _compare_rendered(dag_id, task_id, name, py_task, yaml_task, interval)
+            if rendered is not _NOT_RENDERED:
+                checks.append(rendered)
+                continue
         checks.append(diff(name, py_view.value(name), yaml_view.value(name)))
     checks.append(diff("params", py_view.own_params(), yaml_view.own_params()))
     for name in sorted(_expanded(py_task).keys() | _expanded(yaml_task).keys()):
@@ -548,6 +583,24 @@ def _compare_tasks(
             )
         )
     yield from (check for check in checks if check is not None)
+
+
+def _compare_rendered(dag_id: str, task_id: str, name: str, py_task: Any, yaml_task: Any,
+                      interval: tuple[_dt.datetime, _dt.datetime]) -> Any:
+    """The difference between what a template-file field renders to on each side, None when they
+    render alike, or _NOT_RENDERED when neither side renders (the values are then compared as they are)."""
+    with _quiet():
+        python = _templates.render(py_task, name, interval)
+        yaml = _templates.render(yaml_task, name, interval, folder_name="<the service's DAG folder>")
+    if python.error is not None and yaml.error is not None:
+        return _NOT_RENDERED
+    if python.error is None and yaml.error is None and _norm(python.value) == _norm(yaml.value):
+        return None
+    py_shown, yaml_shown = _templates.shown(python, yaml, lambda value: _show(_norm(value)))
+    return Difference(dag_id, task_id, f"{name} (rendered template file)", py_shown, yaml_shown)
+
+
+_NOT_RENDERED: Any = object()
 
 
 def _call_arguments(task: Any) -> Any:

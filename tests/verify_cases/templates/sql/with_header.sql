@@ -1,0 +1,2 @@
+{% include 'sql/header.sql' %}
+SELECT 1;
