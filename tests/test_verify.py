@@ -65,6 +65,7 @@ def messages(py: str, *yamls: Path, expect_all: bool = False) -> list[str]:
         ("groups.py", "groups.yaml"),
         ("berlin.py", "berlin.yaml"),
         ("hourly.py", "hourly.yaml"),
+        ("rds_enum.py", "rds_enum.yaml"),
     ],
 )
 def test_correct_yaml_is_equivalent(py: str, yaml: str) -> None:
@@ -142,6 +143,11 @@ def test_correct_yaml_is_equivalent(py: str, yaml: str) -> None:
                 "dag 'hourly' task 'list': params differs: "
                 "python {'limit': 10} vs yaml {'limit': 20}",
             ],
+        ),
+        (
+            "rds_enum.py",
+            "rds_enum_string.yaml",
+            ["dag 'rds_enum' task 'wait': db_type differs: python RdsDbType.CLUSTER vs yaml 'cluster'"],
         ),
     ],
 )

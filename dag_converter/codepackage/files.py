@@ -17,7 +17,7 @@ from typing import Final
 from dag_converter import codes
 from dag_converter.codepackage._root import FolderRoot
 from dag_converter.model import Argument, Diagnostic, Span, Task
-from dag_converter.registry.template_files import TEMPLATE_FILES
+from dag_converter.registry.template_files import TEMPLATE_FILES, included_templates
 
 _PYTHON_OPERATORS: Final = frozenset({
     "airflow.providers.standard.operators.python.PythonOperator", "airflow.operators.python.PythonOperator",
@@ -84,7 +84,9 @@ def collect_files(references: Sequence[FileReference], root: FolderRoot, *, dag_
     files: dict[str, PackagedFile] = {}
     diagnostics: list[Diagnostic] = []
     dirs = [dag_dir] + [d for d in (_inside_root(entry, root) for entry in search_path) if d is not None]
-    for ref in references:
+    queue = list(references)
+    while queue:
+        ref = queue.pop(0)
         if ref.name in files:
             continue
         if posixpath.isabs(ref.name) or ref.name.startswith("~"):
@@ -102,11 +104,26 @@ def collect_files(references: Sequence[FileReference], root: FolderRoot, *, dag_
                 how = "run by" if ref.command else "template of"
                 files[ref.name] = PackagedFile(ref.name, read.data,
                                                f"{how} {ref.argument} of task {ref.task_id!r} ({relative})")
+                if not ref.command:
+                    queue.extend(_included(ref, read.data, diagnostics))
                 break
             problem = read.problem
         else:
             diagnostics.append(codes.make(codes.PACKAGE_FILE_UNAVAILABLE, ref.span, file=ref.name, reason=problem))
     return tuple(files[k] for k in sorted(files)), tuple(diagnostics)
+
+
+def _included(ref: FileReference, data: bytes, diagnostics: list[Diagnostic]) -> list[FileReference]:
+    """The files a template file includes by name: Jinja looks them up as it looks up the file itself."""
+    included = included_templates(data.decode("utf-8", errors="replace"))
+    if isinstance(included, str):
+        diagnostics.append(codes.make(codes.PACKAGE_FILE_UNAVAILABLE, ref.span, file=ref.name,
+                                      reason=f"Jinja cannot parse it ({included}), so the files it includes are not known"))
+        return []
+    if None in included:
+        diagnostics.append(codes.make(codes.PACKAGE_FILE_UNAVAILABLE, ref.span, file=ref.name,
+                                      reason="it includes a template whose name is computed when it renders"))
+    return [FileReference(ref.task_id, ref.argument, name, ref.span) for name in included if name is not None]
 
 
 def _inside_root(entry: str, root: FolderRoot) -> str | None:

@@ -31,3 +31,20 @@ TEMPLATE_FILES: Final[dict[str, tuple[frozenset[str], tuple[str, ...]]]] = {
     "airflow.providers.amazon.aws.operators.redshift_data.RedshiftDataOperator": (frozenset({"sql"}), (".sql",)),
     "airflow.providers.amazon.aws.transfers.sql_to_s3.SqlToS3Operator": (frozenset({"query"}), (".sql",)),
 }
+
+
+def included_templates(text: str) -> tuple[str | None, ...] | str:
+    """The templates a template file pulls in by name (`{% include %}`, `{% import %}`, `{% from %}`,
+    `{% extends %}`), in order; None for a name computed when it renders. A text Jinja cannot parse
+    gives the parser's message instead (Airflow would fail to render it)."""
+    import jinja2
+    import jinja2.meta
+
+    try:
+        # Airflow's template environment adds the `do` extension; parsed here, never rendered.
+        tree = jinja2.Environment(autoescape=False, extensions=["jinja2.ext.do"]).parse(text)  # noqa: S701
+        return tuple(jinja2.meta.find_referenced_templates(tree))
+    except jinja2.TemplateSyntaxError as exc:
+        return f"line {exc.lineno}: {exc.message}"
+    except RecursionError:
+        return "nested too deeply to parse"

@@ -765,7 +765,7 @@ def _norm(value: Any, depth: int = 0) -> Any:
     """A comparable, readable form of an operator or DAG value.
 
     XComArgs become the Jinja string the converter writes, durations their total seconds,
-    instants aware UTC datetimes, enums their value, tuples lists, sets sorted lists.
+    instants aware UTC datetimes, enums equal to their string value that value (other enums stay members), tuples lists, sets sorted lists.
     """
     if depth > _MAX_DEPTH:
         return _Shown("object", "...", "...")
@@ -773,7 +773,10 @@ def _norm(value: Any, depth: int = 0) -> Any:
     if value is None or value is _NOT_SET or isinstance(value, (bool, int, float, bytes)):
         return value
     if isinstance(value, enum.Enum):
-        return _norm(value.value, deeper)
+        if isinstance(value.value, str) and value == value.value:  # compares equal to its value everywhere
+            return _norm(value.value, deeper)
+        name = f"{type(value).__module__}.{type(value).__qualname__}"
+        return _Shown("enum", (name, value.name), f"{type(value).__qualname__}.{value.name}")
     if isinstance(value, str):
         return _XCOM_PULL.sub(lambda m: _xcom_template(m.group(2), m.group(4)), value)
     if isinstance(value, _dt.timedelta):

@@ -61,6 +61,24 @@ def test_templates_are_looked_up_beside_the_dag_file_then_in_the_search_path(tmp
     ]
 
 
+def test_files_a_template_includes_are_shipped_too(tmp_path: Path) -> None:
+    root = tmp_path / "dags"
+    (root / "sql" / "parts").mkdir(parents=True)
+    (root / "sql" / "report.sql").write_text('{% include "sql/parts/head.sql" %}\n{% from "macros.sql" import m %}\n')
+    (root / "sql" / "parts" / "head.sql").write_text('-- head\n{% include "sql/report.sql" %}\n')  # a loop
+    (root / "sql" / "dynamic.sql").write_text("{% include params.part %}\n")
+    (root / "sql" / "broken.sql").write_text("{% if %}\n")
+    files, diagnostics = collect_files(refs("sql/report.sql", "sql/dynamic.sql", "sql/broken.sql"), FolderRoot(root))
+    assert [f.path for f in files] == ["sql/broken.sql", "sql/dynamic.sql", "sql/parts/head.sql", "sql/report.sql"]
+    assert [(d.span.line, d.message) for d in diagnostics] == [
+        (2, "sql/dynamic.sql cannot go into the code package: it includes a template whose name is computed when "
+            "it renders"),
+        (3, "sql/broken.sql cannot go into the code package: Jinja cannot parse it (line 1: Expected an expression, "
+            "got 'end of statement block'), so the files it includes are not known"),
+        (1, "macros.sql cannot go into the code package: no such file in the DAG folder"),
+    ]
+
+
 def test_zip_is_deterministic_and_safe() -> None:
     entries = [PackageEntry("b.py", b"B = 1\n", "b"), PackageEntry("a/x.sh", b"echo\n", "x"),
                PackageEntry("a/__pycache__/x.cpython-311.pyc", b"\0", "cache"), PackageEntry("c.pyc", b"\0", "pyc")]

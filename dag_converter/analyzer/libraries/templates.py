@@ -18,7 +18,7 @@ import libcst as cst
 
 from dag_converter.analyzer.interpreter import Interpreter
 from dag_converter.model import Argument
-from dag_converter.registry.template_files import TEMPLATE_FILES
+from dag_converter.registry.template_files import TEMPLATE_FILES, included_templates
 
 
 def inline_template_files(interpreter: Interpreter, operator: str, arguments: dict[str, Argument],
@@ -77,6 +77,14 @@ def _read(interpreter: Interpreter, name: str, extensions: tuple[str, ...], fold
     if text.endswith(extensions):
         # Airflow would take the inlined text for a file name again: keep the file's name unknown.
         return interpreter.unresolved(node, f"template file {name!r} ends with a template extension itself")
+    included = included_templates(text)
+    if isinstance(included, str):
+        return interpreter.unresolved(node, f"template file {name!r} is not a template Jinja can parse ({included}), "
+                                            "so the files it includes are not known")
+    if included:
+        shown = ", ".join(repr(n) if n is not None else "a name computed when it renders" for n in included)
+        return interpreter.unresolved(node, f"template file {name!r} includes {shown}: the service has no DAG "
+                                            "folder to look it up in (convert with --code-package to ship them)")
     return text
 
 
