@@ -37,12 +37,13 @@ def s3_dag(dag_id: str, schedule: str = "@daily", prelude: str = "") -> str:
 PYTHON_DAG = textwrap.dedent('''\
     from datetime import datetime
 
+    import networkx
     from airflow import DAG
     from airflow.providers.standard.operators.python import PythonOperator
 
 
     def hello():
-        print("hello")
+        print(networkx.path_graph(3))
 
 
     with DAG("py_etl", start_date=datetime(2025, 1, 1), schedule="@hourly", catchup=False):
