@@ -6,7 +6,9 @@ and a secrets backend."""
 from __future__ import annotations
 
 import hashlib
+import io
 import json
+import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +18,7 @@ import pytest
 from deploy.conftest import run_cli
 from s3.conftest import RequestLog
 from deploy.fake_mwaa import FakeMwaaServerless
-from migrate.conftest import PYTHON_DAG, s3_dag
+from migrate.conftest import HELPER, PYTHON_DAG, s3_dag
 from migrate.fake_mwaa_env import FakeEnvironment, FakeMwaa, dag_response, import_error
 
 ENV = "prod-airflow"
@@ -59,7 +61,7 @@ def world(tmp_path: Path, aws_env: dict[str, str], s3, bucket: str, s3_endpoint:
     s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
     for name, text in (("etl_active.py", s3_dag("etl_active")), ("etl_paused.py", s3_dag("etl_paused", "@weekly")),
                        ("broken.py", s3_dag("etl_broken", prelude="import not_installed_anywhere\n")),
-                       ("py_etl.py", PYTHON_DAG)):
+                       ("py_etl.py", PYTHON_DAG), ("helpers/__init__.py", ""), ("helpers/text.py", HELPER)):
         s3.put_object(Bucket=bucket, Key=f"dags/{name}", Body=text.encode())
     s3.put_object(Bucket=bucket, Key="requirements.txt",
                   Body=b"# providers\napache-airflow-providers-snowflake==6.3.0\n\n-c constraints.txt\npandas>=2\n"
@@ -116,7 +118,10 @@ def test_plan_lists_each_dag_with_what_it_carries_and_changes_nothing(world: Wor
     assert package["name"] == "py_etl.code.zip" and package["url"] == f"s3://{world.bucket}/{PREFIX}py_etl.code.zip"
     assert (package["size"], package["sha256"]) == (len(zipped), hashlib.sha256(zipped).hexdigest())
     assert package["requirements"] == ["NetworkX==3.4.2"]  # the environment's pin of what the package imports
-    assert package["not_in_environment"] == [] and package["files"] >= 1
+    assert package["not_in_environment"] == [] and package["files"] == 3
+    # the helper module was read from the environment's bucket, as Airflow would import it
+    with zipfile.ZipFile(io.BytesIO(zipped)) as archive:
+        assert archive.read("helpers/text.py").decode() == HELPER and "helpers/__init__.py" in archive.namelist()
     assert active["code_package"] is None
     assert python["role"]["action"] == "create" and active["role"]["action"] == "create"
     carried = plan["carried_over"]
@@ -194,7 +199,7 @@ def test_apply_creates_exactly_the_plan_then_a_rerun_changes_nothing(world: Worl
     assert "role mwaa-serverless-py_etl: unchanged" in again.stderr
     assert "0 created, 0 updated, 3 unchanged, 0 failed" in again.stderr
     # nothing converted again: the manifest knows every object of the DAG folder
-    assert "4 files unchanged since the last run" in again.stderr
+    assert "6 files unchanged since the last run" in again.stderr
     assert (world.root / "out" / "py_etl.yaml").stat().st_mtime_ns == yaml_written
     plan = world.plan()
     assert plan["counts"]["unchanged"] == 3
