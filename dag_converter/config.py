@@ -278,6 +278,9 @@ class RoleSettings:
     partition: str = "aws"
     definition_bucket: str | None = None  #: bucket of the definitions (None: the S3 output's, else any)
     kms_key: str | None = None
+    #: key prefix of the definitions in definition_bucket ("" or ending in "/"; None: <dag_id>.yaml at the top),
+    #: as deploy --definitions puts them (migrate sets it)
+    definition_prefix: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -231,11 +231,10 @@ def _analysed(analysis: ModuleAnalysis, display: str, relative: str, options: Op
 def _package(workflow: Workflow, text: str, display: str, relative: str,
              root: "Path | FolderReader | None") -> tuple[Workflow, PackageOutput | None, tuple[Diagnostic, ...]]:
     """The workflow named for its code package, the package as written beside the YAML, and its findings.
-    Packages are built from local DAG folders (an S3 folder's files are not collected yet)."""
+    Packages are built from the DAG folder, local or an s3:// prefix (its files read on demand)."""
     from dag_converter.codepackage.wire import package_workflow  # only targets with code packages load it
 
-    renamed, package, findings = package_workflow(workflow, text, display, relative,
-                                                  root if isinstance(root, Path) else None)
+    renamed, package, findings = package_workflow(workflow, text, display, relative, root)
     if package is None or package.zip_bytes is None:
         return renamed, None, findings
     output = PackageOutput(f"{workflow.dag_id}.code.zip", package.zip_bytes,

@@ -1,7 +1,7 @@
 """`convert --iam`: each converted DAG's execution role, written beside its YAML.
 
 The role of a freshly converted DAG is derived from its workflow (iam.derive) once duplicate ids
-are refused, and its warnings (DC510-DC514) join the DAG's diagnostics at their source lines. A
+are refused (it reads the DAG's YAML and, with --code-package, its code package, where deploy puts them), and its warnings (DC510-DC514) join the DAG's diagnostics at their source lines. A
 DAG restored from the manifest has no argument values left to derive from: its role file is
 already in the output (the manifest records it like a YAML), and the report reads it back.
 """
@@ -48,10 +48,25 @@ class RoleWriter:
 
     def key(self) -> dict[str, Any]:
         """What changes the role files, for the manifest's settings."""
-        return {"account": self.settings.account, "region": self.settings.region,
-                "partition": self.settings.partition, "definition_bucket": self.settings.definition_bucket,
-                "kms_key": self.settings.kms_key, "definition": list(self.definition or ()),
-                "iam_data": self.data.provider_version}
+        key = {"account": self.settings.account, "region": self.settings.region,
+               "partition": self.settings.partition, "definition_bucket": self.settings.definition_bucket,
+               "kms_key": self.settings.kms_key, "definition": list(self.definition or ()),
+               "iam_data": self.data.provider_version}
+        if self.settings.definition_prefix is not None:
+            key["definition_prefix"] = self.settings.definition_prefix
+        return key
+
+    def _where(self, name: str) -> tuple[str | None, str | None]:
+        """(bucket, key) of an output file (the YAML, the code package) as the service reads it:
+        below the definition bucket and prefix when given, else where an S3 output puts it; the
+        bucket None (any) and the key None (the derivation's default) when nothing says."""
+        settings = self.settings
+        if settings.definition_bucket is not None:
+            prefix = settings.definition_prefix
+            return settings.definition_bucket, prefix + name if prefix is not None else None
+        if self.definition is not None:
+            return self.definition[0], self.definition[1] + name
+        return None, None
 
     def derive(self, result: FileResult) -> tuple[FileResult, list[RoleFile]]:
         """The result with each converted DAG's role warnings added, and the DAGs' role files."""
@@ -65,11 +80,14 @@ class RoleWriter:
             if not dag.converted or dag.output_name is None:
                 dags.append(dag)
                 continue
-            bucket, key = self.settings.definition_bucket, None
-            if bucket is None and self.definition is not None:
-                bucket, key = self.definition[0], self.definition[1] + dag.output_name
+            bucket, key = self._where(dag.output_name)
+            code: list[str] = []
+            if dag.code_package is not None:  # the service reads the package beside the YAML
+                code_bucket, code_key = self._where(dag.code_package.name)
+                code.append(f"s3://{code_bucket or '*'}/{code_key or dag.code_package.name}")
             derivation = derive(dag.workflow, self.registry, data=self.data, place=self.place,
-                                definition_bucket=bucket, definition_key=key, kms_key=self.settings.kms_key)
+                                definition_bucket=bucket, definition_key=key, code_objects=code,
+                                kms_key=self.settings.kms_key)
             roles.append(RoleFile(role_name(dag.dag_id, dag.output_name), render(derivation, self.data), derivation))
             dags.append(dag.with_diagnostics(*derivation.diagnostics) if derivation.diagnostics else dag)
         return result.with_dags(dags), roles

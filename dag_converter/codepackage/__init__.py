@@ -14,6 +14,7 @@ import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
+from typing import TYPE_CHECKING
 
 from dag_converter import codes
 from dag_converter.codepackage._environment import Environment, shipped
@@ -24,6 +25,9 @@ from dag_converter.codepackage.files import collect_files, file_references
 from dag_converter.codepackage.module import check_module, module_name_for, render_module
 from dag_converter.codepackage.requirements import Requirements, derive_requirements, pip_command_text
 from dag_converter.model import CallableRef, Diagnostic, Severity, Span, Task, TaskKind, walk_values
+
+if TYPE_CHECKING:
+    from dag_converter.storage.base import FolderFiles
 
 __all__ = [
     "CodePackage", "ManifestEntry", "Reference", "Requirements", "build_package", "references_for",
@@ -97,7 +101,7 @@ def _reference_name(value: CallableRef) -> str:
     return value.qualname
 
 
-def build_package(dag_id: str, tasks: Sequence[Task], source: str, path: str, root: Path, *,
+def build_package(dag_id: str, tasks: Sequence[Task], source: str, path: str, root: "Path | FolderFiles", *,
                   dag_file: str | None = None, dag_module: str | None = None,
                   extra_references: Sequence[Reference] = (), template_searchpath: Sequence[str] = (),
                   import_names: Mapping[str, str] | None = None, max_file_size: int = DEFAULT_MAX_FILE_SIZE,
@@ -126,7 +130,7 @@ def _failed(dag_id: str, diagnostic: Diagnostic) -> CodePackage:
                        diagnostics=(diagnostic,))
 
 
-def _build(dag_id: str, tasks: Sequence[Task], source: str, path: str, root: Path, *, dag_file: str | None,
+def _build(dag_id: str, tasks: Sequence[Task], source: str, path: str, root: "Path | FolderFiles", *, dag_file: str | None,
            dag_module: str | None, extra_references: Sequence[Reference], template_searchpath: Sequence[str],
            import_names: Mapping[str, str] | None, max_file_size: int, environment: Environment | None) -> CodePackage:
     env = (environment or shipped()).with_modules(import_names or {})

@@ -1,4 +1,8 @@
-"""Reading files of the DAG folder for a package: only inside the root, never through a link out of it."""
+"""Reading files of the DAG folder for a package: only inside the root, never through a link out of it.
+
+The root is a local folder, or any DAG folder reader (storage.base.FolderFiles: an s3:// prefix's
+S3Folder), which answers by '/'-separated path below its root and reads nothing outside it.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +10,10 @@ import os
 import stat
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
-from typing import Final
+from typing import TYPE_CHECKING, Final
+
+if TYPE_CHECKING:
+    from dag_converter.storage.base import FolderFiles
 
 DEFAULT_MAX_FILE_SIZE: Final = 5 * 1024 * 1024  #: per file, as for DAG files (pipeline.DEFAULT_MAX_FILE_SIZE)
 
@@ -23,13 +30,18 @@ class ReadResult:
 class FolderRoot:
     """The DAG folder a package is built from; files are named by their POSIX path relative to it."""
 
-    root: Path
+    root: "Path | FolderFiles"
     max_file_size: int = DEFAULT_MAX_FILE_SIZE
     _real: Path = field(init=False, repr=False)
     _cache: dict[str, ReadResult] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
-        self._real = Path(os.path.realpath(self.root))
+        self._real = Path(os.path.realpath(self.root)) if isinstance(self.root, Path) else Path()
+
+    @property
+    def local(self) -> Path | None:
+        """The local folder, or None when the root is a folder reader (an S3 prefix)."""
+        return self.root if isinstance(self.root, Path) else None
 
     def normalize(self, relative: str) -> str | None:
         """`relative` as a clean POSIX path inside the root, or None when it leaves it (`..`, absolute)."""
@@ -56,6 +68,8 @@ class FolderRoot:
         clean = self.normalize(relative)
         if clean is None:
             return False
+        if not isinstance(self.root, Path):
+            return self.root.kind(clean) is not None
         try:
             os.lstat(self._real.joinpath(*clean.split("/")))
         except OSError:
@@ -66,6 +80,8 @@ class FolderRoot:
         clean = self.normalize(relative)
         if clean is None:
             return False
+        if not isinstance(self.root, Path):
+            return self.root.kind(clean) == "dir"
         path = self._real.joinpath(*clean.split("/"))
         try:
             # Every component must be a real directory: a link, even one pointing inside, is not followed.
@@ -88,6 +104,11 @@ class FolderRoot:
         return found
 
     def _read(self, clean: str) -> ReadResult:
+        if not isinstance(self.root, Path):
+            if self.root.kind(clean) != "file":
+                return ReadResult(None, "no such file in the DAG folder")
+            found = self.root.read(clean, self.max_file_size)
+            return ReadResult(found) if isinstance(found, bytes) else ReadResult(None, found)
         parts = clean.split("/")
         try:
             for depth in range(1, len(parts) + 1):

@@ -18,7 +18,7 @@ import sys
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
 import libcst as cst
 from libcst.metadata import (
@@ -38,6 +38,9 @@ from dag_converter.analyzer import dotted_name as _dotted, nesting_problem
 from dag_converter.codepackage._environment import Environment, shipped
 from dag_converter.codepackage._root import DEFAULT_MAX_FILE_SIZE, FolderRoot
 from dag_converter.model import Diagnostic, Span
+
+if TYPE_CHECKING:
+    from dag_converter.storage.base import FolderFiles
 
 
 def _is_airflow_decorator(qualified: str, name: str) -> bool:
@@ -141,7 +144,7 @@ class _Refused(Exception):
         self.diagnostic = diagnostic
 
 
-def collect(source: str, path: str, root: Path, references: Sequence[Reference], *,
+def collect(source: str, path: str, root: "Path | FolderFiles", references: Sequence[Reference], *,
             dag_file: str | None = None, max_file_size: int = DEFAULT_MAX_FILE_SIZE,
             environment: Environment | None = None) -> Closure:
     """The closure of `references` in the DAG file `source` (shown as `path`) and the DAG folder `root`.

@@ -130,7 +130,9 @@ def _inside_root(entry: str, root: FolderRoot) -> str | None:
     """A template_searchpath entry as a folder relative to the root, or None when it is outside."""
     if not Path(entry).is_absolute():
         return "" if not entry.strip("./") else root.normalize(entry)
+    if root.local is None:
+        return None  # a folder reader (an S3 prefix) has no absolute paths
     try:
-        return Path(entry).resolve().relative_to(Path(root.root).resolve()).as_posix()
+        return Path(entry).resolve().relative_to(root.local.resolve()).as_posix()
     except (ValueError, OSError):
         return None

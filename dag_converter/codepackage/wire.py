@@ -12,11 +12,15 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from dag_converter import codes
 from dag_converter.codepackage import CodePackage, build_package
 from dag_converter.model import Argument, CallableRef, Diagnostic, Severity, Span, Task, TaskKind, Workflow
 from dag_converter.targets import NOT_PACKAGED_HINT
+
+if TYPE_CHECKING:
+    from dag_converter.storage.base import FolderFiles
 
 __all__ = ["dag_module_name", "package_workflow", "rename_code", "settle"]
 
@@ -28,14 +32,14 @@ def dag_module_name(relative: str) -> str:
 
 
 def package_workflow(workflow: Workflow, source: str, display: str, relative: str,
-                     root: Path | None) -> tuple[Workflow, CodePackage | None, tuple[Diagnostic, ...]]:
+                     root: "Path | FolderFiles | None") -> tuple[Workflow, CodePackage | None, tuple[Diagnostic, ...]]:
     """The workflow renamed for its package, the package (None when nothing needs one), and the
     package's findings (errors refuse the DAG)."""
     if root is None:
         if not _needs_code(workflow):
             return workflow, None, ()
         return workflow, None, (codes.make(codes.PACKAGE_FILE_UNAVAILABLE, Span(display), file=relative,
-                                           reason="a code package is built from a local DAG folder only"),)
+                                           reason="the DAG file has no DAG folder to build a code package from"),)
     package = build_package(workflow.dag_id, workflow.tasks, source, display, root, dag_file=relative,
                             dag_module=dag_module_name(relative))
     renamed = rename_code(workflow, package)  # what did resolve, so the checks report only the rest

@@ -113,10 +113,12 @@ class RoleStep:
 class Roles:
     """The IAM side of a deploy: read-only planning, then `apply` of one step."""
 
-    def __init__(self, client: Any, sts: Any) -> None:
+    def __init__(self, client: Any, sts: Any, *, caller: tuple[str, str] | None = None) -> None:
+        """`caller`: (partition, account) when the caller knows them (migrate: the environment's
+        ARN); None asks STS GetCallerIdentity once, when a role still to create needs its ARN."""
         self.client = client
         self.sts = sts
-        self._account: tuple[str, str] | None = None  #: (partition, account) of the caller
+        self._account: tuple[str, str] | None = caller  #: (partition, account) of the caller
 
     def _call(self, client: Any, operation: str, **params: Any) -> dict[str, Any]:
         from botocore.exceptions import BotoCoreError, ClientError

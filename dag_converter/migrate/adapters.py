@@ -1,36 +1,32 @@
-"""The one place migrate reaches the roles and code-package features, kept small so that the wiring of
-`convert --iam`, `deploy --create-roles` (branch roles) and `convert --code-package` (branch pkgwire)
-can replace a body here without touching the rest of the package.
+"""Where migrate meets the product's roles and code packages, kept small.
 
-Today (main): roles are derived with `iam.roles_for_dags` and created with `iam.create_or_update_role`;
-`convert` makes no code package, so a DAG whose tasks need one is refused by convert and the plan says so
-(`code_package_for` returns None, `needs_code_package` names the findings).
+- Roles: convert derives each converted DAG's role (`convert --iam`, batch/roles.py) and writes
+  `<dag_id>.iam.json` beside its YAML; migrate reads that file and plans and applies it with deploy's
+  `Roles` (what `deploy --create-roles` does): one derivation, one create-or-update, no copy here.
+- Code packages: convert with `--code-package` (target `mwaa-serverless-code`) writes
+  `<dag_id>.code.zip` beside the YAML; deploy sends it as `Code.S3Location`. Here the plan's view of a
+  package: its name, size, digest and requirements, pinned by the environment's requirements file.
 """
 
 from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
-from dag_converter.model import DagResult, Diagnostic
+from dag_converter.model import DagResult, PackageOutput
+
+if TYPE_CHECKING:
+    from dag_converter.deploy.roles import Roles, WantedRole
 
 ROLE_NAME_MAX: Final = 64  #: IAM RoleName: 1-64 of [\w+=,.@-]
 _ROLE_CHARS: Final = re.compile(r"[^A-Za-z0-9_+=,.@-]")
 #: codes that mean "this DAG's tasks run Python the YAML cannot name": a code package ships it
 CODE_PACKAGE_CODES: Final = frozenset({"DC312", *(f"DC34{n}" for n in range(10))})
-
-
-@dataclass(frozen=True, slots=True)
-class Role:
-    """A workflow's derived execution role."""
-
-    name: str
-    arn: str
-    trust: dict[str, Any]
-    policy: dict[str, Any]
-    diagnostics: tuple[Diagnostic, ...]
+#: a requirement line's distribution name (PEP 508: letters, digits, `.`, `_`, `-`)
+_DISTRIBUTION: Final = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?")
 
 
 def role_name(prefix: str, dag_id: str) -> str:
@@ -42,38 +38,35 @@ def role_name(prefix: str, dag_id: str) -> str:
     return name
 
 
-def derive_role(dag: DagResult, *, name: str, partition: str, region: str, account: str,
-                definition_bucket: str, definition_key: str, kms_key: str | None) -> Role:
-    """The least-privilege role of one converted DAG (iam.roles_for_dags, as `convert --iam` will write it)."""
-    from dag_converter.iam import roles_for_dags
-    from dag_converter.iam.arns import Place
-    from dag_converter.registry import get_registry
+def wanted_role(dag: DagResult, name: str, workflow: str, read: Callable[[str], bytes]) -> "WantedRole":
+    """The role `convert --iam` derived for `dag`, from its `<dag_id>.iam.json` read with `read`
+    (OSError when missing, ValueError when it is not a role document)."""
+    from dag_converter.batch.roles import role_name as role_file
+    from dag_converter.deploy.roles import WantedRole, read_role_file
 
-    place = Place(partition=partition, region=region, account=account)
-    [(_, _, derivation)] = list(roles_for_dags([dag], get_registry(), place=place, definition_bucket=definition_bucket,
-                                               definition_key=definition_key, kms_key=kms_key))
-    arn = f"arn:{partition}:iam::{account}:role/{name}"
-    return Role(name, arn, derivation.trust, derivation.policy, derivation.diagnostics)
-
-
-def ensure_role(iam_client: Any, role: Role, description: str) -> dict[str, Any]:
-    """Create or update the role (no write when it already has these documents)."""
-    from dag_converter.iam import create_or_update_role
-
-    return create_or_update_role(iam_client, role.name, role.trust, role.policy, description=description[:1000])
+    assert dag.output_name is not None
+    file = role_file(dag.dag_id, dag.output_name)
+    try:
+        trust, policy = read_role_file(read(file))
+    except UnicodeDecodeError as exc:
+        raise ValueError(f"{file}: not UTF-8") from exc
+    return WantedRole(name, dag.dag_id, workflow, file, dag.workflow.span, trust, policy)
 
 
-@dataclass(frozen=True, slots=True)
-class CodePackageRef:
-    """A DAG's code package once convert makes one: where the zip is, and its requirements."""
+def make_roles(endpoint_url: str | None, place: tuple[str, str, str]) -> "Roles":
+    """deploy's IAM side, on `endpoint_url` (else boto3's resolution: AWS_ENDPOINT_URL_IAM, ...); the
+    account of the environment's ARN names the roles still to create (STS only when it is unknown)."""
+    import boto3
+    from botocore.config import Config
 
-    name: str
-    requirements: tuple[str, ...] = ()
+    from dag_converter.deploy.roles import Roles
 
-
-def code_package_for(dag: DagResult) -> CodePackageRef | None:
-    """The code package convert made for `dag`; None on main (no `convert --code-package` yet)."""
-    return None
+    session = boto3.session.Session()
+    config = Config(retries={"mode": "standard", "max_attempts": 5})
+    partition, _, account = place
+    caller = (partition, account) if account != "*" else None
+    return Roles(session.client("iam", endpoint_url=endpoint_url or None, config=config),
+                 session.client("sts", endpoint_url=endpoint_url or None, config=config), caller=caller)
 
 
 def needs_code_package(dag: DagResult) -> tuple[str, ...]:
@@ -83,5 +76,41 @@ def needs_code_package(dag: DagResult) -> tuple[str, ...]:
                  if d.code in CODE_PACKAGE_CODES or (d.hint is not None and "--code-package" in d.hint))
 
 
-__all__ = ["CodePackageRef", "Role", "code_package_for", "derive_role", "ensure_role", "needs_code_package",
-           "role_name"]
+def distribution(line: str) -> str | None:
+    """The canonical (PEP 503) distribution name a requirement line starts with."""
+    match = _DISTRIBUTION.match(line.strip())
+    return re.sub(r"[-_.]+", "-", match[0]).lower() if match else None
+
+
+@dataclass(frozen=True, slots=True)
+class PackagePlan:
+    """A DAG's code package as the plan shows it."""
+
+    name: str  #: `<dag_id>.code.zip`, beside the YAML
+    url: str  #: where --apply puts it
+    size: int
+    sha256: str
+    files: int
+    requirements: tuple[str, ...]  #: what it imports that the service lacks, pinned by the environment's file
+    not_in_environment: tuple[str, ...]  #: of those, the ones the environment's requirements file does not name
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "url": self.url, "size": self.size, "sha256": self.sha256, "files": self.files,
+                "requirements": list(self.requirements), "not_in_environment": list(self.not_in_environment)}
+
+
+def package_plan(package: PackageOutput, data: bytes, url: str, environment: Sequence[str] | None) -> PackagePlan:
+    """The plan's view of `package` (its zip `data` as it is in the output). Each distribution the
+    package needs takes the environment's line for it (`pandas>=2`), so the workers get what the source
+    environment ran; `environment` None: the environment has no readable requirements file."""
+    pinned = {distribution(line): line for line in environment or ()}
+    needed = [d for d in (distribution(line) for line in package.requirements_text.splitlines()
+                          if line.strip() and not line.lstrip().startswith("#")) if d]
+    requirements = tuple(pinned.get(d) or d for d in needed)
+    missing = tuple(d for d in needed if d not in pinned) if environment is not None else ()
+    return PackagePlan(package.name, url, len(data), hashlib.sha256(data).hexdigest(), len(package.files),
+                       requirements, missing)
+
+
+__all__ = ["CODE_PACKAGE_CODES", "PackagePlan", "distribution", "make_roles", "needs_code_package", "package_plan",
+           "role_name", "wanted_role"]

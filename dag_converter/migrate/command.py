@@ -35,18 +35,27 @@ EXIT_USAGE: Final = 2  #: bad flags, or the environment cannot be read
 @click.option("--role-prefix", default="mwaa-serverless-", show_default=True, metavar="PREFIX",
               help="Execution role name = PREFIX + dag id.")
 @click.option("--paused-trigger-mode", default="DISABLED", show_default=True, metavar="MODE",
-              help="TriggerMode of a workflow whose DAG is paused in the source (the service's Disabled type).")
+              help="TriggerMode of a workflow whose DAG is paused in the source (our reading of the service's "
+                   "Disabled type; the API model lists no values).")
+@click.option("--code-package/--no-code-package", default=True, show_default=True,
+              help="Ship the Python a DAG's tasks run as its code package (convert --code-package); without, "
+                   "such DAGs are blocked.")
+@click.option("--force", is_flag=True,
+              help="Convert every DAG again, even those the last run converted from the same objects.")
 @click.option("--endpoint-url", default=None, metavar="URL",
               help="One endpoint for every service.  [default: AWS_ENDPOINT_URL_MWAA, _MWAA_SERVERLESS, _S3, _IAM, "
                    "else AWS's own]")
 def migrate(environment: str, definitions: str | None, mode: str, pause_source: bool, output: str, name_prefix: str,
-            role_prefix: str, paused_trigger_mode: str, endpoint_url: str | None) -> None:
+            role_prefix: str, paused_trigger_mode: str, code_package: bool, force: bool,
+            endpoint_url: str | None) -> None:
     """Migrate an MWAA environment's DAGs to MWAA Serverless workflows, through a reviewed plan.
 
-    Reads the environment (its DAG folder, network, key, tags, secrets backend) and which of its DAGs
-    are paused or broken, converts the DAG folder, derives one execution role per workflow and writes
-    migration-plan.md and migration-plan.json to OUTPUT. --apply then creates or updates the roles and
-    workflows; the environment itself is changed only with --pause-source.
+    Reads the environment (its DAG folder, network, key, tags, secrets backend, requirements) and which
+    of its DAGs are paused or broken, converts the DAG folder (with code packages and one execution role
+    per workflow; a rerun converts only what changed) and writes migration-plan.md and
+    migration-plan.json to OUTPUT. --apply then creates or updates the roles, uploads the definitions and
+    code packages and creates or updates the workflows; the environment itself is changed only with
+    --pause-source.
     """
     from dag_converter.deploy.service import shape_problem
     from dag_converter.errors import UsageError
@@ -59,7 +68,7 @@ def migrate(environment: str, definitions: str | None, mode: str, pause_source: 
     if problem:
         _fail(f"--paused-trigger-mode {paused_trigger_mode!r}: {problem}")
     options = Options(environment, output, definitions, mode == "apply", pause_source, name_prefix, role_prefix,
-                      paused_trigger_mode, endpoint_url)
+                      paused_trigger_mode, endpoint_url, code_package, force)
     try:
         result = run_migrate(options)
     except UsageError as exc:
@@ -86,9 +95,7 @@ def _print(result: "MigrateResult", output: str, plan_md: str, environment: str)
                      f"to update, {counts['unchanged']} unchanged), {counts['blocked']} blocked, "
                      f"{counts['skipped']} skipped; see {Path(output) / plan_md}")
     for name, done in result.roles:
-        what = "created" if done["created"] else "updated" if done["trust_updated"] or done["policy_updated"] \
-            else "unchanged"
-        lines.append(f"role {name}: {what}")
+        lines.append(f"role {name}: {done}")
     lines += [format_diagnostic(d) for d in sorted(result.diagnostics, key=lambda d: d.sort_key())]
     for dag_id in result.paused:
         lines.append(f"paused {dag_id} in environment {environment} (its workflow is deployed)")

@@ -18,7 +18,7 @@ DOCUMENT_VERSION: Final = 1
 
 class Status(str, Enum):
     MIGRATE = "migrate"  #: a workflow is created, updated or left as it is
-    BLOCKED = "blocked"  #: convertible only after a change (code package, a refused construct)
+    BLOCKED = "blocked"  #: convertible only after a change (a refused construct; with --no-code-package, code)
     SKIPPED = "skipped"  #: broken in the source environment
 
 
@@ -35,8 +35,9 @@ class DagPlan:
     role_name: str | None = None
     role_arn: str | None = None
     role_actions: int = 0
+    role_action: str | None = None  #: create, update, unchanged (deploy's role planning)
     definition: str | None = None  #: s3:// URL of the YAML
-    code_package: str | None = None
+    code_package: dict[str, Any] | None = None  #: adapters.PackagePlan.as_dict(): name, url, size, sha256, ...
     action: str | None = None  #: create, update, unchanged (deploy's plan)
     reasons: tuple[str, ...] = ()  #: why an update, or why blocked/skipped
     next_step: str | None = None
@@ -46,7 +47,8 @@ class DagPlan:
         return {"dag_id": self.dag_id, "source": self.source, "line": self.line, "status": self.status.value,
                 "workflow": self.workflow, "schedule": self.schedule, "source_paused": self.source_paused,
                 "trigger_mode": self.trigger_mode, "role": {"name": self.role_name, "arn": self.role_arn,
-                                                            "actions": self.role_actions} if self.role_name else None,
+                                                            "actions": self.role_actions,
+                                                            "action": self.role_action} if self.role_name else None,
                 "definition": self.definition, "code_package": self.code_package, "action": self.action,
                 "reasons": list(self.reasons), "next_step": self.next_step, "notes": list(self.notes)}
 
@@ -133,8 +135,8 @@ def render_markdown(plan: MigrationPlan) -> str:
         lines += ["", "## Problems (nothing is deployed until they are fixed)", ""]
         lines += [f"- {p}" for p in plan.problems]
     lines += ["", "## Workflows", "",
-              "| DAG | source | workflow | schedule | trigger mode | role | action |",
-              "| --- | --- | --- | --- | --- | --- | --- |"]
+              "| DAG | source | workflow | schedule | trigger mode | role | code package | action |",
+              "| --- | --- | --- | --- | --- | --- | --- | --- |"]
     for dag in plan.of(Status.MIGRATE):
         mode = dag.trigger_mode or "default (scheduled)"
         if dag.source_paused:
@@ -142,9 +144,23 @@ def render_markdown(plan: MigrationPlan) -> str:
         action = dag.action or "-"
         if dag.reasons:
             action += ": " + ", ".join(dag.reasons)
+        role = f"{dag.role_name} ({dag.role_actions} actions; {dag.role_action or '-'})"
+        package = f"{dag.code_package['name']} ({dag.code_package['size']} bytes)" if dag.code_package else None
         lines.append(f"| {_cell(dag.dag_id)} | {_cell(f'{dag.source}:{dag.line}')} | {_cell(dag.workflow)} | "
-                     f"{_cell(dag.schedule)} | {_cell(mode)} | {_cell(dag.role_name)} ({dag.role_actions} actions) | "
-                     f"{_cell(action)} |")
+                     f"{_cell(dag.schedule)} | {_cell(mode)} | {_cell(role)} | {_cell(package)} | {_cell(action)} |")
+    packages = [d for d in plan.of(Status.MIGRATE) if d.code_package]
+    if packages:
+        lines += ["", "## Code packages", "",
+                  "Each is uploaded beside its definition and sent as the workflow's `Code`; its role may read it.", "",
+                  "| DAG | package | size | sha256 | files | requirements |", "| --- | --- | --- | --- | --- | --- |"]
+        for dag in packages:
+            info = dag.code_package or {}
+            wanted = ", ".join(info.get("requirements") or ()) or "-"
+            missing = info.get("not_in_environment") or ()
+            if missing:
+                wanted += f" (not in the environment's requirements: {', '.join(missing)})"
+            lines.append(f"| {_cell(dag.dag_id)} | {_cell(info.get('url'))} | {_cell(info.get('size'))} | "
+                         f"{_cell(info.get('sha256'))} | {_cell(info.get('files'))} | {_cell(wanted)} |")
     notes = [(d.dag_id, n) for d in plan.dags for n in d.notes]
     if notes:
         lines += ["", "Notes:", ""] + [f"- `{dag_id}`: {note}" for dag_id, note in notes]

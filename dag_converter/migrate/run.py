@@ -1,15 +1,18 @@
 """One migration from start to end. Returns data; the command prints it.
 
 1. Read the environment (GetEnvironment) and its Airflow's view of the DAGs (InvokeRestApi).
-2. Convert its DAG folder from S3 into the local output folder (batch.run, the reports included).
-3. Per DAG: skip it when the environment cannot import its file, block it when convert refused it
-   (a code package it needs, a construct without an equivalent), else derive its role and the workflow
+2. Convert its DAG folder from S3 into the local output folder (batch.run, the reports included) as
+   `convert --code-package --iam` would: a DAG whose tasks run Python gets its code package, each
+   converted DAG its role file, and the manifest lets a rerun skip the sources that did not change.
+3. Per DAG: skip it when the environment cannot import its file, block it when convert refused it,
+   else read its role file and plan the role with deploy's `Roles` (read-only), and plan the workflow
    deploy would create (paused in the source: the paused trigger mode; the environment's network, key,
-   tags and secrets backend carried over).
+   tags and secrets backend carried over; its code package as `Code`).
 4. List the account's workflows and plan with deploy's `make_plan`; write the migration plan.
-5. With apply: create or update the roles, then carry deploy's plan out (`apply_plan`); with
-   pause_source, pause each source DAG whose workflow is now deployed and tag the workflow so that the
-   next migration does not read the pause as the DAG's own state.
+5. With apply: create or update the roles that need it, then carry deploy's plan out (`apply_plan`,
+   which uploads the YAML and the package unless S3 has the same bytes); with pause_source, pause each
+   source DAG whose workflow is now deployed and tag the workflow so that the next migration does not
+   read the pause as the DAG's own state.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from dag_converter.deploy.apply import Outcome, apply_plan, failure_diagnostic
 from dag_converter.deploy.inputs import ConvertedDag, Definition, read_definition
 from dag_converter.deploy.names import TAG_SETTINGS, name_problem, workflow_name
 from dag_converter.deploy.plan import Action, Desired, Existing, Plan, Settings, desired_workflow, digest, make_plan
+from dag_converter.deploy.roles import RoleStep, Roles
 from dag_converter.deploy.service import Service, ServiceFailure, make_s3, make_service
 from dag_converter.deploy.upload import Folder, S3Ref, upload
 from dag_converter.errors import UsageError
@@ -49,13 +53,15 @@ class Options:
     role_prefix: str = DEFAULT_ROLE_PREFIX
     paused_trigger_mode: str = DEFAULT_PAUSED_MODE
     endpoint_url: str | None = None
+    code_package: bool = True  #: convert with code packages (--no-code-package: such DAGs are blocked)
+    force: bool = False  #: convert every DAG again, whatever the manifest says
 
 
 @dataclass
 class MigrateResult:
     plan: MigrationPlan | None = None
     outcomes: list[Outcome] = field(default_factory=list)
-    roles: list[tuple[str, dict[str, Any]]] = field(default_factory=list)  #: (role name, what was done)
+    roles: list[tuple[str, str]] = field(default_factory=list)  #: (role name, created/updated/unchanged)
     paused: list[str] = field(default_factory=list)  #: source DAGs paused by this run
     diagnostics: list[Diagnostic] = field(default_factory=list)
     lines: list[str] = field(default_factory=list)  #: "error: ..." / "warning: ..." lines of this run
@@ -72,7 +78,7 @@ class _Candidate:
     entry: DagPlan
     dag: DagResult
     definition: Definition
-    role: adapters.Role
+    role: RoleStep
 
 
 def run_migrate(options: Options) -> MigrateResult:
@@ -108,14 +114,17 @@ def run_migrate(options: Options) -> MigrateResult:
     if environment.plugins:
         plan.plugins = {"path": f"s3://{environment.bucket}/{environment.plugins.key}",
                         "version": environment.plugins.version}
-    converted = _convert(environment, options)
+    converted = _convert(environment, options, folder, carried)
     result.conversion = converted[1]
     try:
+        roles = adapters.make_roles(options.endpoint_url, environment.place())
         listing = {w["Name"]: w for w in service.workflows() if w.get("Name")}
     except ServiceFailure as failure:
         raise UsageError(f"cannot list the MWAA Serverless workflows: {failure}") from failure
+    except Exception as exc:  # botocore's NoRegionError and kin: a setup problem
+        raise UsageError(f"cannot make the IAM client: {exc}") from exc
     candidates, desired, existing = _entries(converted[0], environment, state, carried, options, folder, plan, service,
-                                             listing, result)
+                                             roles, listing, result)
     deploy_plan = make_plan(desired, existing)
     steps = {step.name: step for step in deploy_plan.steps}
     for candidate in candidates:
@@ -129,7 +138,7 @@ def run_migrate(options: Options) -> MigrateResult:
         if options.apply:
             result.lines.append("error: nothing deployed: the plan lists problems of the environment's settings")
         return result
-    _apply(options, environment, carried, candidates, deploy_plan, service, s3, folder, mwaa, state, result)
+    _apply(options, environment, carried, candidates, deploy_plan, service, roles, s3, folder, mwaa, state, result)
     return result
 
 
@@ -148,13 +157,21 @@ def _requirements(s3: Any, environment: source.Environment) -> dict[str, Any] | 
     return info
 
 
-def _convert(environment: source.Environment, options: Options) -> tuple[list[tuple[str, DagResult]], str]:
-    """Convert the DAG folder from S3: (relative source path, DAG result) per DAG, and the summary."""
+def _convert(environment: source.Environment, options: Options, folder: Folder,
+             carried: Carried) -> tuple[list[tuple[str, DagResult]], str]:
+    """Convert the DAG folder from S3 as `convert --code-package --iam` does, the roles reading the
+    definitions and packages where --apply puts them: (relative source path, DAG result) per DAG, and
+    the summary. A source the manifest knows unchanged (same object, same settings) is not converted
+    again: its YAML, package and role file are in the output already."""
     from dag_converter.batch import RunConfig, run
+    from dag_converter.config import DEFAULT_TARGET, RoleSettings, code_package_target
 
-    # force: every DAG analysed afresh (a result restored from the manifest has less for the role derivation)
+    partition, region, account = environment.place()
+    roles = RoleSettings(account=account, region=region, partition=partition, definition_bucket=folder.bucket,
+                         definition_prefix=folder.prefix, kms_key=carried.kms_key)
     config = RunConfig(paths=(environment.dags_url,), output=options.output, endpoint_url=options.endpoint_url,
-                       force=True)
+                       target=code_package_target(DEFAULT_TARGET, options.code_package), force=options.force,
+                       iam=roles)
     converted = run(config)
     found: list[tuple[str, DagResult]] = []
     base = environment.dags_url
@@ -163,7 +180,8 @@ def _convert(environment: source.Environment, options: Options) -> tuple[list[tu
         found += [(relative, dag) for dag in file.dags]
     dags = [dag for _, dag in found]
     summary = (f"{len(converted.results)} files, {len(dags)} DAGs: {sum(d.converted for d in dags)} converted, "
-               f"{sum(not d.converted for d in dags)} refused; YAML and reports in {options.output}")
+               f"{sum(not d.converted for d in dags)} refused; {converted.skipped} files unchanged since the last "
+               f"run (not converted again); YAML and reports in {options.output}")
     for problem in converted.problems:
         summary += f"\n{problem}"
     return found, summary
@@ -171,10 +189,18 @@ def _convert(environment: source.Environment, options: Options) -> tuple[list[tu
 
 def _entries(converted: list[tuple[str, DagResult]], environment: source.Environment, state: source.AirflowState,
              carried: Carried, options: Options, folder: Folder, plan: MigrationPlan, service: Service,
-             listing: dict[str, dict[str, Any]], result: MigrateResult
+             roles: Roles, listing: dict[str, dict[str, Any]], result: MigrateResult
              ) -> tuple[list[_Candidate], list[Desired], dict[str, Existing]]:
-    partition, region, account = environment.place()
     output = Path(options.output)
+    requirements = plan.requirements
+    pins = requirements.get("packages") if requirements is not None and "problem" not in requirements else None
+
+    def read(name: str) -> bytes:
+        """A file convert wrote below the output folder (the manifest names it: kept below)."""
+        parts = name.replace("\\", "/").split("/")
+        if not name or name.startswith("/") or any(p in ("", ".", "..") for p in parts):
+            raise OSError(f"{name!r} is not a path below the output folder")
+        return (output / name).read_bytes()
     candidates: list[_Candidate] = []
     desired: list[Desired] = []
     existing: dict[str, Existing] = {}
@@ -190,10 +216,9 @@ def _entries(converted: list[tuple[str, DagResult]], environment: source.Environ
         if not dag.converted:
             entry.status = Status.BLOCKED
             package = adapters.needs_code_package(dag)
-            if package:
+            if package and not options.code_package:
                 entry.reasons = ("its Python code needs a code package", *package)
-                entry.next_step = ("convert it with a code package (convert --code-package, once available), "
-                                   "or move the code to an AWS operator; then migrate again")
+                entry.next_step = "migrate without --no-code-package, or move the code to an AWS operator"
             else:
                 errors = [f"{d.code} {d.message}" for d in dag.diagnostics if d.severity.value == "error"]
                 entry.reasons = tuple(errors[:5]) or ("refused by convert",)
@@ -206,15 +231,18 @@ def _entries(converted: list[tuple[str, DagResult]], environment: source.Environ
             entry.next_step = "rename the DAG or choose a --name-prefix"
             continue
         entry.workflow = name
-        entry.code_package = (lambda ref: ref.name if ref else None)(adapters.code_package_for(dag))
         yaml_name = dag.output_name or ""
+        package = dag.code_package
         try:
-            definition = read_definition(ConvertedDag(dag.dag_id, span, yaml_name),
-                                         lambda n: (output / n).read_bytes())
+            definition = read_definition(ConvertedDag(dag.dag_id, span, yaml_name,
+                                                      package.name if package is not None else None), read)
         except OSError as exc:
-            entry.status, entry.reasons = Status.BLOCKED, (f"cannot read {yaml_name}: {exc.strerror or exc}",)
-            entry.next_step = "run migrate again"
+            entry.status, entry.reasons = Status.BLOCKED, (f"cannot read the converted output: {exc.strerror or exc}",)
+            entry.next_step = "run migrate again with --force (it converts every DAG again)"
             continue
+        if package is not None and definition.package is not None:
+            entry.code_package = adapters.package_plan(package, definition.package, folder.url + package.name,
+                                                       pins).as_dict()
         entry.schedule = _schedule(definition)
         entry.definition = folder.url + yaml_name
         summary = listing.get(name)
@@ -236,13 +264,21 @@ def _entries(converted: list[tuple[str, DagResult]], environment: source.Environ
         if entry.source_paused is None:
             entry.notes += ("the environment's Airflow does not list this DAG: it is migrated as scheduled",)
         entry.trigger_mode = options.paused_trigger_mode if paused else None
-        role = adapters.derive_role(dag, name=adapters.role_name(options.role_prefix, dag.dag_id),
-                                    partition=partition, region=region, account=account,
-                                    definition_bucket=folder.bucket, definition_key=folder.prefix + yaml_name,
-                                    kms_key=carried.kms_key)
-        entry.role_name, entry.role_arn = role.name, role.arn
-        entry.role_actions = len({a for s in role.policy.get("Statement", ()) for a in _actions(s)})
-        entry.notes += tuple(f"{d.code} {d.message}" for d in role.diagnostics)
+        try:
+            wanted = adapters.wanted_role(dag, adapters.role_name(options.role_prefix, dag.dag_id), name, read)
+            role = roles.plan(wanted)
+        except (OSError, ValueError) as exc:
+            entry.status, entry.reasons = Status.BLOCKED, (f"no role file: {exc}"[:300],)
+            entry.next_step = "run migrate again with --force (it converts every DAG again)"
+            continue
+        except ServiceFailure as failure:
+            result.diagnostics.append(failure_diagnostic(failure, name, span))
+            entry.status, entry.reasons = Status.BLOCKED, (str(failure),)
+            entry.next_step = "run migrate again"
+            continue
+        entry.role_name, entry.role_arn, entry.role_action = wanted.name, role.arn, role.action.value
+        entry.role_actions = len({a for s in wanted.policy.get("Statement", ()) for a in _actions(s)})
+        entry.notes += tuple(f"{d.code} {d.message}" for d in dag.diagnostics if d.code.startswith("DC51"))
         settings = Settings(role_arn=role.arn, name_prefix=options.name_prefix, subnets=carried.subnets,
                             security_groups=carried.security_groups, kms_key=carried.kms_key, tags=carried.tags,
                             trigger_mode=entry.trigger_mode)
@@ -300,21 +336,20 @@ def _write(output: Path, plan: MigrationPlan, result: MigrateResult) -> None:
 
 
 def _apply(options: Options, environment: source.Environment, carried: Carried, candidates: list[_Candidate],
-           deploy_plan: Plan, service: Service, s3: Any, folder: Folder, mwaa: Any, state: source.AirflowState,
-           result: MigrateResult) -> None:
-    import boto3
-
-    iam = boto3.session.Session().client("iam", endpoint_url=options.endpoint_url or None)
+           deploy_plan: Plan, service: Service, roles: Roles, s3: Any, folder: Folder, mwaa: Any,
+           state: source.AirflowState, result: MigrateResult) -> None:
     ready: set[str] = set()
     for candidate in candidates:
-        try:
-            done = adapters.ensure_role(iam, candidate.role, f"MWAA Serverless workflow {candidate.entry.workflow} "
-                                                             f"(migrated from {environment.name})")
-        except Exception as exc:  # noqa: BLE001 - botocore's ClientError and kin: this workflow waits
-            result.lines.append(f"error: role {candidate.role.name} for {candidate.entry.dag_id}: "
-                                f"{' '.join(str(exc).split())[:300]}; its workflow is not deployed")
-            continue
-        result.roles.append((candidate.role.name, done))
+        step = candidate.role
+        if step.action is not Action.UNCHANGED:
+            try:
+                roles.apply(step)
+            except ServiceFailure as failure:
+                result.lines.append(f"error: role {step.role.name} for {candidate.entry.dag_id}: {failure}; "
+                                    "its workflow is not deployed")
+                continue
+        done = {Action.CREATE: "created", Action.UPDATE: "updated"}.get(step.action, "unchanged")
+        result.roles.append((step.role.name, done))
         ready.add(candidate.entry.workflow or "")
     by_name = {c.entry.workflow: c for c in candidates}
 
@@ -322,9 +357,15 @@ def _apply(options: Options, environment: source.Environment, carried: Carried, 
         name = want.definition.dag.yaml_name or ""
         return upload(s3, folder, name, want.definition.data, want.definition.sha256)
 
+    def locate_code(want: Desired) -> tuple[S3Ref, bool]:
+        definition = want.definition
+        assert definition.package is not None and definition.package_sha256 is not None
+        return upload(s3, folder, definition.dag.package_name or "", definition.package, definition.package_sha256,
+                      content_type="application/zip")
+
     steps = Plan(tuple(s for s in deploy_plan.steps if s.name in ready))
     result.outcomes, found = apply_plan(steps, service, locate, kms_key=carried.kms_key, start=False,
-                                        fallback=Span(str(Path(options.output) / PLAN_MD)))
+                                        fallback=Span(str(Path(options.output) / PLAN_MD)), locate_code=locate_code)
     result.diagnostics += found
     if not options.pause_source:
         return

@@ -6,7 +6,8 @@ KMS key, tags, Airflow configuration options and the requirements/plugins paths.
 Airflow REST API; with Airflow 3 that is the `/api/v2` API, whose `GET /dags` (DAGCollectionResponse:
 `dags[].is_paused`, `total_entries`), `GET /importErrors` (ImportErrorCollectionResponse:
 `import_errors[].filename`, `stack_trace`) and `PATCH /dags/{dag_id}` (DAGPatchBody `is_paused`) are
-used here; lists are read page by page with `limit`/`offset`.
+used here; lists are read page by page with `limit`/`offset`, the next offset being the entries read
+so far (Airflow caps `limit` at its `maximum_page_limit`, so a page may be shorter than asked).
 
 The model puts host prefixes in front of the endpoint (`api.` for GetEnvironment, `env.` for
 InvokeRestApi). With a custom endpoint (--endpoint-url, AWS_ENDPOINT_URL_MWAA, AWS_ENDPOINT_URL) the
@@ -192,14 +193,16 @@ def rest(client: Any, name: str, method: str, path: str, *, query: Mapping[str, 
 
 def _pages(client: Any, name: str, path: str, member: str) -> list[dict[str, Any]]:
     found: list[dict[str, Any]] = []
-    for page in range(MAX_PAGES):
-        response = rest(client, name, "GET", path, query={"limit": PAGE, "offset": page * PAGE})
+    offset = 0  #: entries read so far: Airflow may answer fewer than `limit` (its maximum_page_limit)
+    for _ in range(MAX_PAGES):
+        response = rest(client, name, "GET", path, query={"limit": PAGE, "offset": offset})
         items = response.get(member)
         if not isinstance(items, list):
             raise ServiceFailure(f"InvokeRestApi GET {path}", "UnexpectedResponse", f"no {member!r} list in the answer")
+        offset += len(items)
         found += [item for item in items if isinstance(item, dict)]
         total = response.get("total_entries")
-        if not items or (isinstance(total, int) and len(found) >= total):
+        if not items or (isinstance(total, int) and offset >= total):
             break
     return found
 

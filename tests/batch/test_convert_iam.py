@@ -140,3 +140,33 @@ def test_iam_true_in_the_config_and_options_need_it(tmp_path: Path, monkeypatch)
     (tmp_path / "pyproject.toml").unlink()
     lonely = _invoke("convert", "dags", "-o", "other", "--account", "123456789012")
     assert lonely.exit_code == 2 and "go with --iam" in lonely.output
+
+
+PYTHON_DAG = '''\
+from datetime import datetime
+
+from airflow import DAG
+from airflow.providers.standard.operators.python import PythonOperator
+
+
+def hello():
+    print("hello")
+
+
+with DAG("py_hello", start_date=datetime(2025, 1, 1), schedule=None):
+    PythonOperator(task_id="hello", python_callable=hello)
+'''
+
+
+def test_with_a_code_package_the_role_reads_it_beside_the_yaml(tmp_path: Path, monkeypatch) -> None:  # noqa: ANN001
+    """The service reads the package (Code.S3Location) with the workflow's role, as it reads the YAML."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "dags").mkdir()
+    (tmp_path / "dags" / "py_hello.py").write_text(PYTHON_DAG, encoding="utf-8")
+    result = _invoke("convert", "dags", "-o", "out", "--iam", "--code-package", "--account", "123456789012",
+                     "--definition-bucket", "defs")
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "out" / "py_hello.code.zip").is_file()
+    document = json.loads((tmp_path / "out" / "py_hello.iam.json").read_text(encoding="utf-8"))
+    [service] = [s for s in document["permissions_policy"]["Statement"] if s["Sid"] == "ServiceDefinitionAndCode"]
+    assert service["Resource"] == ["arn:aws:s3:::defs/py_hello.code.zip", "arn:aws:s3:::defs/py_hello.yaml"]

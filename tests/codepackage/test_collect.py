@@ -329,3 +329,68 @@ def test_diagnostics_in_folder_modules_are_shown_beside_the_dag_file(tmp_path: P
     closure = collect("from helpers import work\n", "dags/team/etl.py", root, [Reference("t", "work")],
                       dag_file="team/etl.py")
     assert [(d.span.path, d.span.line, d.code) for d in closure.diagnostics] == [("dags/helpers.py", 1, "DC342")]
+
+
+class _MemoryFolder:
+    """A DAG folder reader over a dict (the shape of storage.s3.S3Folder: kind, read, version)."""
+
+    def __init__(self, files: dict[str, bytes]) -> None:
+        self.files = files
+        self.read_names: list[str] = []
+
+    def kind(self, relative: str) -> str | None:
+        if relative in self.files:
+            return "file"
+        return "dir" if any(name.startswith(relative + "/") for name in self.files) else None
+
+    def read(self, relative: str, limit: int) -> bytes | str:
+        self.read_names.append(relative)
+        data = self.files.get(relative)
+        if data is None:
+            return f"{relative!r} does not exist in the DAG folder"
+        return data if len(data) <= limit else f"{relative!r} is larger than {limit} bytes"
+
+    def version(self, relative: str) -> str:
+        return str(hash(self.files.get(relative)))
+
+
+def test_a_package_built_from_a_folder_reader_equals_the_one_built_from_disk(tmp_path: Path) -> None:
+    """An s3:// DAG folder is read through its S3Folder: the same files make the same package,
+    byte for byte, and nothing the package does not need is read (not even a file too large)."""
+    from dag_converter.analyzer import analyze_module
+
+    files = {
+        "etl/dag.py": """
+            from datetime import datetime
+
+            from airflow import DAG
+            from airflow.providers.standard.operators.python import PythonOperator
+            from common.text import shout
+
+
+            def hello():
+                return shout("hello")
+
+
+            with DAG("reader_dag", start_date=datetime(2025, 1, 1), schedule=None, template_searchpath=["sql"]):
+                PythonOperator(task_id="hello", python_callable=hello)
+            """,
+        "common/__init__.py": "",
+        "common/text.py": "def shout(word):\n    return word.upper()\n",
+        "unused/big.py": "x = 1\n" * 100,
+    }
+    root = folder(tmp_path, files)
+    source = (root / "etl" / "dag.py").read_text()
+    reader = _MemoryFolder({name: (root / name).read_bytes() for name in files})
+    packages = []
+    for where in (root, reader):
+        analysis = analyze_module(source, "etl/dag.py", root=root, inline_templates=False)
+        [workflow] = analysis.workflows
+        packages.append(build_package(workflow.dag_id, workflow.tasks, source, "etl/dag.py", where,  # type: ignore[arg-type]
+                                      dag_file="etl/dag.py", dag_module="etl.dag", max_file_size=200))
+    on_disk, through_reader = packages
+    assert on_disk.zip_bytes is not None and not on_disk.refused, on_disk.diagnostics
+    assert through_reader.zip_bytes == on_disk.zip_bytes
+    assert [f.path for f in through_reader.files] == [f.path for f in on_disk.files]
+    assert "common/text.py" in [f.path for f in through_reader.files]
+    assert "unused/big.py" not in reader.read_names

@@ -34,15 +34,20 @@ def s3_dag(dag_id: str, schedule: str = "@daily", prelude: str = "") -> str:
         ''')
 
 
+#: a helper module of the DAG folder, which py_etl's code package takes along
+HELPER = "def shout(text):\n    return text.upper()\n"
+
 PYTHON_DAG = textwrap.dedent('''\
     from datetime import datetime
 
+    import networkx
     from airflow import DAG
     from airflow.providers.standard.operators.python import PythonOperator
+    from helpers.text import shout
 
 
     def hello():
-        print("hello")
+        print(shout(str(networkx.path_graph(3))))
 
 
     with DAG("py_etl", start_date=datetime(2025, 1, 1), schedule="@hourly", catchup=False):

@@ -1,10 +1,14 @@
 """`dag-converter migrate` run as a subprocess against moto (S3, IAM), the fake MWAA Serverless and the
 fake MWAA environment: an environment with an active DAG, a paused DAG, a broken DAG, a DAG needing a
-code package and a secrets backend."""
+code package (its PythonOperator's callable imports networkx, which the environment's requirements pin)
+and a secrets backend."""
 
 from __future__ import annotations
 
+import hashlib
+import io
 import json
+import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -12,8 +16,9 @@ import boto3
 import pytest
 
 from deploy.conftest import run_cli
+from s3.conftest import RequestLog
 from deploy.fake_mwaa import FakeMwaaServerless
-from migrate.conftest import PYTHON_DAG, s3_dag
+from migrate.conftest import HELPER, PYTHON_DAG, s3_dag
 from migrate.fake_mwaa_env import FakeEnvironment, FakeMwaa, dag_response, import_error
 
 ENV = "prod-airflow"
@@ -23,13 +28,19 @@ BACKEND = "airflow.providers.amazon.aws.secrets.secrets_manager.SecretsManagerBa
 KWARGS = '{"connections_prefix": "airflow/connections", "variables_prefix": "airflow/variables"}'
 SUBNETS = ["subnet-0a1b2c3d4e5f60718", "subnet-0f1e2d3c4b5a69788"]
 GROUPS = ["sg-0123456789abcdef0"]
+PREFIX = f"dag-converter/{ENV}/"
 
 
 class World:
     def __init__(self, root: Path, env: dict[str, str], serverless: FakeMwaaServerless, source: FakeMwaa,
-                 bucket: str, endpoint: str) -> None:
+                 bucket: str, endpoint: str, log: RequestLog) -> None:
         self.root, self.env, self.serverless, self.source, self.bucket = root, env, serverless, source, bucket
         self.iam = boto3.client("iam", region_name="us-east-1", endpoint_url=endpoint)
+        self.s3 = boto3.client("s3", region_name="us-east-1", endpoint_url=endpoint)
+        self.log = log
+
+    def policy(self, role: str) -> dict[str, Any]:
+        return self.iam.get_role_policy(RoleName=role, PolicyName="dag-converter-execution")["PolicyDocument"]
 
     def migrate(self, *args: str) -> Any:
         return run_cli("migrate", "--from-environment", ENV, "--output", "out", *args, cwd=self.root, env=self.env)
@@ -46,14 +57,15 @@ class World:
 
 @pytest.fixture
 def world(tmp_path: Path, aws_env: dict[str, str], s3, bucket: str, s3_endpoint: str,  # noqa: ANN001
-          mwaa: FakeMwaaServerless, mwaa_env: FakeMwaa) -> World:
+          mwaa: FakeMwaaServerless, mwaa_env: FakeMwaa, request_log: RequestLog) -> World:
     s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
     for name, text in (("etl_active.py", s3_dag("etl_active")), ("etl_paused.py", s3_dag("etl_paused", "@weekly")),
                        ("broken.py", s3_dag("etl_broken", prelude="import not_installed_anywhere\n")),
-                       ("py_etl.py", PYTHON_DAG)):
+                       ("py_etl.py", PYTHON_DAG), ("helpers/__init__.py", ""), ("helpers/text.py", HELPER)):
         s3.put_object(Bucket=bucket, Key=f"dags/{name}", Body=text.encode())
     s3.put_object(Bucket=bucket, Key="requirements.txt",
-                  Body=b"# providers\napache-airflow-providers-snowflake==6.3.0\n\n-c constraints.txt\npandas>=2\n")
+                  Body=b"# providers\napache-airflow-providers-snowflake==6.3.0\n\n-c constraints.txt\npandas>=2\n"
+                       b"NetworkX==3.4.2\n")
     environment = {
         "Name": ENV, "Status": "AVAILABLE", "Arn": f"arn:aws:airflow:us-east-1:{ACCOUNT}:environment/{ENV}",
         "AirflowVersion": "3.0.6", "SourceBucketArn": f"arn:aws:s3:::{bucket}", "DagS3Path": "dags",
@@ -73,7 +85,7 @@ def world(tmp_path: Path, aws_env: dict[str, str], s3, bucket: str, s3_endpoint:
            "AWS_ENDPOINT_URL_S3": s3_endpoint, "AWS_ENDPOINT_URL_IAM": s3_endpoint}
     root = tmp_path / "project"
     root.mkdir()
-    made = World(root, env, mwaa, mwaa_env, bucket, s3_endpoint)
+    made = World(root, env, mwaa, mwaa_env, bucket, s3_endpoint, request_log)
     for name in made.roles():  # moto's IAM lives for the session: each test starts without our roles
         for policy in made.iam.list_role_policies(RoleName=name)["PolicyNames"]:
             made.iam.delete_role_policy(RoleName=name, PolicyName=policy)
@@ -99,23 +111,37 @@ def test_plan_lists_each_dag_with_what_it_carries_and_changes_nothing(world: Wor
     assert active["definition"] == f"s3://{world.bucket}/dag-converter/{ENV}/etl_active.yaml"
     broken = dags["etl_broken"]
     assert broken["status"] == "skipped" and "No module named 'not_installed_anywhere'" in broken["reasons"][0]
-    python = dags["py_etl"]
-    # the PythonOperator is refused once, by DC301 (whose hint names --code-package); no DC312 repeats it
-    assert python["status"] == "blocked" and python["reasons"][0] == "its Python code needs a code package"
-    assert any(r.startswith("DC301") for r in python["reasons"]) and "code package" in python["next_step"]
+    python = dags["py_etl"]  # its PythonOperator's code travels in a code package
+    assert (python["status"], python["action"], python["workflow"]) == ("migrate", "create", "py_etl")
+    package = python["code_package"]
+    zipped = (world.root / "out" / "py_etl.code.zip").read_bytes()
+    assert package["name"] == "py_etl.code.zip" and package["url"] == f"s3://{world.bucket}/{PREFIX}py_etl.code.zip"
+    assert (package["size"], package["sha256"]) == (len(zipped), hashlib.sha256(zipped).hexdigest())
+    assert package["requirements"] == ["NetworkX==3.4.2"]  # the environment's pin of what the package imports
+    assert package["not_in_environment"] == [] and package["files"] == 3
+    # the helper module was read from the environment's bucket, as Airflow would import it
+    with zipfile.ZipFile(io.BytesIO(zipped)) as archive:
+        assert archive.read("helpers/text.py").decode() == HELPER and "helpers/__init__.py" in archive.namelist()
+    assert active["code_package"] is None
+    assert python["role"]["action"] == "create" and active["role"]["action"] == "create"
     carried = plan["carried_over"]
     assert carried["network"] == {"subnets": SUBNETS, "security_groups": GROUPS}
     assert carried["kms_key"] == KMS and carried["tags"] == {"cost-center": "42", "team": "data"}
     assert carried["variables"] == ["AIRFLOW__WORKERS__SECRETS_BACKEND", "AIRFLOW__WORKERS__SECRETS_BACKEND_KWARGS"]
     assert plan["not_carried_over"] == ["core.default_task_retries"]
-    assert plan["requirements"]["packages"] == ["apache-airflow-providers-snowflake==6.3.0", "pandas>=2"]
-    assert plan["counts"] == {"migrate": 2, "blocked": 1, "skipped": 1, "create": 2, "update": 0, "unchanged": 0}
+    assert plan["requirements"]["packages"] == ["apache-airflow-providers-snowflake==6.3.0", "pandas>=2",
+                                                "NetworkX==3.4.2"]
+    assert plan["counts"] == {"migrate": 3, "blocked": 0, "skipped": 1, "create": 3, "update": 0, "unchanged": 0}
     markdown = (world.root / "out" / "migration-plan.md").read_text(encoding="utf-8")
     assert "| etl_paused | etl_paused.py:" in markdown and "DISABLED (paused in the source)" in markdown
+    assert "## Code packages" in markdown
+    assert f"| py_etl | s3://{world.bucket}/{PREFIX}py_etl.code.zip | {len(zipped)} | {package['sha256']} |" in markdown
+    assert "NetworkX==3.4.2" in markdown and f"py_etl.code.zip ({len(zipped)} bytes)" in markdown
     assert KWARGS not in markdown and KWARGS not in json.dumps(plan)  # secret settings: names only
     assert (world.root / "out" / "conversion-report.md").is_file()
     # nothing changed anywhere
     assert world.serverless.mutating_calls() == [] and world.roles() == {}
+    assert world.log.count("PUT", f"/{world.bucket}/{PREFIX}") == 0
     assert world.source.rest_calls("PATCH") == []
     assert {r["Path"] for r in world.source.rest_calls()} == {"/dags", "/importErrors"}
     # the plan is deterministic
@@ -128,36 +154,77 @@ def test_apply_creates_exactly_the_plan_then_a_rerun_changes_nothing(world: Worl
     result = world.migrate("--apply")
     assert result.returncode == 0, result.stderr
     created = {w.name: w for w in world.serverless.workflows.values()}
-    assert sorted(created) == ["etl_active", "etl_paused"]
+    assert sorted(created) == ["etl_active", "etl_paused", "py_etl"]
     active, paused = created["etl_active"].versions[-1], created["etl_paused"].versions[-1]
     assert "TriggerMode" not in active and paused["TriggerMode"] == "DISABLED"
-    for name, version in (("etl_active", active), ("etl_paused", paused)):
+    for name, version in (("etl_active", active), ("etl_paused", paused), ("py_etl", created["py_etl"].versions[-1])):
         assert version["RoleArn"] == f"arn:aws:iam::{ACCOUNT}:role/mwaa-serverless-{name}"
         assert version["NetworkConfiguration"] == {"SubnetIds": SUBNETS, "SecurityGroupIds": GROUPS}
         assert version["EncryptionConfiguration"] == {"Type": "CUSTOMER_MANAGED_KEY", "KmsKeyId": KMS}
         assert version["Environment"] == {"Variables": {"AIRFLOW__WORKERS__SECRETS_BACKEND": BACKEND,
                                                         "AIRFLOW__WORKERS__SECRETS_BACKEND_KWARGS": KWARGS}}
-        assert version["DefinitionS3Location"]["ObjectKey"] == f"dag-converter/{ENV}/{name}.yaml"
+        assert version["DefinitionS3Location"]["ObjectKey"] == f"{PREFIX}{name}.yaml"
         assert {"team": "data", "cost-center": "42"}.items() <= created[name].tags.items()
+    assert "Code" not in active and "Code" not in paused
+    # the code-needing DAG: its package is uploaded beside its definition and sent as Code.S3Location
+    code = created["py_etl"].versions[-1]["Code"]["S3Location"]
+    assert (code["Bucket"], code["ObjectKey"]) == (world.bucket, f"{PREFIX}py_etl.code.zip")
+    stored = world.s3.get_object(Bucket=world.bucket, Key=code["ObjectKey"], VersionId=code["VersionId"])
+    assert stored["Body"].read() == (world.root / "out" / "py_etl.code.zip").read_bytes()
+    assert stored["ContentType"] == "application/zip"
     roles = world.roles()
-    assert sorted(roles) == ["mwaa-serverless-etl_active", "mwaa-serverless-etl_paused"]
+    assert sorted(roles) == ["mwaa-serverless-etl_active", "mwaa-serverless-etl_paused", "mwaa-serverless-py_etl"]
     trust = roles["mwaa-serverless-etl_active"]["AssumeRolePolicyDocument"]
     assert trust["Statement"][0]["Principal"] == {"Service": "airflow-serverless.amazonaws.com"}
-    policy = world.iam.get_role_policy(RoleName="mwaa-serverless-etl_active",
-                                       PolicyName="dag-converter-execution")["PolicyDocument"]
-    assert any("s3:ListBucket" in s["Action"] for s in policy["Statement"])
+    assert any("s3:ListBucket" in s["Action"] for s in world.policy("mwaa-serverless-etl_active")["Statement"])
+    # the role is the one convert --iam derived (beside the YAML), reading its definition and its package
+    reads = [s for s in world.policy("mwaa-serverless-py_etl")["Statement"] if "s3:GetObject" in s["Action"]]
+    objects = {r for s in reads for r in ([s["Resource"]] if isinstance(s["Resource"], str) else s["Resource"])}
+    assert f"arn:aws:s3:::{world.bucket}/{PREFIX}py_etl.code.zip" in objects
+    assert f"arn:aws:s3:::{world.bucket}/{PREFIX}py_etl.yaml" in objects
+    role_file = json.loads((world.root / "out" / "py_etl.iam.json").read_text(encoding="utf-8"))
+    assert role_file["permissions_policy"] == world.policy("mwaa-serverless-py_etl")
     assert world.source.rest_calls("PATCH") == []  # the source is left alone without --pause-source
     assert "role mwaa-serverless-etl_active: created" in result.stderr
 
     calls = len(world.serverless.calls)
+    yaml_written = (world.root / "out" / "py_etl.yaml").stat().st_mtime_ns
+    world.log.clear()
     again = world.migrate("--apply")
     assert again.returncode == 0, again.stderr
-    assert world.serverless.mutating_calls() == ["CreateWorkflow", "CreateWorkflow"]
-    assert len(world.serverless.workflows) == 2 and len(world.serverless.calls) > calls
-    assert "role mwaa-serverless-etl_active: unchanged" in again.stderr
-    assert "0 created, 0 updated, 2 unchanged, 0 failed" in again.stderr
-    assert world.plan()["counts"]["unchanged"] == 2
-    assert all(d["notes"] == [] for d in world.plan()["dags"] if d["status"] == "migrate")
+    assert world.serverless.mutating_calls() == ["CreateWorkflow"] * 3
+    assert len(world.serverless.workflows) == 3 and len(world.serverless.calls) > calls
+    assert world.log.count("PUT", "/") == 0  # nothing uploaded
+    assert world.log.count("POST", "/") == 2 * 3  # IAM: GetRole and GetRolePolicy of each role, no write
+    assert "role mwaa-serverless-py_etl: unchanged" in again.stderr
+    assert "0 created, 0 updated, 3 unchanged, 0 failed" in again.stderr
+    # nothing converted again: the manifest knows every object of the DAG folder
+    assert "6 files unchanged since the last run" in again.stderr
+    assert (world.root / "out" / "py_etl.yaml").stat().st_mtime_ns == yaml_written
+    plan = world.plan()
+    assert plan["counts"]["unchanged"] == 3
+    migrated = {d["dag_id"]: d for d in plan["dags"] if d["status"] == "migrate"}
+    assert {d["role"]["action"] for d in migrated.values()} == {"unchanged"}
+    assert migrated["etl_active"]["notes"] == migrated["etl_paused"]["notes"] == []
+    # what the Python calls is not derived: the plan says so, from the manifest on a rerun too
+    assert [n[:5] for n in migrated["py_etl"]["notes"]] == ["DC512"]
+    python = next(d for d in plan["dags"] if d["dag_id"] == "py_etl")
+    assert python["code_package"]["requirements"] == ["NetworkX==3.4.2"]  # restored from the manifest
+
+    forced = world.migrate("--apply", "--force")  # converts again: same bytes, so still nothing to deploy
+    assert forced.returncode == 0, forced.stderr
+    assert "0 files unchanged since the last run" in forced.stderr
+    assert world.serverless.mutating_calls() == ["CreateWorkflow"] * 3
+
+
+def test_without_code_packages_the_python_dag_is_blocked(world: World) -> None:
+    result = world.migrate("--plan", "--no-code-package")
+    assert result.returncode == 0, result.stderr
+    python = next(d for d in world.plan()["dags"] if d["dag_id"] == "py_etl")
+    # the PythonOperator is refused once, by DC301 (whose hint names --code-package); no DC312 repeats it
+    assert python["status"] == "blocked" and python["reasons"][0] == "its Python code needs a code package"
+    assert any(r.startswith("DC301") for r in python["reasons"]) and "--no-code-package" in python["next_step"]
+    assert python["code_package"] is None and not (world.root / "out" / "py_etl.code.zip").exists()
 
 
 def test_a_workflow_made_elsewhere_is_updated_and_its_key_reported(world: World) -> None:
@@ -172,7 +239,8 @@ def test_a_workflow_made_elsewhere_is_updated_and_its_key_reported(world: World)
 
 def test_pause_source_pauses_only_the_migrated_dags(world: World) -> None:
     assert world.migrate("--pause-source").returncode == 2  # only with --apply
-    result = world.migrate("--apply", "--pause-source")
+    # without code packages py_etl is blocked: a DAG not migrated is never paused
+    result = world.migrate("--apply", "--pause-source", "--no-code-package")
     assert result.returncode == 0, result.stderr
     patches = world.source.rest_calls("PATCH")
     assert [(p["Path"], p["Body"]) for p in patches] == [("/dags/etl_active", {"is_paused": True})]
@@ -181,7 +249,7 @@ def test_pause_source_pauses_only_the_migrated_dags(world: World) -> None:
     assert f"paused etl_active in environment {ENV}" in result.stderr
     # the next migration reads the pause as ours: the workflow stays scheduled, nothing changes
     mutating = world.serverless.mutating_calls()
-    again = world.migrate("--apply", "--pause-source")
+    again = world.migrate("--apply", "--pause-source", "--no-code-package")
     assert again.returncode == 0, again.stderr
     assert world.serverless.mutating_calls() == mutating
     assert len(world.source.rest_calls("PATCH")) == 1

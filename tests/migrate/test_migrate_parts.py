@@ -66,3 +66,19 @@ def test_the_fake_checks_its_canned_answers_against_the_airflow_schema() -> None
     bad = {**good, "is_paused": "no"}
     del bad["fileloc"]
     assert len(openapi_problems(bad, {"$ref": "#/components/schemas/DAGResponse"})) == 2
+
+
+def test_a_package_takes_the_environment_s_pins_of_what_it_imports() -> None:
+    from dag_converter.migrate.adapters import distribution, package_plan
+    from dag_converter.model import PackageOutput
+
+    text = "# header\n# more\nnetworkx  # networkx (dags/a.py:3)\nPyYAML_extra  # yaml_extra (dags/a.py:4)\n"
+    package = PackageOutput("a.code.zip", b"zip", (("a_tasks.py", "generated"),), text, "pip ...")
+    planned = package_plan(package, b"zip", "s3://b/p/a.code.zip", ("NetworkX==3.4.2", "pandas>=2"))
+    assert planned.requirements == ("NetworkX==3.4.2", "pyyaml-extra")
+    assert planned.not_in_environment == ("pyyaml-extra",)
+    assert (planned.size, planned.files) == (3, 1)
+    # no readable requirements file: nothing is said to be missing from it
+    assert package_plan(package, b"zip", "s3://b/p/a.code.zip", None).not_in_environment == ()
+    assert distribution("apache_airflow.Providers-x[extra]>=1") == "apache-airflow-providers-x"
+    assert distribution("  ") is None
