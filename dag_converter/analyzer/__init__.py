@@ -105,7 +105,8 @@ def _interpret(module: cst.Module, source: str, path: str, package: str, today: 
         reads = tuple(sorted(set(interpreter.run_reads), key=lambda r: (r.span.path, r.span.line, r.span.column,
                                                                         r.kind, r.name)))
         workflows = tuple(dataclasses.replace(w, reads=reads) for w in workflows)
-    return ModuleAnalysis(path, workflows, tuple(diagnostics))
+    return ModuleAnalysis(path, workflows, tuple(diagnostics),
+                          imports.folder.reads() if imports is not None else ())
 
 
 __all__ = ["DEFAULT_LIMITS", "FolderReader", "Limits", "LocalFolder", "RunValues", "analyze_module", "environment_today", "module_name_for", "nesting_problem"]

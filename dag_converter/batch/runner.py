@@ -31,11 +31,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final, Protocol, TypeVar
 
 from dag_converter import codes
+from dag_converter.analyzer import LocalFolder
 from dag_converter.batch.changes import OutputChange, output_change
 from dag_converter.batch.roles import RoleFile, RoleWriter, read_back
 from dag_converter.batch.dependants import with_dependants
-from dag_converter.batch.manifest import (MANIFEST_NAME, RESTORED_YAML, Manifest, load_manifest, restore_result,
-                                          settings_key, sha256_text)
+from dag_converter.batch.manifest import (MANIFEST_NAME, RESTORED_YAML, Manifest, load_manifest, reads_current,
+                                          restore_result, settings_key, sha256_text)
 from dag_converter.batch.orphans import Orphan, find_orphans
 from dag_converter.config import Mode
 from dag_converter.model import DagResult, FileResult, Span
@@ -402,10 +403,13 @@ def run_sources(sources: Sequence[Source], options: Options, output: Sink, extra
         sources = with_dependants(sources, run.previous)
     results: list[FileResult | None] = [None] * len(sources)
     todo: list[int] = []
+    versions = _FolderVersions()
     for i, source in enumerate(sources):
         entry = previous.lookup(source.display, source.fingerprint)
-        # A YAML deleted from the output since means the source is done again, not skipped.
-        if entry is not None and all(output.exists(name) for name, _ in entry.outputs):
+        # A YAML deleted from the output since means the source is done again, not skipped; so
+        # does a change to a folder file its conversion read or looked for.
+        if entry is not None and all(output.exists(name) for name, _ in entry.outputs) and \
+                reads_current(entry, versions.of(source.root)):
             results[i] = restore_result(entry)
             run.manifest.keep(source.display, entry)
         else:
@@ -609,6 +613,29 @@ def _convert_jobs(jobs: Sequence[tuple[bytes, str, str, bool, "Path | FolderFile
     pickled."""
     return on_analysis_thread(lambda: [convert_source(data, display, relative, options, explicit=explicit, root=root)
                                        for data, display, relative, explicit, root in jobs])
+
+
+class _FolderVersions:
+    """The current version of each folder file a manifest entry names, asked once per folder and
+    path in a run (DAG files share their helper modules): a local file's digest, an S3 object's
+    ETag from the walk's listing (no request)."""
+
+    def __init__(self) -> None:
+        self._known: dict[tuple[object, str], str] = {}
+
+    def of(self, root: "Path | FolderFiles | None") -> Callable[[str], str]:
+        folder = LocalFolder(root) if isinstance(root, Path) else root
+
+        def version(path: str) -> str:
+            if folder is None:
+                return ""  # no folder to ask: never current
+            key = (root, path)
+            known = self._known.get(key)
+            if known is None:
+                known = self._known[key] = folder.digest(path)
+            return known
+
+        return version
 
 
 def _worker_failure(source: Source, exc: BaseException) -> FileResult:

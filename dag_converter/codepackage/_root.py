@@ -4,11 +4,34 @@ from __future__ import annotations
 
 import os
 import stat
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Final
 
 DEFAULT_MAX_FILE_SIZE: Final = 5 * 1024 * 1024  #: per file, as for DAG files (pipeline.DEFAULT_MAX_FILE_SIZE)
+#: while a package is built under recording_reads(): each path a FolderRoot looked at, with the bytes it read
+_LOOKED_AT: ContextVar["dict[str, bytes | None] | None"] = ContextVar("package_reads", default=None)
+
+
+@contextmanager
+def recording_reads() -> Iterator[dict[str, bytes | None]]:
+    """The paths below the root (and the bytes read, None for a file not read) that the
+    packages built inside the block looked at: a rerun builds the package again when one changes."""
+    looked_at: dict[str, bytes | None] = {}
+    token = _LOOKED_AT.set(looked_at)
+    try:
+        yield looked_at
+    finally:
+        _LOOKED_AT.reset(token)
+
+
+def _look(clean: str, data: bytes | None = None) -> None:
+    looked_at = _LOOKED_AT.get()
+    if looked_at is not None and (data is not None or clean not in looked_at):
+        looked_at[clean] = data
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,6 +79,7 @@ class FolderRoot:
         clean = self.normalize(relative)
         if clean is None:
             return False
+        _look(clean)
         try:
             os.lstat(self._real.joinpath(*clean.split("/")))
         except OSError:
@@ -66,6 +90,7 @@ class FolderRoot:
         clean = self.normalize(relative)
         if clean is None:
             return False
+        _look(clean)
         path = self._real.joinpath(*clean.split("/"))
         try:
             # Every component must be a real directory: a link, even one pointing inside, is not followed.
@@ -82,9 +107,10 @@ class FolderRoot:
         clean = self.normalize(relative)
         if clean is None:
             return ReadResult(None, "the path leaves the DAG folder")
-        if clean in self._cache:
-            return self._cache[clean]
-        found = self._cache[clean] = self._read(clean)
+        found = self._cache.get(clean)
+        if found is None:
+            found = self._cache[clean] = self._read(clean)
+        _look(clean, found.data)
         return found
 
     def _read(self, clean: str) -> ReadResult:
