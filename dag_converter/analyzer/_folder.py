@@ -190,6 +190,10 @@ class DagFolder:
         parts = name.split(".")
         if not name or parts[0] in _INSTALLED or not all(p.isidentifier() for p in parts):
             return None
+        if len(parts) > 1:
+            parent = self.module_file(".".join(parts[:-1]))
+            if parent is None or (parent[1] == "file" and not parent[0].endswith("/__init__.py")):
+                return None  # a module that is not a package has no submodules: nothing to look for
         base = "/".join(parts)
         for candidate in (base + ".py", base + "/__init__.py"):
             self._note(candidate)  # found or not: a module that appears later is imported instead
