@@ -172,9 +172,13 @@ class DagFolder:
         return tuple(FolderRead(path, version) for path, version in sorted(self._reads.items()))
 
     def _note(self, relative: str, data: bytes | str | None = None) -> None:
-        """Record a path looked at; the bytes just read, when there are, give its version."""
+        """Record a path looked at; the bytes just read, when there are, give its version. A read
+        that failed for a passing reason (an I/O or S3 error) is "unreadable", which no later
+        answer matches: a rerun tries it again."""
         if isinstance(data, bytes):
             self._reads[relative] = self.reader.digest(relative, data)
+        elif isinstance(data, str) and "cannot be read" in data:
+            self._reads[relative] = "unreadable"
         elif relative not in self._reads:
             self._reads[relative] = self.reader.digest(relative)
 
