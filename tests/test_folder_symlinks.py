@@ -133,3 +133,15 @@ def test_the_import_scan_never_reads_a_module_linked_out_of_the_root(folders: tu
     monkeypatch.setattr(Path, "read_bytes", spy)
     assert folder_reads("import helper\n", "d.py", root) == ("helper.py",)  # named, not followed
     assert not any(path.startswith(os.path.realpath(outside)) for path in read)
+
+
+def test_an_airflowignore_linked_out_of_the_root_is_reported_and_not_read(folders: tuple[Path, Path]) -> None:
+    root, outside = folders
+    (outside / "ignore").write_text("*\n", encoding="utf-8")
+    os.symlink(outside / "ignore", root / ".airflowignore")
+    (root / "d.py").write_text(_dag("", '"b"'), encoding="utf-8")
+    found = open_sources([str(root)])
+    assert [s.relative for s in found.sources] == ["d.py"]  # its rules (ignore everything) were not applied
+    [problem] = found.problems
+    assert problem.code == "DC104" and "outside the DAG folder" in problem.message
+    assert problem.span.path.endswith(".airflowignore")

@@ -88,8 +88,14 @@ def _walk(root: Path, display_root: str, syntax: IgnoreSyntax,
         ignore_file = folder / ".airflowignore"
         where = os.path.join(display_root, *base.split("/"), ".airflowignore") if base else \
             os.path.join(display_root, ".airflowignore")
-        rules = inherited + read_ignore_file(lambda: read_regular_file(ignore_file, MAX_IGNORE_FILE), where, base,
-                                             syntax, problems)
+        if os.path.islink(ignore_file) and not is_within(os.path.realpath(ignore_file), root_real):
+            # Nothing outside the folder the user gave is read, not even its ignore rules.
+            problems.append(codes.make(codes.UNREADABLE_FILE, Span(where),
+                                       detail="a symlink to a file outside the DAG folder (not followed)"))
+            rules = inherited
+        else:
+            rules = inherited + read_ignore_file(lambda: read_regular_file(ignore_file, MAX_IGNORE_FILE), where,
+                                                 base, syntax, problems)
         try:
             entries = sorted(os.scandir(folder), key=lambda e: e.name)
         except OSError:
