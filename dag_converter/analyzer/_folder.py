@@ -46,7 +46,7 @@ class ParsedModule:
     problem: str = ""  #: why `tree` is None
 
 
-# Parsed modules by (reader type, version: real path, mtime and size, or an ETag): a run reads each helper module once, however many
+# Parsed modules by (reader type, path, version: real path, mtime and size, or an ETag): a run reads each helper module once, however many
 # DAG files import it. Interpretation is redone per DAG file, so no state is shared between files.
 _PARSED: dict[tuple[int, str, str], tuple[cst.Module | None, StartPositions, str]] = {}
 _PARSED_LIMIT: Final = 512
