@@ -727,7 +727,8 @@ def _warm_up() -> None:
 def _new_pool(jobs: int) -> "ProcessPoolExecutor":
     from concurrent.futures import ProcessPoolExecutor
 
-    return ProcessPoolExecutor(jobs, mp_context=_process_context(), initializer=_ignore_sigint)
+    aws = {name: value for name, value in os.environ.items() if name.startswith("AWS_")}
+    return ProcessPoolExecutor(jobs, mp_context=_process_context(), initializer=_start_worker, initargs=(aws,))
 
 
 def _process_context() -> "multiprocessing.context.BaseContext":
@@ -743,6 +744,16 @@ def _process_context() -> "multiprocessing.context.BaseContext":
 def _ignore_sigint() -> None:
     # Ctrl-C reaches the whole process group; the parent handles it, workers just stop with it.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def _start_worker(aws: dict[str, str]) -> None:
+    """A worker reads the helper modules and data files of an S3 DAG folder with a client of its
+    own (S3Folder): it takes the AWS settings of the run that started it, not those of the run
+    that started the forkserver it was forked from (a failed read would refuse a DAG)."""
+    _ignore_sigint()
+    for name in [name for name in os.environ if name.startswith("AWS_") and name not in aws]:
+        del os.environ[name]
+    os.environ.update(aws)
 
 
 def _cancel(*executors: Executor) -> None:
