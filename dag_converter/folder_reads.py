@@ -1,15 +1,16 @@
 """Which modules of the DAG folder a file reads, directly or through other folder modules.
 
-The analyzer follows a DAG file's imports of folder modules (analyzer/_folder.py) but does not
-hand the list back, so the runner finds it here, by the same rules: a dotted name is a folder
+The analyzer records what a conversion read (FileResult.reads, kept in the manifest); without a
+manifest, this scan finds the modules by the same rules: a dotted name is a folder
 module when `a/b.py`, `a/b/__init__.py` or the folder `a/b` exists below the DAG folder, and
 names of the standard library or of installed packages Airflow puts first on sys.path never
 are. The scan reads import statements from the text with a regular expression: it may name a
 module the analysis never reached (an import in a string or under a false `if`), never the
 other way round, so a dependant is at worst converted once too often.
 
-Used twice: the pipeline records each source's reads (the manifest keeps them), and a run given a
-helper module adds the DAG files that read it (batch/dependants.py).
+Used when a run is given a helper module and no manifest records what the folder's DAG files read
+(batch/dependants.py): the DAG files that may read it are converted too. Nothing outside the DAG
+folder's root is read: a module that is a link out of it is named, never opened.
 """
 
 from __future__ import annotations
@@ -77,6 +78,7 @@ def folder_reads(text: str, relative: str, root: Path) -> tuple[str, ...]:
     `relative` with source `text` reads, directly or through the modules it reads; never itself."""
     seen: set[str] = {relative}
     reads: set[str] = set()
+    real_root = os.path.realpath(root)
     queue = [(text, ".".join(relative.split("/")[:-1]))]
     while queue and len(reads) < _MAX_MODULES:
         source, package = queue.pop()
@@ -95,6 +97,8 @@ def folder_reads(text: str, relative: str, root: Path) -> tuple[str, ...]:
                 module = key[:-len("/__init__.py")] if key.endswith("/__init__.py") else key[:-3]
                 module_package = module.replace("/", ".") if key.endswith("__init__.py") else \
                     ".".join(module.split("/")[:-1])
+                if not is_inside(path, real_root):
+                    continue  # a link out of the DAG folder: named as read, never read
                 try:
                     if path.stat().st_size > _MAX_SOURCE:
                         continue
@@ -102,6 +106,15 @@ def folder_reads(text: str, relative: str, root: Path) -> tuple[str, ...]:
                 except OSError:
                     continue
     return tuple(sorted(reads))
+
+
+def is_inside(path: Path, real_root: str) -> bool:
+    """Whether `path`'s real path (links resolved) is the resolved root or below it."""
+    try:
+        real = os.path.realpath(path)
+    except (OSError, ValueError):
+        return False
+    return real == real_root or real.startswith(real_root.rstrip(os.sep) + os.sep)
 
 
 def module_names_of(relative: str) -> tuple[str, ...]:
@@ -116,4 +129,4 @@ def display_of(display_root: str, relative: str) -> str:
     return os.path.join(display_root, *relative.split("/")) if display_root else relative
 
 
-__all__ = ["display_of", "folder_reads", "imported_names", "module_file", "module_names_of"]
+__all__ = ["display_of", "folder_reads", "imported_names", "is_inside", "module_file", "module_names_of"]

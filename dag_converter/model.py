@@ -243,12 +243,26 @@ class RuntimeRead:
 
 
 @dataclass(frozen=True, slots=True)
+class FolderRead:
+    """A file of the DAG folder a conversion depended on: a helper module, a data or template file,
+    or a path looked up and not found (a module or file that later appears changes the result).
+    A rerun converts the DAG file again when any of them has another `version` (batch/manifest.py)."""
+
+    path: str  #: below the DAG folder root, '/'-separated
+    #: "sha256:<hex>" (a local file's bytes), "etag:<etag>" (an S3 object), "dir", "missing", or
+    #: another word for what cannot be read ("outside": a link out of the root; "special"; "large:<size>")
+    version: str
+
+
+@dataclass(frozen=True, slots=True)
 class ModuleAnalysis:
     """What the analyzer found in one file."""
 
     path: str
     workflows: tuple[Workflow, ...] = ()
     diagnostics: tuple[Diagnostic, ...] = ()  #: file-level findings (parse errors, ...)
+    #: every file of the DAG folder the analysis read or looked for, sorted by path
+    folder_reads: tuple[FolderRead, ...] = ()
 
 
 # ---------------------------------------------------------------------------------------------
@@ -335,8 +349,9 @@ class FileResult:
     status: FileStatus
     diagnostics: tuple[Diagnostic, ...] = ()  #: file-level
     dags: tuple[DagResult, ...] = field(default_factory=tuple)
-    #: modules of the DAG folder the file reads, relative to the folder ('/'-separated, sorted)
-    reads: tuple[str, ...] = ()
+    #: files of the DAG folder its conversion read or looked for (helper modules, data and template
+    #: files, the files a code package ships), sorted by path: a rerun redoes the file when one changes
+    reads: tuple[FolderRead, ...] = ()
 
     def all_diagnostics(self) -> list[Diagnostic]:
         found = list(self.diagnostics)

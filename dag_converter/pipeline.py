@@ -22,13 +22,12 @@ from pathlib import Path
 from typing import Final, TypeVar
 
 from dag_converter import codes
-from dag_converter.analyzer import DEFAULT_LIMITS, FolderReader, RunValues, analyze_module
+from dag_converter.analyzer import DEFAULT_LIMITS, FolderReader, LocalFolder, RunValues, analyze_module
 from dag_converter.analyzer import environment_today
 from dag_converter.config import DEFAULT_MAX_FILE_SIZE
 from dag_converter.emit import render_yaml
-from dag_converter.folder_reads import folder_reads
-from dag_converter.model import (DagResult, Diagnostic, FileResult, FileStatus, ModuleAnalysis, PackageOutput,
-                                 Severity, Span, Workflow)
+from dag_converter.model import (DagResult, Diagnostic, FileResult, FileStatus, FolderRead, ModuleAnalysis,
+                                 PackageOutput, Severity, Span, Workflow)
 from dag_converter.registry import get_registry
 from dag_converter.rules import apply_inline_ignores
 from dag_converter.targets import DEFAULT_TARGET, Feature, Target, check_workflow, get_target, is_refused
@@ -185,15 +184,16 @@ def _convert_source(data: bytes, display: str, relative: str, options: Options, 
                               # Code packages ship template files; other targets get their text inline.
                               inline_templates=not options.target.supports(Feature.CODE_PACKAGES),
                               limits=replace(DEFAULT_LIMITS, file_bytes=options.max_file_size))
-    result = apply_inline_ignores(_analysed(analysis, display, relative, options, text, root), text)
-    if not isinstance(root, Path):  # dependants are tracked for local DAG folders
-        return result
-    reads = folder_reads(text, relative, root)
+    looked_at = {read.path: read for read in analysis.folder_reads}
+    result = apply_inline_ignores(_analysed(analysis, display, relative, options, text, root, looked_at), text)
+    # What the file's conversion read or looked for in its folder: a rerun redoes it when one changes.
+    reads = tuple(looked_at[path] for path in sorted(looked_at))
     return dataclasses.replace(result, reads=reads) if reads else result
 
 
 def _analysed(analysis: ModuleAnalysis, display: str, relative: str, options: Options, text: str,
-              root: "Path | FolderReader | None") -> FileResult:
+              root: "Path | FolderReader | None", looked_at: dict[str, FolderRead]) -> FileResult:
+    """The file's result; the folder files its code packages read are added to `looked_at`."""
     file_errors = [d for d in analysis.diagnostics if d.severity is Severity.ERROR]
     if any(d.code in (codes.SYNTAX_ERROR.code, codes.INPUT_TOO_COMPLEX.code) for d in file_errors) \
             and not analysis.workflows:
@@ -205,7 +205,8 @@ def _analysed(analysis: ModuleAnalysis, display: str, relative: str, options: Op
         package_findings: tuple[Diagnostic, ...] = ()
         checked = workflow
         if options.target.supports(Feature.CODE_PACKAGES) and not file_errors:
-            checked, package, package_findings = _package(workflow, text, display, relative, root)
+            checked, package, package_findings, package_reads = _package(workflow, text, display, relative, root)
+            looked_at.update((read.path, read) for read in package_reads)
         normalised, diagnostics = check_workflow(checked, options.target,
                                                  today=options.today or environment_today(), relative=relative,
                                                  in_loop=spans[workflow.span] > 1)
@@ -229,18 +230,25 @@ def _analysed(analysis: ModuleAnalysis, display: str, relative: str, options: Op
 
 
 def _package(workflow: Workflow, text: str, display: str, relative: str,
-             root: "Path | FolderReader | None") -> tuple[Workflow, PackageOutput | None, tuple[Diagnostic, ...]]:
-    """The workflow named for its code package, the package as written beside the YAML, and its findings.
+             root: "Path | FolderReader | None") -> tuple[Workflow, PackageOutput | None, tuple[Diagnostic, ...],
+                                                         tuple[FolderRead, ...]]:
+    """The workflow named for its code package, the package as written beside the YAML, its findings,
+    and the folder files it read or looked for (what it ships, and what it found missing).
     Packages are built from the DAG folder, local or an s3:// prefix (its files read on demand)."""
-    from dag_converter.codepackage.wire import package_workflow  # only targets with code packages load it
+    # only targets with code packages load it
+    from dag_converter.codepackage.wire import package_workflow, recording_reads
 
-    renamed, package, findings = package_workflow(workflow, text, display, relative, root)
+    with recording_reads() as looked_at:
+        renamed, package, findings = package_workflow(workflow, text, display, relative, root)
+    folder = LocalFolder(root) if isinstance(root, Path) else root
+    reads = tuple(FolderRead(path, folder.digest(path, data)) for path, data in sorted(looked_at.items())) \
+        if folder is not None else ()
     if package is None or package.zip_bytes is None:
-        return renamed, None, findings
+        return renamed, None, findings, reads
     output = PackageOutput(f"{workflow.dag_id}.code.zip", package.zip_bytes,
                            tuple((f.path, f.reason) for f in package.files), package.requirements_text,
                            package.pip_command)
-    return renamed, output, findings
+    return renamed, output, findings, reads
 
 
 def size_problem(display: str, size: int, limit: int) -> Diagnostic | None:

@@ -155,7 +155,7 @@ def test_check_of_a_helper_module_checks_the_dags_that_read_it(project: Path) ->
                                  encoding="utf-8")
     assert CliRunner().invoke(main, ["convert", "dags", "-o", "out"]).exit_code == EXIT_OK
     manifest = json.loads((project / "out" / "conversion-manifest.json").read_text(encoding="utf-8"))
-    assert manifest["sources"]["dags/etl.py"]["reads"] == ["names.py"]
+    assert set(manifest["sources"]["dags/etl.py"]["reads"]) == {"names.py"}
     assert CliRunner().invoke(main, ["convert", "dags/names.py", "-o", "out", "--check"]).exit_code == EXIT_OK
     (dags / "names.py").write_text('FIRST = "begin"\n', encoding="utf-8")
     stale = CliRunner().invoke(main, ["convert", "dags/names.py", "-o", "out", "--check"])

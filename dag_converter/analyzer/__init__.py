@@ -105,7 +105,8 @@ def _interpret(module: cst.Module, source: str, path: str, package: str, today: 
     workflows = discover(interpreter, airflow.dags, stopped)
     file_reads = set(interpreter.run_reads)
     workflows = tuple(_with_reads(w, file_reads) for w in workflows)
-    return ModuleAnalysis(path, workflows, tuple(diagnostics))
+    return ModuleAnalysis(path, workflows, tuple(diagnostics),
+                          imports.folder.reads() if imports is not None else ())
 
 
 def _with_reads(workflow: Workflow, file_reads: set[RuntimeRead]) -> Workflow:

@@ -8,18 +8,22 @@ stays a name (`Symbol`), and calling it is a call into code outside the DAG fold
 
 from __future__ import annotations
 
+import hashlib
 import os
 import posixpath
 import sys
-from stat import S_ISREG
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
+from stat import S_ISDIR, S_ISREG
 from typing import Final, Protocol
 
 import libcst as cst
 
 from dag_converter.analyzer._screen import nesting_problem
 from dag_converter.analyzer.positions import StartPositions
+from dag_converter.model import FolderRead
 
 # Airflow appends the DAG folder to sys.path: the standard library and installed packages come
 # first, so a folder module named like one of them is never the one imported.
@@ -42,11 +46,16 @@ class ParsedModule:
     problem: str = ""  #: why `tree` is None
 
 
-# Parsed modules by (reader type, version: real path, mtime and size, or an ETag): a run reads each helper module once, however many
+# Parsed modules by (reader type, path, version: real path, mtime and size, or an ETag): a run reads each helper module once, however many
 # DAG files import it. Interpretation is redone per DAG file, so no state is shared between files.
-_PARSED: dict[tuple[int, str], tuple[cst.Module | None, StartPositions, str]] = {}
+_PARSED: dict[tuple[int, str, str], tuple[cst.Module | None, StartPositions, str]] = {}
 _PARSED_LIMIT: Final = 512
 _NO_POSITIONS: Final = StartPositions(cst.Module(body=()))
+#: bytes: a larger file's version is its size, not a digest of its bytes (no read of a huge file
+#: ever succeeds: every read of the folder has a lower limit)
+_HASHED_LIMIT: Final = 64 * 1024 * 1024
+# Digests of local files by (real path, inode, mtime, size): a run hashes a shared helper once.
+_DIGESTS: dict[tuple[str, int, int, int], str] = {}
 
 
 class FolderReader(Protocol):
@@ -62,18 +71,35 @@ class FolderReader(Protocol):
     def version(self, relative: str) -> str:
         """Changes whenever the file may have changed (mtime and size, an ETag): a parse cache key."""
 
+    def digest(self, relative: str, data: bytes | None = None) -> str:
+        """The version a conversion records for a path it read or looked for (model.FolderRead):
+        a digest of its content (`data` when the file was just read), "dir", "missing", ...; a
+        rerun asks again and converts the DAG file again when the answer differs."""
+
 
 @dataclass(frozen=True)
 class LocalFolder:
-    """A local DAG folder (symlinks resolved: nothing outside `root` is read)."""
+    """A local DAG folder (symlinks resolved: nothing outside `root` is read).
+
+    A path whose real path is outside the root is still a "file" to kind(), so that the import or
+    read naming it is refused by read() with its reason, at its line, rather than taken for a
+    module installed elsewhere."""
 
     root: Path
 
+    @cached_property
+    def real_root(self) -> str:
+        return os.path.realpath(self.root)
+
     def kind(self, relative: str) -> str | None:
         target = self.root.joinpath(*relative.split("/")) if relative else self.root
-        if target.is_file():
+        try:
+            mode = target.stat().st_mode
+        except (OSError, ValueError):
+            return None
+        if S_ISREG(mode):
             return "file"
-        return "dir" if target.is_dir() else None
+        return "dir" if S_ISDIR(mode) else None
 
     def read(self, relative: str, limit: int) -> bytes | str:
         return read_below(self.root, relative, limit)
@@ -83,8 +109,53 @@ class LocalFolder:
             path = self.root.joinpath(*relative.split("/"))
             stat = path.stat()
             return f"{os.path.realpath(path)}:{stat.st_mtime_ns}:{stat.st_size}"
-        except OSError:
+        except (OSError, ValueError):
             return ""
+
+    def digest(self, relative: str, data: bytes | None = None) -> str:
+        if data is not None:
+            return "sha256:" + hashlib.sha256(data).hexdigest()
+        return local_digest(self.real_root, relative)
+
+
+def local_digest(real_root: str, relative: str) -> str:
+    """The version of `relative` below the (resolved) root: "sha256:<hex>" of a regular file's
+    bytes, "dir", "missing", "outside" (its real path is not below the root), "special" (a
+    FIFO, a device), or "large:<size>" for a file no read would take."""
+    try:
+        real = os.path.realpath(os.path.join(real_root, *relative.split("/")))
+    except (OSError, ValueError):
+        return "missing"
+    if real != real_root and not real.startswith(real_root.rstrip(os.sep) + os.sep):
+        return "outside"
+    try:
+        stat = os.stat(real)
+    except (OSError, ValueError):
+        return "missing"
+    if S_ISDIR(stat.st_mode):
+        return "dir"
+    if not S_ISREG(stat.st_mode):
+        return "special"
+    if stat.st_size > _HASHED_LIMIT:
+        return f"large:{stat.st_size}"
+    key = (real, stat.st_ino, stat.st_mtime_ns, stat.st_size)
+    known = _DIGESTS.get(key)
+    if known is not None:
+        return known
+    digest = hashlib.sha256()
+    try:
+        fd = os.open(real, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+        with os.fdopen(fd, "rb") as handle:
+            if not S_ISREG(os.fstat(handle.fileno()).st_mode):
+                return "special"  # swapped for a FIFO since the stat
+            for block in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(block)
+    except OSError:
+        return "missing"
+    if len(_DIGESTS) >= 4096:
+        _DIGESTS.clear()
+    found = _DIGESTS[key] = "sha256:" + digest.hexdigest()
+    return found
 
 
 @dataclass
@@ -94,6 +165,22 @@ class DagFolder:
     reader: FolderReader
     display_root: str  #: the folder as the user spelled it, for diagnostics
     _found: dict[str, tuple[str, str] | None] = field(default_factory=dict, repr=False)  #: module_file's answers
+    _reads: dict[str, str] = field(default_factory=dict, repr=False)  #: path -> version, see reads()
+
+    def reads(self) -> tuple[FolderRead, ...]:
+        """Every path this analysis read or looked for below the root, with its version then."""
+        return tuple(FolderRead(path, version) for path, version in sorted(self._reads.items()))
+
+    def _note(self, relative: str, data: bytes | str | None = None) -> None:
+        """Record a path looked at; the bytes just read, when there are, give its version. A read
+        that failed for a passing reason (an I/O or S3 error) is "unreadable", which no later
+        answer matches: a rerun tries it again."""
+        if isinstance(data, bytes):
+            self._reads[relative] = self.reader.digest(relative, data)
+        elif isinstance(data, str) and "cannot be read" in data:
+            self._reads[relative] = "unreadable"
+        elif relative not in self._reads:
+            self._reads[relative] = self.reader.digest(relative)
 
     def module_file(self, name: str) -> tuple[str, str] | None:
         """(relative path, "file" or "dir") of `a/b.py` or `a/b/__init__.py` for module `a.b`; a
@@ -107,10 +194,16 @@ class DagFolder:
         parts = name.split(".")
         if not name or parts[0] in _INSTALLED or not all(p.isidentifier() for p in parts):
             return None
+        if len(parts) > 1:
+            parent = self.module_file(".".join(parts[:-1]))
+            if parent is None or (parent[1] == "file" and not parent[0].endswith("/__init__.py")):
+                return None  # a module that is not a package has no submodules: nothing to look for
         base = "/".join(parts)
         for candidate in (base + ".py", base + "/__init__.py"):
+            self._note(candidate)  # found or not: a module that appears later is imported instead
             if self.reader.kind(candidate) == "file":
                 return candidate, "file"
+        self._note(base)
         return (base, "dir") if self.reader.kind(base) == "dir" else None
 
     def parse(self, name: str) -> ParsedModule | None:
@@ -123,7 +216,7 @@ class DagFolder:
         package = name if is_package else name.rpartition(".")[0]
         if kind == "dir":
             return ParsedModule(name, display, package, cst.Module(body=()), relative)
-        tree, positions, problem = _parse_file(self.reader, relative)
+        tree, positions, problem = _parse_file(self.reader, relative, self._note)
         return ParsedModule(name, display, package, tree, relative, positions, problem)
 
     def is_namespace(self, name: str) -> bool:
@@ -141,7 +234,9 @@ class DagFolder:
         normal = posixpath.normpath(relative)
         if normal == ".." or normal.startswith("../"):
             return f"{relative!r} is outside the DAG folder"
-        return self.reader.read(normal, limit)
+        data = self.reader.read(normal, limit)
+        self._note(normal, data)
+        return data
 
 
 def read_below(root: Path, relative: str, limit: int) -> bytes | str:
@@ -173,14 +268,17 @@ def read_below(root: Path, relative: str, limit: int) -> bytes | str:
     return data
 
 
-def _parse_file(reader: FolderReader, relative: str) -> tuple[cst.Module | None, StartPositions, str]:
+def _parse_file(reader: FolderReader, relative: str,
+                note: "Callable[[str, bytes | str | None], None]") -> tuple[cst.Module | None, StartPositions, str]:
     version = reader.version(relative)
-    key = (id(type(reader)), version) if version else None
+    # The path is part of the key: two links to one file are two modules, each refused by its own name.
+    key = (id(type(reader)), relative, version) if version else None
     cached = _PARSED.get(key) if key is not None else None
     if cached is not None:
         return cached
     result: tuple[cst.Module | None, StartPositions, str]
     data = reader.read(relative, _MAX_SOURCE)
+    note(relative, data)
     if isinstance(data, str):
         result = (None, _NO_POSITIONS, "file too large to analyse" if "larger than" in data else data)
     else:
@@ -215,4 +313,4 @@ def display_root_of(path: str, package: str) -> str:
     return head
 
 
-__all__ = ["DagFolder", "FolderReader", "LocalFolder", "ParsedModule", "display_root_of", "read_below"]
+__all__ = ["DagFolder", "FolderReader", "LocalFolder", "ParsedModule", "display_root_of", "local_digest", "read_below"]

@@ -1,7 +1,7 @@
 """A run given a helper module of the DAG folder also converts (or checks) every DAG file that
 reads it, directly or through other folder modules.
 
-What each source read is in the manifest (FileResult.reads, recorded by the runner); when the
+What each source read or looked for is in the manifest (FileResult.reads, recorded by the runner); when the
 manifest knows nothing of a helper's folder (no full run yet, as in a repository that only ever
 ran the pre-commit hook), the folder's Python files are scanned for imports instead
 (folder_reads.py). Only local sources have a DAG folder whose modules are read.
@@ -14,7 +14,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from dag_converter.batch.manifest import Manifest
-from dag_converter.folder_reads import display_of, folder_reads, module_names_of
+from dag_converter.folder_reads import display_of, folder_reads, is_inside, module_names_of
 from dag_converter.storage import Source
 from dag_converter.storage.local import is_skipped_folder, open_local
 
@@ -77,11 +77,14 @@ def _readers(relative: str, root: Path, display_root: str, recorded: Manifest) -
              if entry.relative and os.path.normpath(display) == os.path.normpath(display_of(display_root,
                                                                                             entry.relative))]
     if known:
-        return sorted(other for other, reads in known if relative in reads and (root / other).is_file())
+        return sorted(other for other, reads in known
+                      if any(read.path == relative for read in reads) and (root / other).is_file())
     return sorted(other for other in _python_files(root) if other != relative and _reads(root, other, relative))
 
 
 def _reads(root: Path, other: str, relative: str) -> bool:
+    if not is_inside(root / other, os.path.realpath(root)):
+        return False  # a link out of the DAG folder is never read
     try:
         text = (root / other).read_bytes().decode("utf-8", "replace")
     except OSError:

@@ -2,8 +2,10 @@
 
 For each source (keyed by its path as the user gave it, which is also its path in the report) the manifest keeps the source's
 fingerprint (S3: ETag and size from the listing; local: size and mtime), the checksum of every
-YAML written from it, and its entry in the report, so the report of a rerun is complete without
-reading the source again. An entry is added only once all of its YAML is written; a run that
+YAML written from it, its entry in the report, so the report of a rerun is complete without
+reading the source again, and every other file of its DAG folder its conversion read or looked
+for (helper modules, data and template files, files its code package ships, paths found missing)
+with the version then (FileResult.reads): a source is skipped only when none of them changed. An entry is added only once all of its YAML is written; a run that
 stops halfway leaves a manifest that names exactly the finished sources.
 
 The text is deterministic (sorted keys, no timestamps): an unchanged rerun produces the same
@@ -15,7 +17,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Final
 
@@ -25,6 +27,7 @@ from dag_converter.model import (
     Diagnostic,
     FileResult,
     FileStatus,
+    FolderRead,
     RuntimeRead,
     Severity,
     Span,
@@ -35,7 +38,8 @@ from dag_converter.pipeline import Options
 from dag_converter.report import file_dict, package_from_dict
 
 MANIFEST_NAME: Final = "conversion-manifest.json"
-MANIFEST_VERSION: Final = 1
+#: 2: `reads` maps each folder file a source depended on to its version (1 listed module paths only)
+MANIFEST_VERSION: Final = 2
 #: yaml_text of a DAG restored from the manifest: its YAML is already in place (output_name,
 #: with the checksum the manifest records) and is never rewritten from here.
 RESTORED_YAML: Final = ""
@@ -73,8 +77,9 @@ class SourceEntry:
     fingerprint: str
     outputs: tuple[tuple[str, str], ...]  #: (YAML name, sha256 of its text), in DAG order, then the role files
     result: Mapping[str, object]  #: the report's entry for this source (report._model.file_dict)
-    #: modules of the DAG folder the source read, relative to its folder (FileResult.reads)
-    reads: tuple[str, ...] = ()
+    #: files of the DAG folder the source's conversion read or looked for, with their versions then
+    #: (FileResult.reads): a change to any of them makes the entry stale (reads_current)
+    reads: tuple[FolderRead, ...] = ()
     relative: str = ""  #: the source's path below its DAG folder (Source.relative), when it read any
     #: False when the entry names a YAML the converter never writes (`../x.yaml`, 300 characters):
     #: a run converts its source again; `deploy` still sees it, to refuse it by name
@@ -143,7 +148,7 @@ class Manifest:
         value: dict[str, object] = {"fingerprint": entry.fingerprint, "outputs": dict(entry.outputs),
                                     "result": entry.result}
         if entry.reads:
-            value["reads"] = list(entry.reads)
+            value["reads"] = {read.path: read.version for read in entry.reads}
             value["relative"] = entry.relative
         text = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
         self._fragments[source] = (entry, text)
@@ -197,10 +202,12 @@ def _entry(raw: object) -> SourceEntry | None:
         return None
     if not all(isinstance(digest, str) for digest in outputs.values()):
         return None
-    reads, relative = raw.get("reads", []), raw.get("relative", "")
-    if not isinstance(reads, list) or not all(isinstance(r, str) for r in reads) or not isinstance(relative, str):
+    reads, relative = raw.get("reads", {}), raw.get("relative", "")
+    if not isinstance(reads, dict) or not all(isinstance(v, str) and v for v in reads.values()) or \
+            not isinstance(relative, str):
         return None
-    entry = SourceEntry(fingerprint, tuple(outputs.items()), result, tuple(reads), relative)
+    entry = SourceEntry(fingerprint, tuple(outputs.items()), result,
+                        tuple(FolderRead(path, version) for path, version in sorted(reads.items())), relative)
     try:
         restored = restore_result(entry)
     except (KeyError, TypeError, ValueError, AttributeError, OverflowError, RecursionError):
@@ -210,6 +217,13 @@ def _entry(raw: object) -> SourceEntry | None:
         all(is_output_name(name) for name in named) and not named - set(outputs)
     return entry if reusable else SourceEntry(fingerprint, entry.outputs, result, entry.reads, relative,
                                               reusable=False)
+
+
+def reads_current(entry: SourceEntry, version_of: Callable[[str], str]) -> bool:
+    """Whether every folder file the entry's conversion read or looked for still has the version
+    it had then (`version_of`: the source's folder, asked now); a file changed, gone, or one
+    that was missing and now exists makes the entry stale."""
+    return all(version_of(read.path) == read.version for read in entry.reads)
 
 
 def is_output_name(name: str) -> bool:
@@ -259,4 +273,4 @@ def _int(value: object) -> int:
 
 
 __all__ = ["is_output_name", "MANIFEST_NAME", "MAX_MANIFEST_BYTES", "Manifest", "RESTORED_YAML", "SourceEntry", "load_manifest",
-           "restore_result", "settings_key", "sha256_text"]
+           "reads_current", "restore_result", "settings_key", "sha256_text"]

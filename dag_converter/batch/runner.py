@@ -31,11 +31,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final, Protocol, TypeVar
 
 from dag_converter import codes
+from dag_converter.analyzer import LocalFolder
 from dag_converter.batch.changes import OutputChange, output_change
 from dag_converter.batch.roles import RoleFile, RoleWriter, read_back
 from dag_converter.batch.dependants import with_dependants
-from dag_converter.batch.manifest import (MANIFEST_NAME, RESTORED_YAML, Manifest, load_manifest, restore_result,
-                                          settings_key, sha256_text)
+from dag_converter.batch.manifest import (MANIFEST_NAME, RESTORED_YAML, Manifest, load_manifest, reads_current,
+                                          restore_result, settings_key, sha256_text)
 from dag_converter.batch.orphans import Orphan, find_orphans
 from dag_converter.config import Mode
 from dag_converter.model import DagResult, FileResult, Span
@@ -402,10 +403,13 @@ def run_sources(sources: Sequence[Source], options: Options, output: Sink, extra
         sources = with_dependants(sources, run.previous)
     results: list[FileResult | None] = [None] * len(sources)
     todo: list[int] = []
+    versions = _FolderVersions()
     for i, source in enumerate(sources):
         entry = previous.lookup(source.display, source.fingerprint)
-        # A YAML deleted from the output since means the source is done again, not skipped.
-        if entry is not None and all(output.exists(name) for name, _ in entry.outputs):
+        # A YAML deleted from the output since means the source is done again, not skipped; so
+        # does a change to a folder file its conversion read or looked for.
+        if entry is not None and all(output.exists(name) for name, _ in entry.outputs) and \
+                reads_current(entry, versions.of(source.root)):
             results[i] = restore_result(entry)
             run.manifest.keep(source.display, entry)
         else:
@@ -611,6 +615,29 @@ def _convert_jobs(jobs: Sequence[tuple[bytes, str, str, bool, "Path | FolderFile
                                        for data, display, relative, explicit, root in jobs])
 
 
+class _FolderVersions:
+    """The current version of each folder file a manifest entry names, asked once per folder and
+    path in a run (DAG files share their helper modules): a local file's digest, an S3 object's
+    ETag from the walk's listing (no request)."""
+
+    def __init__(self) -> None:
+        self._known: dict[tuple[object, str], str] = {}
+
+    def of(self, root: "Path | FolderFiles | None") -> Callable[[str], str]:
+        folder = LocalFolder(root) if isinstance(root, Path) else root
+
+        def version(path: str) -> str:
+            if folder is None:
+                return ""  # no folder to ask: never current
+            key = (root, path)
+            known = self._known.get(key)
+            if known is None:
+                known = self._known[key] = folder.digest(path)
+            return known
+
+        return version
+
+
 def _worker_failure(source: Source, exc: BaseException) -> FileResult:
     return FileResult.failed(source.display, codes.make(codes.INTERNAL_ERROR, Span(source.display),
                                                         detail=f"worker process died: {type(exc).__name__}"))
@@ -700,7 +727,8 @@ def _warm_up() -> None:
 def _new_pool(jobs: int) -> "ProcessPoolExecutor":
     from concurrent.futures import ProcessPoolExecutor
 
-    return ProcessPoolExecutor(jobs, mp_context=_process_context(), initializer=_ignore_sigint)
+    aws = {name: value for name, value in os.environ.items() if name.startswith("AWS_")}
+    return ProcessPoolExecutor(jobs, mp_context=_process_context(), initializer=_start_worker, initargs=(aws,))
 
 
 def _process_context() -> "multiprocessing.context.BaseContext":
@@ -716,6 +744,16 @@ def _process_context() -> "multiprocessing.context.BaseContext":
 def _ignore_sigint() -> None:
     # Ctrl-C reaches the whole process group; the parent handles it, workers just stop with it.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def _start_worker(aws: dict[str, str]) -> None:
+    """A worker reads the helper modules and data files of an S3 DAG folder with a client of its
+    own (S3Folder): it takes the AWS settings of the run that started it, not those of the run
+    that started the forkserver it was forked from (a failed read would refuse a DAG)."""
+    _ignore_sigint()
+    for name in [name for name in os.environ if name.startswith("AWS_") and name not in aws]:
+        del os.environ[name]
+    os.environ.update(aws)
 
 
 def _cancel(*executors: Executor) -> None:

@@ -8,6 +8,9 @@ from __future__ import annotations
 
 import os
 import stat
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Final
@@ -16,6 +19,26 @@ if TYPE_CHECKING:
     from dag_converter.storage.base import FolderFiles
 
 DEFAULT_MAX_FILE_SIZE: Final = 5 * 1024 * 1024  #: per file, as for DAG files (pipeline.DEFAULT_MAX_FILE_SIZE)
+#: while a package is built under recording_reads(): each path a FolderRoot looked at, with the bytes it read
+_LOOKED_AT: ContextVar["dict[str, bytes | None] | None"] = ContextVar("package_reads", default=None)
+
+
+@contextmanager
+def recording_reads() -> Iterator[dict[str, bytes | None]]:
+    """The paths below the root (and the bytes read, None for a file not read) that the
+    packages built inside the block looked at: a rerun builds the package again when one changes."""
+    looked_at: dict[str, bytes | None] = {}
+    token = _LOOKED_AT.set(looked_at)
+    try:
+        yield looked_at
+    finally:
+        _LOOKED_AT.reset(token)
+
+
+def _look(clean: str, data: bytes | None = None) -> None:
+    looked_at = _LOOKED_AT.get()
+    if looked_at is not None and (data is not None or clean not in looked_at):
+        looked_at[clean] = data
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,6 +91,7 @@ class FolderRoot:
         clean = self.normalize(relative)
         if clean is None:
             return False
+        _look(clean)
         if not isinstance(self.root, Path):
             return self.root.kind(clean) is not None
         try:
@@ -80,6 +104,7 @@ class FolderRoot:
         clean = self.normalize(relative)
         if clean is None:
             return False
+        _look(clean)
         if not isinstance(self.root, Path):
             return self.root.kind(clean) == "dir"
         path = self._real.joinpath(*clean.split("/"))
@@ -98,9 +123,10 @@ class FolderRoot:
         clean = self.normalize(relative)
         if clean is None:
             return ReadResult(None, "the path leaves the DAG folder")
-        if clean in self._cache:
-            return self._cache[clean]
-        found = self._cache[clean] = self._read(clean)
+        found = self._cache.get(clean)
+        if found is None:
+            found = self._cache[clean] = self._read(clean)
+        _look(clean, found.data)
         return found
 
     def _read(self, clean: str) -> ReadResult:

@@ -16,13 +16,14 @@ from typing import TYPE_CHECKING
 
 from dag_converter import codes
 from dag_converter.codepackage import CodePackage, build_package
+from dag_converter.codepackage._root import recording_reads
 from dag_converter.model import Argument, CallableRef, Diagnostic, Severity, Span, Task, TaskKind, Workflow
 from dag_converter.targets import NOT_PACKAGED_HINT
 
 if TYPE_CHECKING:
     from dag_converter.storage.base import FolderFiles
 
-__all__ = ["dag_module_name", "package_workflow", "rename_code", "settle"]
+__all__ = ["dag_module_name", "package_workflow", "recording_reads", "rename_code", "settle"]
 
 
 def dag_module_name(relative: str) -> str:

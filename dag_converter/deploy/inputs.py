@@ -32,12 +32,17 @@ class ConvertedDag:
 
 def converted_dags(manifest_text: str) -> list[ConvertedDag]:
     """Every DAG the manifest knows, converted or refused, in source order."""
-    from dag_converter.batch.manifest import load_manifest, restore_result  # the one import of the manifest module
+    from dag_converter.batch.manifest import (MANIFEST_VERSION,  # the one import of the manifest module
+                                              load_manifest, restore_result)
 
     try:
-        settings = json.loads(manifest_text).get("settings")
+        document = json.loads(manifest_text)
+        settings, version = document.get("settings"), document.get("manifest_version")
     except (ValueError, AttributeError) as exc:
         raise InputError(f"{MANIFEST_FILE} is not valid JSON: {exc}") from exc
+    if isinstance(version, int) and not isinstance(version, bool) and version != MANIFEST_VERSION:
+        raise InputError(f"{MANIFEST_FILE} was written by another version of dag-converter (layout {version}, "
+                         f"this one reads {MANIFEST_VERSION}); run dag-converter convert again first")
     manifest = load_manifest(manifest_text, settings if isinstance(settings, str) else "")
     if not manifest.sources:
         raise InputError(f"{MANIFEST_FILE} names no converted source; run dag-converter convert first")

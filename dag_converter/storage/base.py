@@ -33,6 +33,8 @@ class FolderFiles(Protocol):
 
     def version(self, relative: str) -> str: ...
 
+    def digest(self, relative: str, data: bytes | None = None) -> str: ...
+
 
 @dataclass(frozen=True, slots=True)
 class Source:

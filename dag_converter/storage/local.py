@@ -4,7 +4,6 @@ atomic file writes."""
 from __future__ import annotations
 
 import errno
-import hashlib
 import os
 import re
 import secrets
@@ -89,8 +88,14 @@ def _walk(root: Path, display_root: str, syntax: IgnoreSyntax,
         ignore_file = folder / ".airflowignore"
         where = os.path.join(display_root, *base.split("/"), ".airflowignore") if base else \
             os.path.join(display_root, ".airflowignore")
-        rules = inherited + read_ignore_file(lambda: read_regular_file(ignore_file, MAX_IGNORE_FILE), where, base,
-                                             syntax, problems)
+        if os.path.islink(ignore_file) and not is_within(os.path.realpath(ignore_file), root_real):
+            # Nothing outside the folder the user gave is read, not even its ignore rules.
+            problems.append(codes.make(codes.UNREADABLE_FILE, Span(where),
+                                       detail="a symlink to a file outside the DAG folder (not followed)"))
+            rules = inherited
+        else:
+            rules = inherited + read_ignore_file(lambda: read_regular_file(ignore_file, MAX_IGNORE_FILE), where,
+                                                 base, syntax, problems)
         try:
             entries = sorted(os.scandir(folder), key=lambda e: e.name)
         except OSError:
@@ -167,18 +172,16 @@ def open_local(paths: Sequence[str], *, excludes: Sequence[str] = (), base: Path
         dropped = set(excluded)
         files = [file for file in files if file[0] not in dropped]
     named = set(paths)
-    trees: dict[Path, str] = {}
     sources = []
     for display, relative, path in files:
         root = path.parents[relative.count("/")]  # the DAG folder (what Airflow puts on sys.path)
-        if root not in trees:
-            trees[root] = _tree_fingerprint(root)
         try:
             st = path.stat()
-            # The folder's digest is part of each file's: a DAG may import a module beside it,
-            # so any change to the folder's Python files converts its DAGs again (unchanged
-            # YAML is still not rewritten).
-            fingerprint, size = f"size={st.st_size};mtime_ns={st.st_mtime_ns};folder={trees[root]}", st.st_size
+            # The file's own fingerprint and its path below its DAG folder (named alone, its folder
+            # is another one: its YAML names another source path). The other files of the folder
+            # its conversion read (helper modules, data and template files) are in its manifest
+            # entry, each with its version: a change to one converts it again (batch/manifest.py).
+            fingerprint, size = f"size={st.st_size};mtime_ns={st.st_mtime_ns};path={relative}", st.st_size
         except OSError:
             fingerprint, size = "", None  # never matches: the read reports the error
         if path.is_symlink() and display not in named and not is_within(os.path.realpath(path), os.path.realpath(root)):
@@ -213,24 +216,6 @@ def _unnamable() -> bytes:
 
 def _reader(path: Path) -> Callable[[], bytes]:
     return lambda: read_regular_file(path)
-
-
-def _tree_fingerprint(root: Path) -> str:
-    """A digest of the size and mtime of every Python file below root, .airflowignore'd ones too
-    (helper modules often live in ignored folders)."""
-    digest = hashlib.sha256()
-    for folder, subfolders, names in os.walk(root):
-        subfolders[:] = sorted(d for d in subfolders if not is_skipped_folder(d))
-        for name in sorted(n for n in names if n.endswith(".py")):
-            path = os.path.join(folder, name)
-            try:
-                st = os.stat(path)
-            except OSError:
-                continue
-            # surrogateescape: a name that is not UTF-8 is hashed as its bytes, never an error
-            digest.update(f"{os.path.relpath(path, root)}\0{st.st_size}\0{st.st_mtime_ns}\n".encode(
-                "utf-8", "surrogateescape"))
-    return digest.hexdigest()[:16]
 
 
 #: Temporary files are named `.dag-converter-<pid>-<8 hex>.tmp`: short whatever the target's name

@@ -225,6 +225,7 @@ class S3Folder:
             parts = relative.split("/")[:-1]
             folders.update("/".join(parts[:i]) for i in range(1, len(parts) + 1))
         self.folders = frozenset(folders)
+        self._read_etags: dict[str, str] = {}  #: the GET's ETag of each object read (digest())
 
     def __getstate__(self) -> dict[str, object]:
         return {"location": self.location, "endpoint_url": self.endpoint_url, "files": self.files,
@@ -232,6 +233,7 @@ class S3Folder:
 
     def __setstate__(self, state: dict[str, object]) -> None:
         self._client = None
+        self._read_etags = {}
         self.__dict__.update(state)
 
     def kind(self, relative: str) -> str | None:
@@ -243,6 +245,14 @@ class S3Folder:
         obj = self.files.get(relative)
         return f"{self.location.url(relative)}:{obj.etag}:{obj.size}" if obj is not None else ""
 
+    def digest(self, relative: str, data: bytes | None = None) -> str:
+        """The object's ETag (of the bytes read, else the listing's: a rerun compares it with its
+        own listing, without a GET), "dir" for a folder of the listing, else "missing"."""
+        obj = self.files.get(relative)
+        if obj is not None:
+            return "etag:" + self._read_etags.get(relative, obj.etag)
+        return "dir" if relative in self.folders else "missing"
+
     def read(self, relative: str, limit: int) -> bytes | str:
         obj = self.files.get(relative)
         if obj is None:
@@ -252,9 +262,11 @@ class S3Folder:
         if self._client is None:
             self._client = make_client(self.endpoint_url)
         try:
-            data = read_object(self._client, self.location.bucket, obj.key)
+            data, etag = read_object_etag(self._client, self.location.bucket, obj.key)
         except S3Failure as exc:
             return f"{relative!r} cannot be read ({exc})"
+        if etag:
+            self._read_etags[relative] = etag
         return data if len(data) <= limit else f"{relative!r} is larger than {limit} bytes"
 
 

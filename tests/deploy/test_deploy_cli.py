@@ -243,6 +243,17 @@ def test_missing_manifest_is_a_usage_error(project: Project, mwaa: FakeMwaaServe
     assert mwaa.calls == []
 
 
+def test_a_manifest_of_an_older_layout_asks_for_a_convert_run(project: Project, mwaa: FakeMwaaServerless) -> None:
+    manifest = project.root / "out" / "conversion-manifest.json"
+    manifest.write_text(manifest.read_text(encoding="utf-8").replace('"manifest_version": 2', '"manifest_version": 1'),
+                        encoding="utf-8")
+    result = project.deploy()
+    assert result.returncode == 2
+    assert "written by another version of dag-converter (layout 1" in result.stderr
+    assert "run dag-converter convert again first" in result.stderr
+    assert mwaa.calls == []
+
+
 def test_deleted_yaml_is_reported_at_its_dag(project: Project, mwaa: FakeMwaaServerless) -> None:
     (project.root / "out" / "etl_a.yaml").unlink()
     result = project.deploy()

@@ -31,13 +31,18 @@ def test_sources_in_path_order_with_roots_sizes_and_explicit_flags(tmp_path: Pat
     assert not found.problems
 
 
-def test_fingerprint_changes_with_any_python_file_of_the_folder(tmp_path: Path) -> None:
+def test_fingerprint_is_the_file_s_own_and_its_path_below_its_folder(tmp_path: Path) -> None:
+    # What else of the folder a DAG file depends on is in its manifest entry (FileResult.reads),
+    # so an edit to one file changes that file's fingerprint only.
     _tree(tmp_path)
     before = {s.display: s.fingerprint for s in open_sources([str(tmp_path / "dags")]).sources}
     helper = tmp_path / "dags" / "sub" / "b.py"
     helper.write_text("dag = 22\n", encoding="utf-8")
     after = {s.display: s.fingerprint for s in open_sources([str(tmp_path / "dags")]).sources}
-    assert all(before[d] != after[d] for d in before)  # a DAG may import the helper
+    assert [d for d in before if before[d] != after[d]] == [str(helper)]
+    # Named alone, the file has its own folder as DAG folder: another path, another fingerprint.
+    alone = open_sources([str(helper)]).sources[0]
+    assert alone.display == str(helper) and alone.fingerprint != after[str(helper)]
 
 
 def test_excludes_are_relative_to_the_base(tmp_path: Path) -> None:
