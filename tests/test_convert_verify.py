@@ -50,8 +50,9 @@ def test_a_difference_refuses_the_dag_before_writing() -> None:
 
 
 def test_a_template_file_that_includes_another_is_refused(tmp_path: Path) -> None:
-    """The converter inlines sql/with_header.sql; its `{% include %}` would find nothing on the
-    service, and verify, rendering both sides, says so before the YAML is written."""
+    """sql/with_header.sql `{% include %}`s another file, which Jinja would look up on the service,
+    where there is no DAG folder: the converter refuses it before any YAML is written (verify, which
+    renders both sides, catches the same in YAML written by hand: tests/test_verify.py)."""
     source = tmp_path / "dags"
     (source / "sql").mkdir(parents=True)
     templates = Path(__file__).parent / "verify_cases" / "templates"
@@ -59,7 +60,6 @@ def test_a_template_file_that_includes_another_is_refused(tmp_path: Path) -> Non
         (source / name).write_bytes((templates / name).read_bytes())
     result = CliRunner().invoke(main, ["convert", str(source), "-o", str(tmp_path / "out"), "--verify"])
     assert result.exit_code == EXIT_REFUSED, result.output
-    assert "DC902" in result.output
-    assert "task 'report': query (rendered template file) differs" in result.output
-    assert "TemplateNotFound: 'sql/header.sql' not found in search path: '<the service's DAG folder>'" in result.output
+    assert "DC201" in result.output
+    assert "template file 'sql/with_header.sql' includes 'sql/header.sql'" in result.output
     assert not (tmp_path / "out" / "athena_include.yaml").exists()
