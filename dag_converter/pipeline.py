@@ -19,7 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
-from typing import Final, TypeVar
+from typing import TYPE_CHECKING, Final, TypeVar
 
 from dag_converter import codes
 from dag_converter.analyzer import DEFAULT_LIMITS, FolderReader, RunValues, analyze_module
@@ -32,6 +32,9 @@ from dag_converter.model import (DagResult, Diagnostic, FileResult, FileStatus, 
 from dag_converter.registry import get_registry
 from dag_converter.rules import apply_inline_ignores
 from dag_converter.targets import DEFAULT_TARGET, Feature, Target, check_workflow, get_target, is_refused
+
+if TYPE_CHECKING:
+    from dag_converter.codepackage.pins import Pins
 
 T = TypeVar("T")
 
@@ -48,6 +51,8 @@ class Options:
     max_file_size: int = DEFAULT_MAX_FILE_SIZE
     today: date | None = None
     run_values: RunValues = field(default_factory=RunValues)  #: --var/--env: run-time values the user froze
+    pins: "Pins | None" = None  #: --requirements: the versions a code package's requirements.txt gives
+    build_deps: bool = False  #: --build-deps: install each code package's requirements into it with pip
 
 
 def decode_source(data: bytes, path: str) -> tuple[str | None, Diagnostic | None]:
@@ -205,7 +210,7 @@ def _analysed(analysis: ModuleAnalysis, display: str, relative: str, options: Op
         package_findings: tuple[Diagnostic, ...] = ()
         checked = workflow
         if options.target.supports(Feature.CODE_PACKAGES) and not file_errors:
-            checked, package, package_findings = _package(workflow, text, display, relative, root)
+            checked, package, package_findings = _package(workflow, text, display, relative, root, options)
         normalised, diagnostics = check_workflow(checked, options.target,
                                                  today=options.today or environment_today(), relative=relative,
                                                  in_loop=spans[workflow.span] > 1)
@@ -228,13 +233,14 @@ def _analysed(analysis: ModuleAnalysis, display: str, relative: str, options: Op
     return FileResult(display, FileStatus.of_dags(dags), file_level, tuple(dags))
 
 
-def _package(workflow: Workflow, text: str, display: str, relative: str,
-             root: "Path | FolderReader | None") -> tuple[Workflow, PackageOutput | None, tuple[Diagnostic, ...]]:
+def _package(workflow: Workflow, text: str, display: str, relative: str, root: "Path | FolderReader | None",
+             options: Options) -> tuple[Workflow, PackageOutput | None, tuple[Diagnostic, ...]]:
     """The workflow named for its code package, the package as written beside the YAML, and its findings.
     Packages are built from the DAG folder, local or an s3:// prefix (its files read on demand)."""
     from dag_converter.codepackage.wire import package_workflow  # only targets with code packages load it
 
-    renamed, package, findings = package_workflow(workflow, text, display, relative, root)
+    renamed, package, findings = package_workflow(workflow, text, display, relative, root, pins=options.pins,
+                                                  build_deps=options.build_deps)
     if package is None or package.zip_bytes is None:
         return renamed, None, findings
     output = PackageOutput(f"{workflow.dag_id}.code.zip", package.zip_bytes,

@@ -117,7 +117,13 @@ def test_plan_lists_each_dag_with_what_it_carries_and_changes_nothing(world: Wor
     zipped = (world.root / "out" / "py_etl.code.zip").read_bytes()
     assert package["name"] == "py_etl.code.zip" and package["url"] == f"s3://{world.bucket}/{PREFIX}py_etl.code.zip"
     assert (package["size"], package["sha256"]) == (len(zipped), hashlib.sha256(zipped).hexdigest())
-    assert package["requirements"] == ["NetworkX==3.4.2"]  # the environment's pin of what the package imports
+    assert package["requirements"] == ["networkx==3.4.2"]  # the environment's pin of what the package imports
+    # the package's own requirements.txt (in the reports) holds the same pin: convert read the environment's file
+    report = json.loads((world.root / "out" / "conversion-report.json").read_text(encoding="utf-8"))
+    shipped = next(d["code_package"] for f in report["files"] for d in f["dags"] if d["dag_id"] == "py_etl")
+    assert [line for line in shipped["requirements"].splitlines() if not line.startswith("#")] == \
+        ["networkx==3.4.2  # networkx (dags/py_etl.py:3)"]
+    assert f"versions from s3://{world.bucket}/requirements.txt" in shipped["requirements"]
     assert package["not_in_environment"] == [] and package["files"] == 3
     # the helper module was read from the environment's bucket, as Airflow would import it
     with zipfile.ZipFile(io.BytesIO(zipped)) as archive:
@@ -209,7 +215,7 @@ def test_apply_creates_exactly_the_plan_then_a_rerun_changes_nothing(world: Worl
     # what the Python calls is not derived: the plan says so, from the manifest on a rerun too
     assert [n[:5] for n in migrated["py_etl"]["notes"]] == ["DC512"]
     python = next(d for d in plan["dags"] if d["dag_id"] == "py_etl")
-    assert python["code_package"]["requirements"] == ["NetworkX==3.4.2"]  # restored from the manifest
+    assert python["code_package"]["requirements"] == ["networkx==3.4.2"]  # restored from the manifest
 
     forced = world.migrate("--apply", "--force")  # converts again: same bytes, so still nothing to deploy
     assert forced.returncode == 0, forced.stderr
