@@ -95,8 +95,10 @@ def _install(lines: tuple[str, ...], environment: Environment, timeout: float) -
 
 
 def _last_line(output: bytes) -> str:
+    """pip's last error line (its warnings come first), else its last line."""
     lines = [line.strip() for line in output.decode("utf-8", "replace").splitlines() if line.strip()]
-    return lines[-1][:500] if lines else ""
+    errors = [line for line in lines if line.startswith("ERROR:")]
+    return (errors or lines or [""])[-1][:500]
 
 
 def _read_target(target: Path, environment: Environment) -> Vendored:
