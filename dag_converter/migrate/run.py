@@ -55,6 +55,7 @@ class Options:
     endpoint_url: str | None = None
     code_package: bool = True  #: convert with code packages (--no-code-package: such DAGs are blocked)
     force: bool = False  #: convert every DAG again, whatever the manifest says
+    build_deps: bool = False  #: convert --build-deps: pip installs each package's requirements into it
 
 
 @dataclass
@@ -178,7 +179,7 @@ def _convert(environment: source.Environment, options: Options, folder: Folder, 
                          definition_prefix=folder.prefix, kms_key=carried.kms_key)
     config = RunConfig(paths=(environment.dags_url,), output=options.output, endpoint_url=options.endpoint_url,
                        target=code_package_target(DEFAULT_TARGET, options.code_package), force=options.force,
-                       iam=roles, requirements=requirements)
+                       iam=roles, requirements=requirements, build_deps=options.build_deps and options.code_package)
     converted = run(config)
     found: list[tuple[str, DagResult]] = []
     base = environment.dags_url
