@@ -45,7 +45,7 @@ class CodePackage:
     files: tuple[ManifestEntry, ...]  #: every file of the zip, in archive order, with why it is there
     requirements: Requirements
     requirements_text: str  #: requirements.txt (only comments when nothing is needed)
-    pip_command: str  #: what `--build-deps` runs, with the workers' platform flags
+    pip_command: str  #: the pip command that vendors the requirements ("" when --build-deps installed them)
     module_name: str | None  #: the generated module, when the DAG file defines a callable
     callable_rewrites: Mapping[str, str]  #: reference as the analyzer names it -> `module.function`
     task_callables: Mapping[str, str]  #: task_id -> `module.function` of its python_callable / TaskFlow function
@@ -204,7 +204,7 @@ def _build(dag_id: str, tasks: Sequence[Task], source: str, path: str, root: "Pa
         files=manifest,
         requirements=requirements,
         requirements_text=requirements.text(dag_id, vendored=vendored),
-        pip_command=pip_command_text(),
+        pip_command="" if vendored else pip_command_text(),
         module_name=module_name,
         callable_rewrites=rewrites,
         task_callables=task_callables,

@@ -39,6 +39,8 @@ PIP_TIMEOUT: Final = 600  #: seconds for one pip run
 #: documents no size limit for a code package (SERVICE.md, "Code packages"); this bound is ours.
 VENDOR_MAX_BYTES: Final = 256 * 1024 * 1024
 _SKIPPED_TOP: Final = frozenset({"bin"})
+#: pip settings that choose where it installs, which --target decides here
+_PLACEMENT: Final = frozenset({"PIP_TARGET", "PIP_PREFIX", "PIP_ROOT", "PIP_USER", "PIP_SRC", "PYTHONPATH"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,7 +81,9 @@ def _install(lines: tuple[str, ...], environment: Environment, timeout: float) -
         folder = Path(work)
         (folder / "requirements.txt").write_text("".join(line + "\n" for line in lines), encoding="utf-8")
         target = folder / "target"
-        env = {**os.environ, "PIP_NO_INPUT": "1", "PYTHONDONTWRITEBYTECODE": "1"}
+        # the user's pip configuration (index, proxy, certificates) applies; not where it would install
+        env = {k: v for k, v in os.environ.items() if k not in _PLACEMENT}
+        env.update(PIP_NO_INPUT="1", PYTHONDONTWRITEBYTECODE="1")
         command = [sys.executable, "-m", "pip", *pip_install_args("requirements.txt", str(target))]
         try:
             done = subprocess.run(command, cwd=folder, env=env, stdin=subprocess.DEVNULL, capture_output=True,
@@ -156,9 +160,9 @@ def _shipped_record(data: bytes, info: str, shipped: set[str]) -> bytes:
     """RECORD with only the rows of files in the package (console scripts and caches are not)."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
-    for row in csv.reader(io.StringIO(data.decode("utf-8", "replace"))):
-        if row and (row[0] in shipped or row[0] == f"{info}/RECORD"):
-            writer.writerow(row)
+    rows = [row for row in csv.reader(io.StringIO(data.decode("utf-8", "replace")))
+            if row and (row[0] in shipped or row[0] == f"{info}/RECORD")]
+    writer.writerows(sorted(rows))  # in path order, whichever order this pip wrote them
     return out.getvalue().encode("utf-8")
 
 

@@ -74,6 +74,8 @@ def test_build_deps_vendors_the_pinned_wheel_into_a_byte_identical_zip(index: No
     package = next(d["code_package"] for f in report["files"] for d in f["dags"] if d["dag_id"] == DAG_ID)
     assert "xmltodict==0.14.2  # xmltodict (" in package["requirements"]
     assert "# Installed in the package by --build-deps" in package["requirements"]
+    assert package["pip_command"] == ""  # nothing left to vendor: the reports show no pip command
+    assert "Vendor the requirements" not in (tmp_path / "a" / "conversion-report.md").read_text()
     reasons = {f["path"]: f["reason"] for f in package["files"]}
     assert reasons["xmltodict.py"] == "installed by --build-deps: xmltodict 0.14.2"
     # the package's code runs from the extracted zip alone (no site-packages): it imports the vendored wheel
@@ -131,3 +133,34 @@ def test_build_deps_with_nothing_to_install_runs_no_pip(dags: Path, tmp_path: Pa
     assert code == EXIT_OK, output
     assert zipfile.ZipFile(tmp_path / "out" / f"{DAG_ID}.code.zip").namelist() == ["feeds/__init__.py",
                                                                                   "feeds/parse.py"]
+
+
+def test_what_pip_installed_is_read_back_without_scripts_caches_or_the_service_s_own(tmp_path: Path) -> None:
+    from dag_converter.codepackage._environment import shipped
+    from dag_converter.codepackage.vendor import _read_target
+
+    target = tmp_path / "target"
+    files = {
+        "tool/__init__.py": "X = 1\n",
+        "tool/__pycache__/__init__.cpython-312.pyc": "compiled",
+        "tool-1.0.dist-info/METADATA": "Name: tool\nVersion: 1.0\n",
+        "tool-1.0.dist-info/RECORD": "tool/__init__.py,sha256=a,6\n../../bin/tool,sha256=b,9\n"
+                                     "tool/__pycache__/__init__.cpython-312.pyc,,\ntool-1.0.dist-info/RECORD,,\n"
+                                     "tool-1.0.dist-info/METADATA,sha256=c,25\n",
+        "bin/tool": "#!/somewhere/python\n",
+        "requests/__init__.py": "# a dependency the service pre-installs\n",
+        "requests-2.32.0.dist-info/RECORD": "requests/__init__.py,sha256=d,40\n",
+    }
+    for name, text in files.items():
+        (target / name).parent.mkdir(parents=True, exist_ok=True)
+        (target / name).write_text(text, encoding="utf-8")
+    result = _read_target(target, shipped())
+    assert result.error is None and result.left_out == ("requests",)
+    assert [(e.path, e.reason) for e in result.entries] == [
+        ("tool-1.0.dist-info/METADATA", "installed by --build-deps: tool 1.0"),
+        ("tool-1.0.dist-info/RECORD", "installed by --build-deps: tool 1.0"),
+        ("tool/__init__.py", "installed by --build-deps: tool 1.0"),
+    ]
+    record = dict((e.path, e.data) for e in result.entries)["tool-1.0.dist-info/RECORD"].decode()
+    assert record == ("tool-1.0.dist-info/METADATA,sha256=c,25\ntool-1.0.dist-info/RECORD,,\n"
+                      "tool/__init__.py,sha256=a,6\n")
