@@ -133,3 +133,25 @@ def test_an_unreadable_requirements_file_is_a_usage_error(tmp_path: Path) -> Non
 def test_the_fixture_s_requirements_file_pins_its_import() -> None:
     pins = parse_pins((CASES / "build_deps" / "requirements.txt").read_text(encoding="utf-8"), "requirements.txt")
     assert pins.pinned("xmltodict") and not pins.ignored
+
+
+def test_new_pins_convert_the_dag_again(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from dag_converter.cli import EXIT_OK, main
+
+    pins = tmp_path / "pins.txt"
+
+    def convert() -> tuple[int, str, str]:
+        result = CliRunner().invoke(main, ["convert", str(CASES / "build_deps"), "-o", str(tmp_path / "out"),
+                                           "--code-package", "--requirements", str(pins), "--report-format", "json"])
+        report = (tmp_path / "out" / "conversion-report.json").read_text(encoding="utf-8")
+        return result.exit_code, result.output, report
+
+    pins.write_text("xmltodict==0.14.1\n", encoding="utf-8")
+    code, output, report = convert()
+    assert code == EXIT_OK and "xmltodict==0.14.1  #" in report and "DC347" not in output, output
+    pins.write_text("xmltodict>=0.13\n", encoding="utf-8")  # the manifest's settings change: converted again
+    code, output, report = convert()
+    assert code == EXIT_OK and "xmltodict>=0.13  #" in report, output
+    assert "DC347 [warning] the code package needs xmltodict and" in output
