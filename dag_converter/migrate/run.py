@@ -115,7 +115,9 @@ def run_migrate(options: Options) -> MigrateResult:
     if environment.plugins:
         plan.plugins = {"path": f"s3://{environment.bucket}/{environment.plugins.key}",
                         "version": environment.plugins.version}
-    pins = (plan.requirements["path"], requirements_text) if plan.requirements and requirements_text is not None else None
+    pins = None  # the environment's requirements file pins the code packages' requirements (convert --requirements)
+    if plan.requirements is not None and requirements_text is not None:
+        pins = (str(plan.requirements["path"]), requirements_text)
     converted = _convert(environment, options, folder, carried, pins)
     result.conversion = converted[1]
     try:
