@@ -80,6 +80,12 @@ def main() -> None:
 @click.option("--code-package", "code_package", is_flag=True, default=False,
               help="mwaa-serverless: ship the code of Python, Bash, TaskFlow, other providers' and custom operators "
                    "in <dag_id>.code.zip beside each YAML (docs/code-packages.md).")
+@click.option("--requirements", "requirements", default=None, metavar="FILE",
+              help="A pip requirements or constraints file (local): its name==version pins go into each code "
+                   "package's requirements.txt; a needed distribution it does not pin is a warning (DC347).")
+@click.option("--build-deps", "build_deps", is_flag=True, default=False,
+              help="With --code-package: install each package's requirements into it with pip (wheels for the "
+                   "workers: manylinux2014_x86_64, Python 3.12); needs PyPI or your pip index.")
 @click.option("--allow-operator", "allow_operators", multiple=True, metavar="CLASS_PATH",
               help="Also accept this operator class (repeatable; a trailing * allows a module).")
 @click.option("--once-as", "once_as", type=click.Choice(("refuse", "manual")), default=None,

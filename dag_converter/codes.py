@@ -737,6 +737,25 @@ PACKAGE_FILE_UNAVAILABLE = register(Code(
     why="The package carries only files from inside the DAG folder, read without following links out of it.",
     fix="Put the file inside the DAG folder (not as a link to elsewhere), or raise the size limit.",
 ))
+UNPINNED_REQUIREMENT = register(Code(
+    "DC347", "unpinned-requirement", Severity.WARNING,
+    message="the code package needs {distribution} and {source} does not pin it: {why}",
+    hint="add `{distribution}==VERSION` (the version the DAG ran with) to the requirements file",
+    summary="A distribution the code package's requirements.txt lists that the requirements file (--requirements, or the MWAA environment's) does not pin to one version.",
+    why="Without a pin, requirements.txt and --build-deps take the newest release, which may not be the version the code ran with.",
+    fix="Pin the distribution with `name==version` in the requirements file given with --requirements "
+        "(migrate: the environment's requirements.txt).",
+))
+BUILD_DEPS_FAILED = register(Code(
+    "DC348", "build-deps-failed", Severity.ERROR,
+    message="--build-deps could not install {requirements} into the code package: {detail}",
+    hint="check that every requirement has a wheel for manylinux2014_x86_64 and Python 3.12 (and that PyPI is reachable), or convert without --build-deps",
+    summary="pip could not install the code package's requirements for the workers' platform (convert --build-deps).",
+    why="The workers cannot build an sdist and have no internet by default, so a package whose requirements are "
+        "not installed in it fails when its tasks import them.",
+    fix="Pin versions that publish a wheel for Linux x86_64 and Python 3.12, make PyPI (or your index) reachable, "
+        "or drop --build-deps and vendor the requirements yourself.",
+))
 
 # --------------------------------------------------------------------------------------------
 # DC4xx schedule and DAG arguments

@@ -34,12 +34,13 @@ DEFAULT_REPORT_FORMATS: Final = ("json", "md")
 #: keys of [tool.dag-converter]; kebab-case like the flags, underscores accepted as in black
 KEYS: Final = ("output", "target", "allow-operators", "exclude", "report-format", "max-file-size", "iam",
                "select", "ignore", "extend-ignore", "per-file-ignores", "airflowignore-syntax",
-               "once-as", "code-package", "vars", "env")
+               "once-as", "code-package", "requirements", "build-deps", "vars", "env")
 IGNORE_SYNTAXES: Final = ("glob", "regexp")  #: Airflow's `[core] dag_ignore_file_syntax` values
 DEFAULT_IGNORE_SYNTAX: Final = "glob"  #: Airflow 3's default (Airflow 2's was regexp)
 DEFAULT_OUTPUT: Final = "output_yaml"  #: the AWS converter's default, so its users' scripts keep working
 DEFAULT_TARGET: Final = "mwaa-serverless"
 DEFAULT_MAX_FILE_SIZE: Final = 5 * 1024 * 1024  #: bytes; larger source files are refused (DC107)
+REQUIREMENTS_MAX_SIZE: Final = 1024 * 1024  #: bytes of a --requirements file
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,6 +62,8 @@ class Config:
     airflowignore_syntax: str | None = None  #: "glob" or "regexp"
     once_as: str | None = None  #: "refuse" or "manual": what an @once schedule becomes
     code_package: bool | None = None  #: mwaa-serverless: ship the tasks' code in a code package
+    requirements: str | None = None  #: a pip requirements/constraints file pinning the packages' requirements
+    build_deps: bool | None = None  #: install each code package's requirements into it (pip)
     variables: tuple[tuple[str, str], ...] = ()  #: [tool.dag-converter.vars]: Variable values frozen at parse time
     environment: tuple[tuple[str, str], ...] = ()  #: [tool.dag-converter.env]: environment values likewise
 
@@ -141,6 +144,12 @@ def parse_table(table: Mapping[str, object], pyproject: Path) -> Config:
     code_package = values.get("code-package")
     if code_package is not None and not isinstance(code_package, bool):
         raise ConfigError(f"{pyproject}: [tool.{TABLE}] code-package must be true or false")
+    requirements = values.get("requirements")
+    if requirements is not None and not isinstance(requirements, str):
+        raise ConfigError(f"{pyproject}: [tool.{TABLE}] requirements must be a string (a local file)")
+    build_deps = values.get("build-deps")
+    if build_deps is not None and not isinstance(build_deps, bool):
+        raise ConfigError(f"{pyproject}: [tool.{TABLE}] build-deps must be true or false")
     return Config(
         path=pyproject,
         output=None if output is None else _local_or_uri(output, base),
@@ -158,6 +167,8 @@ def parse_table(table: Mapping[str, object], pyproject: Path) -> Config:
         airflowignore_syntax=syntax,  # type: ignore[arg-type]
         once_as=once_as,
         code_package=code_package,
+        requirements=None if requirements is None else _local_or_uri(requirements, base),
+        build_deps=build_deps,
         variables=_name_values(values.get("vars", {}), "vars", pyproject),
         environment=_name_values(values.get("env", {}), "env", pyproject),
     )
@@ -315,6 +326,9 @@ class RunConfig:
     extend_ignore: tuple[str, ...] = ()
     per_file_ignores: tuple[tuple[str, tuple[str, ...]], ...] = ()
     airflowignore_syntax: str = DEFAULT_IGNORE_SYNTAX  #: how .airflowignore lines are read: glob or regexp
+    #: --requirements: (the file as named, its text): versions for the code packages' requirements.txt
+    requirements: tuple[str, str] | None = None
+    build_deps: bool = False  #: --build-deps: install each code package's requirements into it with pip
 
     @property
     def target_origin(self) -> str:
@@ -342,7 +356,7 @@ def run_config(paths: Sequence[str], *, config_file: Path | None = None, output:
                iam: bool = False, role_settings: RoleSettings | None = None,
                select: Sequence[str] = (), ignore: Sequence[str] = (), extend_ignore: Sequence[str] = (),
                code_package: bool = False, variables: Sequence[str] = (), environment: Sequence[str] = (),
-               **rest: object) -> RunConfig:
+               requirements: str | None = None, build_deps: bool = False, **rest: object) -> RunConfig:
     """Flags over [tool.dag-converter], key by key; a repeatable flag replaces the whole list.
     The table comes from `config_file`, else the nearest pyproject.toml with one above the working
     directory (never from the paths being converted: they are not trusted). `rest` are flags with no
@@ -358,10 +372,15 @@ def run_config(paths: Sequence[str], *, config_file: Path | None = None, output:
                           "(or iam = true in [tool.dag-converter])")
     formats = (parse_report_formats(report_format) if report_format is not None
                else config.report_formats if config.report_formats is not None else DEFAULT_REPORT_FORMATS)
+    chosen = code_package_target(target or config.target or DEFAULT_TARGET, code_package or bool(config.code_package))
+    deps = build_deps or bool(config.build_deps)
+    if deps and chosen not in CODE_PACKAGE_TARGETS.values():
+        raise ConfigError("--build-deps goes with --code-package (it installs the code packages' requirements)")
+    requirements_file = requirements or config.requirements
     return RunConfig(
         paths=tuple(paths),
         output=output or config.output or DEFAULT_OUTPUT,
-        target=code_package_target(target or config.target or DEFAULT_TARGET, code_package or bool(config.code_package)),
+        target=chosen,
         allow_operators=tuple(allow_operators or config.allow_operators),
         excludes=tuple(excludes or config.exclude),
         base=config.base,
@@ -378,8 +397,29 @@ def run_config(paths: Sequence[str], *, config_file: Path | None = None, output:
         airflowignore_syntax=config.airflowignore_syntax or DEFAULT_IGNORE_SYNTAX,
         variables=_merged(config.variables, parse_assignments(variables, "--var")),
         environment=_merged(config.environment, parse_assignments(environment, "--env")),
+        requirements=read_requirements(requirements_file) if requirements_file else None,
+        build_deps=deps,
         **rest,  # type: ignore[arg-type]
     )
+
+
+def read_requirements(path: str) -> tuple[str, str]:
+    """(path, text) of a --requirements file: a local file of at most REQUIREMENTS_MAX_SIZE bytes, UTF-8."""
+    if "://" in path:
+        raise ConfigError(f"--requirements {path}: a local file is expected")
+    if not os.path.isfile(path):
+        raise ConfigError(f"--requirements {path}: no such file")
+    try:
+        with open(path, "rb") as handle:
+            data = handle.read(REQUIREMENTS_MAX_SIZE + 1)
+    except OSError as exc:
+        raise ConfigError(f"--requirements {path}: cannot read it: {exc.strerror or exc}") from exc
+    if len(data) > REQUIREMENTS_MAX_SIZE:
+        raise ConfigError(f"--requirements {path}: larger than {REQUIREMENTS_MAX_SIZE} bytes")
+    try:
+        return path, data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"--requirements {path}: not UTF-8 ({exc.reason} at byte {exc.start})") from exc
 
 
 def _split(values: Sequence[str]) -> tuple[str, ...]:

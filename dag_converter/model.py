@@ -277,7 +277,7 @@ class PackageOutput:
     data: bytes  #: the zip, byte-identical across runs; b"" when restored from the manifest (already written)
     files: tuple[tuple[str, str], ...]  #: (path in the zip, why it is there), in archive order
     requirements_text: str  #: requirements.txt of what the package imports
-    pip_command: str  #: what vendors the requirements into the package
+    pip_command: str  #: what vendors the requirements into the package ("" when --build-deps installed them)
     digest: str = ""  #: sha256 of `data` (kept when the data is not)
 
     def __post_init__(self) -> None:

@@ -19,7 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
-from typing import Final, TypeVar
+from typing import TYPE_CHECKING, Final, TypeVar
 
 from dag_converter import codes
 from dag_converter.analyzer import DEFAULT_LIMITS, FolderReader, LocalFolder, RunValues, analyze_module
@@ -31,6 +31,9 @@ from dag_converter.model import (DagResult, Diagnostic, FileResult, FileStatus, 
 from dag_converter.registry import get_registry
 from dag_converter.rules import apply_inline_ignores
 from dag_converter.targets import DEFAULT_TARGET, Feature, Target, check_workflow, get_target, is_refused
+
+if TYPE_CHECKING:
+    from dag_converter.codepackage.pins import Pins
 
 T = TypeVar("T")
 
@@ -47,6 +50,8 @@ class Options:
     max_file_size: int = DEFAULT_MAX_FILE_SIZE
     today: date | None = None
     run_values: RunValues = field(default_factory=RunValues)  #: --var/--env: run-time values the user froze
+    pins: "Pins | None" = None  #: --requirements: the versions a code package's requirements.txt gives
+    build_deps: bool = False  #: --build-deps: install each code package's requirements into it with pip
 
 
 def decode_source(data: bytes, path: str) -> tuple[str | None, Diagnostic | None]:
@@ -205,7 +210,8 @@ def _analysed(analysis: ModuleAnalysis, display: str, relative: str, options: Op
         package_findings: tuple[Diagnostic, ...] = ()
         checked = workflow
         if options.target.supports(Feature.CODE_PACKAGES) and not file_errors:
-            checked, package, package_findings, package_reads = _package(workflow, text, display, relative, root)
+            checked, package, package_findings, package_reads = _package(workflow, text, display, relative, root,
+                                                                         options)
             looked_at.update((read.path, read) for read in package_reads)
         normalised, diagnostics = check_workflow(checked, options.target,
                                                  today=options.today or environment_today(), relative=relative,
@@ -229,9 +235,8 @@ def _analysed(analysis: ModuleAnalysis, display: str, relative: str, options: Op
     return FileResult(display, FileStatus.of_dags(dags), file_level, tuple(dags))
 
 
-def _package(workflow: Workflow, text: str, display: str, relative: str,
-             root: "Path | FolderReader | None") -> tuple[Workflow, PackageOutput | None, tuple[Diagnostic, ...],
-                                                         tuple[FolderRead, ...]]:
+def _package(workflow: Workflow, text: str, display: str, relative: str, root: "Path | FolderReader | None",
+             options: Options) -> tuple[Workflow, PackageOutput | None, tuple[Diagnostic, ...], tuple[FolderRead, ...]]:
     """The workflow named for its code package, the package as written beside the YAML, its findings,
     and the folder files it read or looked for (what it ships, and what it found missing).
     Packages are built from the DAG folder, local or an s3:// prefix (its files read on demand)."""
@@ -239,7 +244,8 @@ def _package(workflow: Workflow, text: str, display: str, relative: str,
     from dag_converter.codepackage.wire import package_workflow, recording_reads
 
     with recording_reads() as looked_at:
-        renamed, package, findings = package_workflow(workflow, text, display, relative, root)
+        renamed, package, findings = package_workflow(workflow, text, display, relative, root, pins=options.pins,
+                                                      build_deps=options.build_deps)
     folder = LocalFolder(root) if isinstance(root, Path) else root
     reads = tuple(FolderRead(path, folder.digest(path, data)) for path, data in sorted(looked_at.items())) \
         if folder is not None else ()

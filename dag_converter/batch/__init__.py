@@ -105,8 +105,14 @@ def make_options(config: RunConfig) -> Options:
         raise UnknownTarget(f"{config.target_origin}: unknown target {config.target!r} "
                             f"(choose from {', '.join(sorted(TARGET_NAMES))})")
     target = get_target(config.target, config.allow_operators, config.dags_folder, config.once_as)
+    pins = None
+    if config.requirements is not None:
+        from dag_converter.codepackage.pins import parse_pins
+
+        pins = parse_pins(config.requirements[1], config.requirements[0])
     return Options(target=target, max_file_size=config.max_file_size, today=config.today,
-                   run_values=RunValues(config.variables, config.environment))
+                   run_values=RunValues(config.variables, config.environment), pins=pins,
+                   build_deps=config.build_deps)
 
 
 def _verify_check(config: RunConfig, options: Options) -> Check:

@@ -65,6 +65,9 @@ def settings_key(options: Options, roles: Mapping[str, object] | None = None) ->
         **({"run_values": [list(map(list, options.run_values.variables)),
                            list(map(list, options.run_values.environment))]}
            if options.run_values.variables or options.run_values.environment else {}),
+        # --requirements and --build-deps change the code packages; named only when given
+        **({"pins": options.pins.key} if options.pins is not None else {}),
+        **({"build_deps": True} if options.build_deps else {}),
     }, sort_keys=True, separators=(",", ":"))
 
 

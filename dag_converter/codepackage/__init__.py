@@ -23,6 +23,7 @@ from dag_converter.codepackage.archive import ManifestEntry, PackageEntry, build
 from dag_converter.codepackage.collect import Reference, Resolved, collect
 from dag_converter.codepackage.files import collect_files, file_references
 from dag_converter.codepackage.module import check_module, module_name_for, render_module
+from dag_converter.codepackage.pins import Pins, parse_pins
 from dag_converter.codepackage.requirements import Requirements, derive_requirements, pip_command_text
 from dag_converter.model import CallableRef, Diagnostic, Severity, Span, Task, TaskKind, walk_values
 
@@ -30,8 +31,8 @@ if TYPE_CHECKING:
     from dag_converter.storage.base import FolderFiles
 
 __all__ = [
-    "CodePackage", "ManifestEntry", "Reference", "Requirements", "build_package", "references_for",
-    "render_manifest",
+    "CodePackage", "ManifestEntry", "Pins", "Reference", "Requirements", "build_package", "parse_pins",
+    "references_for", "render_manifest",
 ]
 
 
@@ -44,7 +45,7 @@ class CodePackage:
     files: tuple[ManifestEntry, ...]  #: every file of the zip, in archive order, with why it is there
     requirements: Requirements
     requirements_text: str  #: requirements.txt (only comments when nothing is needed)
-    pip_command: str  #: what `--build-deps` runs, with the workers' platform flags
+    pip_command: str  #: the pip command that vendors the requirements ("" when --build-deps installed them)
     module_name: str | None  #: the generated module, when the DAG file defines a callable
     callable_rewrites: Mapping[str, str]  #: reference as the analyzer names it -> `module.function`
     task_callables: Mapping[str, str]  #: task_id -> `module.function` of its python_callable / TaskFlow function
@@ -105,19 +106,23 @@ def build_package(dag_id: str, tasks: Sequence[Task], source: str, path: str, ro
                   dag_file: str | None = None, dag_module: str | None = None,
                   extra_references: Sequence[Reference] = (), template_searchpath: Sequence[str] = (),
                   import_names: Mapping[str, str] | None = None, max_file_size: int = DEFAULT_MAX_FILE_SIZE,
-                  environment: Environment | None = None) -> CodePackage:
+                  environment: Environment | None = None, pins: Pins | None = None,
+                  build_deps: bool = False) -> CodePackage:
     """The code package of one DAG.
 
     `source`/`path`: the DAG file's text and its display path; `root`: the DAG folder (nothing outside
     it is read); `dag_file`: the DAG file's path relative to `root` (its folder is where templates are
     looked up; default: the root); `dag_module`: the analyzer's module name for the file (to recognise
     `module.f` references to it); `extra_references`: e.g. DAG-level callbacks; `import_names`:
-    import name -> distribution for imports the shipped table does not know.
+    import name -> distribution for imports the shipped table does not know; `pins`: the versions
+    requirements.txt gives (a needed distribution it does not pin is a DC347 warning); `build_deps`:
+    install the requirements into the package with pip (vendor.py; a failure refuses the DAG, DC348).
     """
     try:
         return _build(dag_id, tasks, source, path, root, dag_file=dag_file, dag_module=dag_module,
                       extra_references=extra_references, template_searchpath=template_searchpath,
-                      import_names=import_names, max_file_size=max_file_size, environment=environment)
+                      import_names=import_names, max_file_size=max_file_size, environment=environment,
+                      pins=pins, build_deps=build_deps)
     except (RecursionError, ValueError, OSError) as exc:  # hostile input: one DAG fails, the batch goes on
         return _failed(dag_id, codes.make(codes.INTERNAL_ERROR, Span(path), detail=f"code package: {exc}"))
 
@@ -132,7 +137,8 @@ def _failed(dag_id: str, diagnostic: Diagnostic) -> CodePackage:
 
 def _build(dag_id: str, tasks: Sequence[Task], source: str, path: str, root: "Path | FolderFiles", *, dag_file: str | None,
            dag_module: str | None, extra_references: Sequence[Reference], template_searchpath: Sequence[str],
-           import_names: Mapping[str, str] | None, max_file_size: int, environment: Environment | None) -> CodePackage:
+           import_names: Mapping[str, str] | None, max_file_size: int, environment: Environment | None,
+           pins: Pins | None = None, build_deps: bool = False) -> CodePackage:
     env = (environment or shipped()).with_modules(import_names or {})
     folder = FolderRoot(root, max_file_size)
     references = references_for(tasks, dag_module, environment=env) + list(extra_references)
@@ -148,6 +154,11 @@ def _build(dag_id: str, tasks: Sequence[Task], source: str, path: str, root: "Pa
             diagnostics.append(codes.make(codes.DAG_OBJECT_IN_CALLABLE, Span(path), name=module.module,
                                           what="the DAG file itself, imported by a packaged module"))
     requirements = derive_requirements(closure.imports, environment=env)
+    if pins is not None:
+        requirements = requirements.pinned(pins)
+        diagnostics.extend(codes.make(codes.UNPINNED_REQUIREMENT, req.span or Span(path), distribution=req.distribution,
+                                      source=pins.source, why=pins.why_unpinned(req.distribution))
+                           for req in requirements.requirements if not pins.pinned(req.distribution))
 
     in_file = [r for r in closure.resolved if r.module is None]
     taken = {m.module.split(".")[0] for m in closure.modules} | {f.path.split("/")[0].removesuffix(".py")
@@ -169,6 +180,14 @@ def _build(dag_id: str, tasks: Sequence[Task], source: str, path: str, root: "Pa
         if read.data is not None:
             entries.append(PackageEntry(module.path, read.data, f"module {module.module}: {module.reason}"))
     entries.extend(PackageEntry(f.path, f.data, f.reason) for f in files)
+    vendored = False
+    if build_deps and requirements.requirements and entries \
+            and not any(d.severity is Severity.ERROR for d in diagnostics):
+        problem = _vendor(entries, requirements, env)
+        if problem is not None:
+            diagnostics.append(codes.make(codes.BUILD_DEPS_FAILED, requirements.requirements[0].span or Span(path),
+                                          requirements=", ".join(requirements.lines), detail=problem))
+        vendored = problem is None
 
     rewrites = {r.name: r.dotted(module_name or "") for r in closure.resolved}
     task_callables = _task_callables(tasks, closure.resolved, module_name or "")
@@ -184,8 +203,8 @@ def _build(dag_id: str, tasks: Sequence[Task], source: str, path: str, root: "Pa
         zip_bytes=None if refused or not entries else zip_bytes,
         files=manifest,
         requirements=requirements,
-        requirements_text=requirements.text(dag_id),
-        pip_command=pip_command_text(),
+        requirements_text=requirements.text(dag_id, vendored=vendored),
+        pip_command="" if vendored else pip_command_text(),
         module_name=module_name,
         callable_rewrites=rewrites,
         task_callables=task_callables,
@@ -193,6 +212,21 @@ def _build(dag_id: str, tasks: Sequence[Task], source: str, path: str, root: "Pa
         stripped_decorators=stripped,
         diagnostics=tuple(diagnostics),
     )
+
+
+def _vendor(entries: list[PackageEntry], requirements: Requirements, env: Environment) -> str | None:
+    """Add what pip installs for `requirements` to `entries`; the problem, or None."""
+    from dag_converter.codepackage.vendor import vendor  # runs pip: loaded only with --build-deps
+
+    result = vendor(requirements.lines, env)
+    if result.error is not None:
+        return result.error
+    own = {e.path: e for e in entries}
+    clash = sorted(e.path for e in result.entries if e.path in own and own[e.path].data != e.data)
+    if clash:
+        return f"an installed file has the path of a file of the DAG folder: {', '.join(clash[:3])}"
+    entries.extend(result.entries)
+    return None
 
 
 def _unique(references: Sequence[Reference]) -> list[Reference]:

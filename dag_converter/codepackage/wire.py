@@ -21,6 +21,7 @@ from dag_converter.model import Argument, CallableRef, Diagnostic, Severity, Spa
 from dag_converter.targets import NOT_PACKAGED_HINT
 
 if TYPE_CHECKING:
+    from dag_converter.codepackage.pins import Pins
     from dag_converter.storage.base import FolderFiles
 
 __all__ = ["dag_module_name", "package_workflow", "recording_reads", "rename_code", "settle"]
@@ -33,16 +34,17 @@ def dag_module_name(relative: str) -> str:
 
 
 def package_workflow(workflow: Workflow, source: str, display: str, relative: str,
-                     root: "Path | FolderFiles | None") -> tuple[Workflow, CodePackage | None, tuple[Diagnostic, ...]]:
+                     root: "Path | FolderFiles | None", *, pins: "Pins | None" = None, build_deps: bool = False
+                     ) -> tuple[Workflow, CodePackage | None, tuple[Diagnostic, ...]]:
     """The workflow renamed for its package, the package (None when nothing needs one), and the
-    package's findings (errors refuse the DAG)."""
+    package's findings (errors refuse the DAG). `pins` and `build_deps`: see build_package()."""
     if root is None:
         if not _needs_code(workflow):
             return workflow, None, ()
         return workflow, None, (codes.make(codes.PACKAGE_FILE_UNAVAILABLE, Span(display), file=relative,
                                            reason="the DAG file has no DAG folder to build a code package from"),)
     package = build_package(workflow.dag_id, workflow.tasks, source, display, root, dag_file=relative,
-                            dag_module=dag_module_name(relative))
+                            dag_module=dag_module_name(relative), pins=pins, build_deps=build_deps)
     renamed = rename_code(workflow, package)  # what did resolve, so the checks report only the rest
     if package.refused:
         return renamed, None, package.diagnostics

@@ -91,7 +91,7 @@ class PackagePlan:
     size: int
     sha256: str
     files: int
-    requirements: tuple[str, ...]  #: what it imports that the service lacks, pinned by the environment's file
+    requirements: tuple[str, ...]  #: what it imports that the service lacks, as its requirements.txt says (`networkx==3.4.2`)
     not_in_environment: tuple[str, ...]  #: of those, the ones the environment's requirements file does not name
 
     def as_dict(self) -> dict[str, Any]:
@@ -100,14 +100,15 @@ class PackagePlan:
 
 
 def package_plan(package: PackageOutput, data: bytes, url: str, environment: Sequence[str] | None) -> PackagePlan:
-    """The plan's view of `package` (its zip `data` as it is in the output). Each distribution the
-    package needs takes the environment's line for it (`pandas>=2`), so the workers get what the source
-    environment ran; `environment` None: the environment has no readable requirements file."""
-    pinned = {distribution(line): line for line in environment or ()}
-    needed = [d for d in (distribution(line) for line in package.requirements_text.splitlines()
-                          if line.strip() and not line.lstrip().startswith("#")) if d]
-    requirements = tuple(pinned.get(d) or d for d in needed)
-    missing = tuple(d for d in needed if d not in pinned) if environment is not None else ()
+    """The plan's view of `package` (its zip `data` as it is in the output): its requirements as its
+    requirements.txt holds them (convert pinned them with the environment's requirements file, so the
+    workers get what the source environment ran), and those the file does not name; `environment`
+    None: the environment has no readable requirements file."""
+    named = {distribution(line) for line in environment or ()}
+    requirements = tuple(line.split("#", 1)[0].strip() for line in package.requirements_text.splitlines()
+                         if line.strip() and not line.lstrip().startswith("#"))
+    needed = [d for d in (distribution(line) for line in requirements) if d]
+    missing = tuple(d for d in needed if d not in named) if environment is not None else ()
     return PackagePlan(package.name, url, len(data), hashlib.sha256(data).hexdigest(), len(package.files),
                        requirements, missing)
 

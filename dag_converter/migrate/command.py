@@ -40,13 +40,16 @@ EXIT_USAGE: Final = 2  #: bad flags, or the environment cannot be read
 @click.option("--code-package/--no-code-package", default=True, show_default=True,
               help="Ship the Python a DAG's tasks run as its code package (convert --code-package); without, "
                    "such DAGs are blocked.")
+@click.option("--build-deps", "build_deps", is_flag=True, default=False,
+              help="Install each code package's requirements (pinned by the environment's requirements file) into "
+                   "it with pip, as convert --build-deps does; needs PyPI or your pip index.")
 @click.option("--force", is_flag=True,
               help="Convert every DAG again, even those the last run converted from the same objects.")
 @click.option("--endpoint-url", default=None, metavar="URL",
               help="One endpoint for every service.  [default: AWS_ENDPOINT_URL_MWAA, _MWAA_SERVERLESS, _S3, _IAM, "
                    "else AWS's own]")
 def migrate(environment: str, definitions: str | None, mode: str, pause_source: bool, output: str, name_prefix: str,
-            role_prefix: str, paused_trigger_mode: str, code_package: bool, force: bool,
+            role_prefix: str, paused_trigger_mode: str, code_package: bool, build_deps: bool, force: bool,
             endpoint_url: str | None) -> None:
     """Migrate an MWAA environment's DAGs to MWAA Serverless workflows, through a reviewed plan.
 
@@ -67,8 +70,10 @@ def migrate(environment: str, definitions: str | None, mode: str, pause_source: 
     problem = shape_problem("GenericString", paused_trigger_mode)
     if problem:
         _fail(f"--paused-trigger-mode {paused_trigger_mode!r}: {problem}")
+    if build_deps and not code_package:
+        _fail("--build-deps installs the code packages' requirements; it does not go with --no-code-package")
     options = Options(environment, output, definitions, mode == "apply", pause_source, name_prefix, role_prefix,
-                      paused_trigger_mode, endpoint_url, code_package, force)
+                      paused_trigger_mode, endpoint_url, code_package, force, build_deps)
     try:
         result = run_migrate(options)
     except UsageError as exc:

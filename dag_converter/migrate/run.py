@@ -55,6 +55,7 @@ class Options:
     endpoint_url: str | None = None
     code_package: bool = True  #: convert with code packages (--no-code-package: such DAGs are blocked)
     force: bool = False  #: convert every DAG again, whatever the manifest says
+    build_deps: bool = False  #: convert --build-deps: pip installs each package's requirements into it
 
 
 @dataclass
@@ -110,11 +111,14 @@ def run_migrate(options: Options) -> MigrateResult:
         service = make_service(options.endpoint_url)
     except Exception as exc:  # botocore's NoRegionError and kin: a setup problem
         raise UsageError(f"cannot make the S3 and MWAA Serverless clients: {exc}") from exc
-    plan.requirements = _requirements(s3, environment)
+    plan.requirements, requirements_text = _requirements(s3, environment)
     if environment.plugins:
         plan.plugins = {"path": f"s3://{environment.bucket}/{environment.plugins.key}",
                         "version": environment.plugins.version}
-    converted = _convert(environment, options, folder, carried)
+    pins = None  # the environment's requirements file pins the code packages' requirements (convert --requirements)
+    if plan.requirements is not None and requirements_text is not None:
+        pins = (str(plan.requirements["path"]), requirements_text)
+    converted = _convert(environment, options, folder, carried, pins)
     result.conversion = converted[1]
     try:
         roles = adapters.make_roles(options.endpoint_url, environment.place())
@@ -142,26 +146,32 @@ def run_migrate(options: Options) -> MigrateResult:
     return result
 
 
-def _requirements(s3: Any, environment: source.Environment) -> dict[str, Any] | None:
+def _requirements(s3: Any, environment: source.Environment) -> tuple[dict[str, Any] | None, str | None]:
+    """The plan's view of the environment's requirements file, and its text (None when it has none or
+    it cannot be read): convert pins the code packages' requirements with it."""
     found = environment.requirements
     if found is None:
-        return None
+        return None, None
+    text: str | None = None
     info: dict[str, Any] = {"path": f"s3://{environment.bucket}/{found.key}", "version": found.version, "packages": []}
     try:
         extra = {"VersionId": found.version} if found.version else {}
         response = s3.get_object(Bucket=environment.bucket, Key=found.key, Range=f"bytes=0-{REQUIREMENTS_MAX - 1}",
                                  **extra)
-        info["packages"] = list(requirement_lines(response["Body"].read().decode("utf-8", "replace")))
+        text = response["Body"].read().decode("utf-8", "replace")
+        info["packages"] = list(requirement_lines(text))
     except Exception as exc:  # noqa: BLE001 - any failure is recorded in the plan, the migration goes on
         info["problem"] = f"not read: {type(exc).__name__}: {' '.join(str(exc).split())[:200]}"
-    return info
+        text = None
+    return info, text
 
 
-def _convert(environment: source.Environment, options: Options, folder: Folder,
-             carried: Carried) -> tuple[list[tuple[str, DagResult]], str]:
-    """Convert the DAG folder from S3 as `convert --code-package --iam` does, the roles reading the
-    definitions and packages where --apply puts them: (relative source path, DAG result) per DAG, and
-    the summary. A source the manifest knows unchanged (same object, same settings) is not converted
+def _convert(environment: source.Environment, options: Options, folder: Folder, carried: Carried,
+             requirements: tuple[str, str] | None) -> tuple[list[tuple[str, DagResult]], str]:
+    """Convert the DAG folder from S3 as `convert --code-package --iam --requirements` does, the roles
+    reading the definitions and packages where --apply puts them, the packages' requirements pinned by
+    the environment's requirements file (`requirements`: its S3 path and text): (relative source path,
+    DAG result) per DAG, and the summary. A source the manifest knows unchanged (same object, same settings) is not converted
     again: its YAML, package and role file are in the output already."""
     from dag_converter.batch import RunConfig, run
     from dag_converter.config import DEFAULT_TARGET, RoleSettings, code_package_target
@@ -171,7 +181,7 @@ def _convert(environment: source.Environment, options: Options, folder: Folder,
                          definition_prefix=folder.prefix, kms_key=carried.kms_key)
     config = RunConfig(paths=(environment.dags_url,), output=options.output, endpoint_url=options.endpoint_url,
                        target=code_package_target(DEFAULT_TARGET, options.code_package), force=options.force,
-                       iam=roles)
+                       iam=roles, requirements=requirements, build_deps=options.build_deps and options.code_package)
     converted = run(config)
     found: list[tuple[str, DagResult]] = []
     base = environment.dags_url

@@ -24,8 +24,10 @@ def _package_lines(dag: DagResult) -> list[str]:
     assert package is not None
     lines = ["", f"### `{_escape(package.name)}` (DAG `{_escape(dag.dag_id)}`)", "", "| file | why |", "| --- | --- |"]
     lines += [f"| `{_escape(path)}` | {_escape(reason)} |" for path, reason in package.files]
-    lines += ["", "requirements.txt:", "", "```text", package.requirements_text.rstrip("\n"), "```", "",
-              "Vendor the requirements into the package with:", "", "```sh", package.pip_command.rstrip("\n"), "```"]
+    lines += ["", "requirements.txt:", "", "```text", package.requirements_text.rstrip("\n"), "```"]
+    if package.pip_command:  # empty when --build-deps installed them
+        lines += ["", "Vendor the requirements into the package with:", "", "```sh", package.pip_command.rstrip("\n"),
+                  "```"]
     return lines
 
 

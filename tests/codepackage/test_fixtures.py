@@ -111,7 +111,7 @@ def test_sql_and_http_operators_with_requirements(tmp_path: Path) -> None:
         ("sql/daily_report.sql", "template of sql of task 'report' (sql/daily_report.sql)"),
     ]
     # common.sql and http come with the Amazon provider, yaml with Airflow: only what the service lacks.
-    assert package.requirements_text.splitlines()[2:] == [
+    assert package.requirements_text.splitlines()[3:] == [
         "apache-airflow-providers-postgres  # airflow.providers.postgres.hooks.postgres (clients/feed.py:18)",
         "xmltodict  # xmltodict (clients/feed.py:3)",
     ]

@@ -117,7 +117,13 @@ def test_plan_lists_each_dag_with_what_it_carries_and_changes_nothing(world: Wor
     zipped = (world.root / "out" / "py_etl.code.zip").read_bytes()
     assert package["name"] == "py_etl.code.zip" and package["url"] == f"s3://{world.bucket}/{PREFIX}py_etl.code.zip"
     assert (package["size"], package["sha256"]) == (len(zipped), hashlib.sha256(zipped).hexdigest())
-    assert package["requirements"] == ["NetworkX==3.4.2"]  # the environment's pin of what the package imports
+    assert package["requirements"] == ["networkx==3.4.2"]  # the environment's pin of what the package imports
+    # the package's own requirements.txt (in the reports) holds the same pin: convert read the environment's file
+    report = json.loads((world.root / "out" / "conversion-report.json").read_text(encoding="utf-8"))
+    shipped = next(d["code_package"] for f in report["files"] for d in f["dags"] if d["dag_id"] == "py_etl")
+    assert [line for line in shipped["requirements"].splitlines() if not line.startswith("#")] == \
+        [f"networkx==3.4.2  # networkx (s3://{world.bucket}/dags/py_etl.py:3)"]
+    assert f"versions from s3://{world.bucket}/requirements.txt" in shipped["requirements"]
     assert package["not_in_environment"] == [] and package["files"] == 3
     # the helper module was read from the environment's bucket, as Airflow would import it
     with zipfile.ZipFile(io.BytesIO(zipped)) as archive:
@@ -209,7 +215,7 @@ def test_apply_creates_exactly_the_plan_then_a_rerun_changes_nothing(world: Worl
     # what the Python calls is not derived: the plan says so, from the manifest on a rerun too
     assert [n[:5] for n in migrated["py_etl"]["notes"]] == ["DC512"]
     python = next(d for d in plan["dags"] if d["dag_id"] == "py_etl")
-    assert python["code_package"]["requirements"] == ["NetworkX==3.4.2"]  # restored from the manifest
+    assert python["code_package"]["requirements"] == ["networkx==3.4.2"]  # restored from the manifest
 
     forced = world.migrate("--apply", "--force")  # converts again: same bytes, so still nothing to deploy
     assert forced.returncode == 0, forced.stderr
@@ -279,3 +285,22 @@ def test_a_secrets_setting_over_the_service_limit_blocks_the_apply(world: World)
     assert "nothing deployed" in result.stderr
     assert "AIRFLOW__WORKERS__SECRETS_BACKEND_KWARGS would be" in world.plan()["problems"][0]
     assert world.serverless.mutating_calls() == [] and world.roles() == {}
+
+
+def test_build_deps_installs_the_environment_s_pin_into_the_package(world: World) -> None:
+    import urllib.request
+
+    try:
+        with urllib.request.urlopen("https://pypi.org/simple/networkx/", timeout=15) as response:  # noqa: S310
+            response.read(1)
+    except OSError as exc:
+        pytest.skip(f"PyPI is unreachable ({exc}): --build-deps needs the package index")
+    refused = world.migrate("--plan", "--build-deps", "--no-code-package")
+    assert refused.returncode != 0 and "does not go with --no-code-package" in refused.stderr
+    result = world.migrate("--plan", "--build-deps")
+    assert result.returncode == 0, result.stderr
+    python = next(d for d in world.plan()["dags"] if d["dag_id"] == "py_etl")
+    assert python["status"] == "migrate" and python["code_package"]["requirements"] == ["networkx==3.4.2"]
+    names = zipfile.ZipFile(world.root / "out" / "py_etl.code.zip").namelist()
+    assert {"helpers/text.py", "networkx/__init__.py", "networkx-3.4.2.dist-info/METADATA"} <= set(names)
+    assert python["code_package"]["files"] == len(names)

@@ -72,10 +72,11 @@ def test_a_package_takes_the_environment_s_pins_of_what_it_imports() -> None:
     from dag_converter.migrate.adapters import distribution, package_plan
     from dag_converter.model import PackageOutput
 
-    text = "# header\n# more\nnetworkx  # networkx (dags/a.py:3)\nPyYAML_extra  # yaml_extra (dags/a.py:4)\n"
+    # convert pinned the package's requirements.txt with the environment's file: the plan shows what it holds
+    text = "# header\n# more\nnetworkx==3.4.2  # networkx (dags/a.py:3)\npyyaml-extra  # yaml_extra (dags/a.py:4)\n"
     package = PackageOutput("a.code.zip", b"zip", (("a_tasks.py", "generated"),), text, "pip ...")
     planned = package_plan(package, b"zip", "s3://b/p/a.code.zip", ("NetworkX==3.4.2", "pandas>=2"))
-    assert planned.requirements == ("NetworkX==3.4.2", "pyyaml-extra")
+    assert planned.requirements == ("networkx==3.4.2", "pyyaml-extra")
     assert planned.not_in_environment == ("pyyaml-extra",)
     assert (planned.size, planned.files) == (3, 1)
     # no readable requirements file: nothing is said to be missing from it
