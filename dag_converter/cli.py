@@ -80,6 +80,9 @@ def main() -> None:
 @click.option("--code-package", "code_package", is_flag=True, default=False,
               help="mwaa-serverless: ship the code of Python, Bash, TaskFlow, other providers' and custom operators "
                    "in <dag_id>.code.zip beside each YAML (docs/code-packages.md).")
+@click.option("--plugins", "plugins", default=None, metavar="PATH_OR_S3_URL",
+              help="MWAA's plugins.zip: modules DAG files import from it are read (never run) as from the DAG "
+                   "folder, and shipped in code packages (docs/code-packages.md).")
 @click.option("--allow-operator", "allow_operators", multiple=True, metavar="CLASS_PATH",
               help="Also accept this operator class (repeatable; a trailing * allows a module).")
 @click.option("--once-as", "once_as", type=click.Choice(("refuse", "manual")), default=None,

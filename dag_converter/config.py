@@ -34,7 +34,7 @@ DEFAULT_REPORT_FORMATS: Final = ("json", "md")
 #: keys of [tool.dag-converter]; kebab-case like the flags, underscores accepted as in black
 KEYS: Final = ("output", "target", "allow-operators", "exclude", "report-format", "max-file-size", "iam",
                "select", "ignore", "extend-ignore", "per-file-ignores", "airflowignore-syntax",
-               "once-as", "code-package", "vars", "env")
+               "once-as", "code-package", "vars", "env", "plugins")
 IGNORE_SYNTAXES: Final = ("glob", "regexp")  #: Airflow's `[core] dag_ignore_file_syntax` values
 DEFAULT_IGNORE_SYNTAX: Final = "glob"  #: Airflow 3's default (Airflow 2's was regexp)
 DEFAULT_OUTPUT: Final = "output_yaml"  #: the AWS converter's default, so its users' scripts keep working
@@ -61,6 +61,7 @@ class Config:
     airflowignore_syntax: str | None = None  #: "glob" or "regexp"
     once_as: str | None = None  #: "refuse" or "manual": what an @once schedule becomes
     code_package: bool | None = None  #: mwaa-serverless: ship the tasks' code in a code package
+    plugins: str | None = None  #: MWAA's plugins.zip: a local path joined with the config's folder, or s3://
     variables: tuple[tuple[str, str], ...] = ()  #: [tool.dag-converter.vars]: Variable values frozen at parse time
     environment: tuple[tuple[str, str], ...] = ()  #: [tool.dag-converter.env]: environment values likewise
 
@@ -141,8 +142,12 @@ def parse_table(table: Mapping[str, object], pyproject: Path) -> Config:
     code_package = values.get("code-package")
     if code_package is not None and not isinstance(code_package, bool):
         raise ConfigError(f"{pyproject}: [tool.{TABLE}] code-package must be true or false")
+    plugins = values.get("plugins")
+    if plugins is not None and (not isinstance(plugins, str) or not plugins):
+        raise ConfigError(f"{pyproject}: [tool.{TABLE}] plugins must be a path or an s3:// URL of a zip")
     return Config(
         path=pyproject,
+        plugins=None if plugins is None else _local_or_uri(plugins, base),
         output=None if output is None else _local_or_uri(output, base),
         target=target,
         allow_operators=_strings(values.get("allow-operators", []), "allow-operators", pyproject),
@@ -315,6 +320,9 @@ class RunConfig:
     extend_ignore: tuple[str, ...] = ()
     per_file_ignores: tuple[tuple[str, tuple[str, ...]], ...] = ()
     airflowignore_syntax: str = DEFAULT_IGNORE_SYNTAX  #: how .airflowignore lines are read: glob or regexp
+    #: MWAA's plugins.zip (a local path or s3:// URL): a module root behind the DAG folder (--plugins)
+    plugins: str | None = None
+    plugins_version: str | None = None  #: the S3 object version of `plugins` to read (migrate: the environment's)
 
     @property
     def target_origin(self) -> str:
@@ -342,7 +350,7 @@ def run_config(paths: Sequence[str], *, config_file: Path | None = None, output:
                iam: bool = False, role_settings: RoleSettings | None = None,
                select: Sequence[str] = (), ignore: Sequence[str] = (), extend_ignore: Sequence[str] = (),
                code_package: bool = False, variables: Sequence[str] = (), environment: Sequence[str] = (),
-               **rest: object) -> RunConfig:
+               plugins: str | None = None, **rest: object) -> RunConfig:
     """Flags over [tool.dag-converter], key by key; a repeatable flag replaces the whole list.
     The table comes from `config_file`, else the nearest pyproject.toml with one above the working
     directory (never from the paths being converted: they are not trusted). `rest` are flags with no
@@ -378,6 +386,7 @@ def run_config(paths: Sequence[str], *, config_file: Path | None = None, output:
         airflowignore_syntax=config.airflowignore_syntax or DEFAULT_IGNORE_SYNTAX,
         variables=_merged(config.variables, parse_assignments(variables, "--var")),
         environment=_merged(config.environment, parse_assignments(environment, "--env")),
+        plugins=plugins or config.plugins,
         **rest,  # type: ignore[arg-type]
     )
 

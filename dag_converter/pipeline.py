@@ -22,7 +22,8 @@ from pathlib import Path
 from typing import Final, TypeVar
 
 from dag_converter import codes
-from dag_converter.analyzer import DEFAULT_LIMITS, FolderReader, LocalFolder, RunValues, analyze_module
+from dag_converter.analyzer import (DEFAULT_LIMITS, FolderReader, LocalFolder, PluginsArchive, RunValues,
+                                   analyze_module, with_plugins)
 from dag_converter.analyzer import environment_today
 from dag_converter.config import DEFAULT_MAX_FILE_SIZE
 from dag_converter.emit import render_yaml
@@ -47,6 +48,8 @@ class Options:
     max_file_size: int = DEFAULT_MAX_FILE_SIZE
     today: date | None = None
     run_values: RunValues = field(default_factory=RunValues)  #: --var/--env: run-time values the user froze
+    #: --plugins: MWAA's plugins.zip, a module root behind the DAG folder (imports resolve there too)
+    plugins: PluginsArchive | None = None
 
 
 def decode_source(data: bytes, path: str) -> tuple[str | None, Diagnostic | None]:
@@ -179,6 +182,7 @@ def _convert_source(data: bytes, display: str, relative: str, options: Options, 
             return FileResult(display, FileStatus.SKIPPED)
         return FileResult(display, FileStatus.NO_DAGS, (codes.make(codes.FILE_WITHOUT_DAGS, Span(display)),))
     package = ".".join(relative.split("/")[:-1])
+    root = with_plugins(root, options.plugins)
     analysis = analyze_module(text, display, package=package, today=options.today or environment_today(),
                               root=root, file=relative, run_values=options.run_values,
                               # Code packages ship template files; other targets get their text inline.

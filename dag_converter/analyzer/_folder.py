@@ -212,6 +212,10 @@ class DagFolder:
             return None
         relative, kind = found
         display = os.path.join(self.display_root, *relative.split("/")) if self.display_root else relative
+        from dag_converter.analyzer._plugins import LayeredFolder
+
+        if isinstance(self.reader, LayeredFolder) and self.reader.from_plugins(relative):
+            display = self.reader.shown(relative)  # a module of the plugins archive, shown inside it
         is_package = kind == "dir" or relative.endswith("/__init__.py")
         package = name if is_package else name.rpartition(".")[0]
         if kind == "dir":
