@@ -223,6 +223,14 @@ class DagFolder:
         tree, positions, problem = _parse_file(self.reader, relative, self._note)
         return ParsedModule(name, display, package, tree, relative, positions, problem)
 
+    def origin(self, relative: str) -> str:
+        """Where a module file was found, for messages: the DAG folder or the plugins archive."""
+        from dag_converter.analyzer._plugins import LayeredFolder
+
+        if isinstance(self.reader, LayeredFolder) and self.reader.from_plugins(relative):
+            return f"the plugins archive {self.reader.plugins.display}"
+        return "the DAG folder"
+
     def is_namespace(self, name: str) -> bool:
         """Whether module `name` is a folder without `__init__.py`: Python merges such folders with
         same-named ones elsewhere on sys.path, so a submodule missing here may be found there."""
