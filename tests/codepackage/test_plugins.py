@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import json
+import pickle
 import textwrap
 import zipfile
 from pathlib import Path
@@ -233,3 +234,26 @@ def test_a_regular_package_is_found_in_the_first_layer_only(tmp_path: Path) -> N
     assert layered.kind("ns") == "dir" and layered.kind("nothing.py") is None
     assert layered.digest("nothing.py") == "missing"
     assert layered.digest("other/__init__.py").startswith("plugins:sha256:")
+
+
+def test_the_archive_crosses_to_worker_processes(tmp_path: Path) -> None:
+    from dag_converter.pipeline import Options
+
+    data = make_zip(tmp_path / "p.zip", PLUGINS).read_bytes()
+    archive = PluginsArchive.from_bytes(data, "p.zip")
+    assert archive.read("plugin_text.py", 1024) == TEXT.encode()  # opens the zip in this process
+    options = pickle.loads(pickle.dumps(Options(plugins=archive)))
+    copy = options.plugins
+    assert copy is not None and copy.sha256 == archive.sha256 and copy.dirs == archive.dirs
+    assert copy.read("my_company/helpers.py", 1024) == HELPERS.encode()
+    assert copy.digest("my_company/helpers.py") == archive.digest("my_company/helpers.py")
+
+
+def test_the_config_key_must_name_a_file(tmp_path: Path) -> None:
+    from dag_converter.config import ConfigError, load_config
+
+    (tmp_path / "pyproject.toml").write_text("[tool.dag-converter]\nplugins = 3\n")
+    with pytest.raises(ConfigError, match="plugins must be a path or an s3:// URL"):
+        load_config(tmp_path / "pyproject.toml")
+    (tmp_path / "pyproject.toml").write_text('[tool.dag-converter]\nplugins = "mwaa/plugins.zip"\n')
+    assert load_config(tmp_path / "pyproject.toml").plugins is not None
