@@ -143,5 +143,6 @@ def with_plugins(root: "Path | FolderReader | None", plugins: PluginsArchive | N
     return LayeredFolder(base, plugins, root if isinstance(root, Path) else None)
 
 
-__all__ = ["DEFAULT_LIMITS", "FolderReader", "LayeredFolder", "PLUGINS_MAX_BYTES", "PLUGINS_PREFIX", "PluginsArchive", "PluginsUnusable", "Limits", "LocalFolder", "RunValues", "analyze_module", "dotted_name", "environment_today", "module_name_for", "nesting_problem",
-           "with_plugins"]
+__all__ = ["DEFAULT_LIMITS", "FolderReader", "LayeredFolder", "Limits", "LocalFolder", "PLUGINS_MAX_BYTES",
+           "PLUGINS_PREFIX", "PluginsArchive", "PluginsUnusable", "RunValues", "analyze_module", "dotted_name",
+           "environment_today", "module_name_for", "nesting_problem", "with_plugins"]

@@ -21,6 +21,7 @@ from typing import Final, Protocol
 
 import libcst as cst
 
+from dag_converter.analyzer._plugins import LayeredFolder
 from dag_converter.analyzer._screen import nesting_problem
 from dag_converter.analyzer.positions import StartPositions
 from dag_converter.model import FolderRead
@@ -212,8 +213,6 @@ class DagFolder:
             return None
         relative, kind = found
         display = os.path.join(self.display_root, *relative.split("/")) if self.display_root else relative
-        from dag_converter.analyzer._plugins import LayeredFolder
-
         if isinstance(self.reader, LayeredFolder) and self.reader.from_plugins(relative):
             display = self.reader.shown(relative)  # a module of the plugins archive, shown inside it
         is_package = kind == "dir" or relative.endswith("/__init__.py")
@@ -225,8 +224,6 @@ class DagFolder:
 
     def origin(self, relative: str) -> str:
         """Where a module file was found, for messages: the DAG folder or the plugins archive."""
-        from dag_converter.analyzer._plugins import LayeredFolder
-
         if isinstance(self.reader, LayeredFolder) and self.reader.from_plugins(relative):
             return f"the plugins archive {self.reader.plugins.display}"
         return "the DAG folder"
