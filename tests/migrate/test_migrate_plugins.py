@@ -93,3 +93,18 @@ def test_the_plan_ships_the_modules_of_the_environments_plugins(project: tuple[P
     report = json.loads((root / "out" / "conversion-report.json").read_text(encoding="utf-8"))
     reasons = [f["reason"] for f in report["files"][0]["dags"][0]["code_package"]["files"]]
     assert all(r.endswith(f"(from the plugins archive s3://{bucket}/plugins.zip)") for r in reasons), reasons
+
+
+def test_convert_reads_the_latest_archive_from_s3_and_refuses_it_in_one_line(
+        project: tuple[Path, dict[str, str]], bucket: str) -> None:
+    root, env = project  # the latest plugins.zip object is not a zip
+    result = run_cli("convert", f"s3://{bucket}/dags/", "--code-package", "--plugins", f"s3://{bucket}/plugins.zip",
+                     "-o", "out", cwd=root, env=env)
+    assert result.returncode == 2
+    assert result.stderr.strip() == (f"error: plugins archive s3://{bucket}/plugins.zip: not a readable zip archive "
+                                     "(File is not a zip file); nothing was converted")
+    missing = run_cli("convert", f"s3://{bucket}/dags/", "--code-package", "--plugins", f"s3://{bucket}/nothing.zip",
+                      "-o", "out", cwd=root, env=env)
+    assert missing.returncode == 2 and len(missing.stderr.strip().splitlines()) == 1
+    assert missing.stderr.startswith(f"error: plugins archive s3://{bucket}/nothing.zip: cannot read")
+    assert "Traceback" not in missing.stderr and not (root / "out").exists()
