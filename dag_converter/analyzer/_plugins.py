@@ -34,7 +34,9 @@ MAX_UNCOMPRESSED: Final = 1024 * 1024 * 1024  #: bytes, the sum of the entries' 
 #: an entry larger than MIN_RATIO_SIZE bytes compressed more than MAX_RATIO times is a zip bomb, not code
 MAX_RATIO: Final = 100
 MIN_RATIO_SIZE: Final = 1024 * 1024
-_HASHED_LIMIT: Final = 64 * 1024 * 1024
+#: bytes: members larger than this are never read (no read of the DAG folder asks for more); the
+#: archive keeps the others only, so wheels and data files it carries cost no memory in worker processes
+DEFAULT_MAX_MEMBER: Final = 5 * 1024 * 1024
 
 
 class PluginsUnusable(UsageError):
@@ -45,6 +47,7 @@ class PluginsUnusable(UsageError):
 class _Entry:
     name: str  #: the member's name in the zip
     size: int  #: declared uncompressed size
+    problem: str = ""  #: why it cannot be read, found when the archive was slimmed (a bad checksum)
 
 
 @dataclass(eq=False)
@@ -56,13 +59,15 @@ class PluginsArchive:
     sha256: str = ""
     files: dict[str, _Entry] = field(default_factory=dict, repr=False)
     dirs: frozenset[str] = frozenset()
+    max_member: int = DEFAULT_MAX_MEMBER  #: larger members are listed, never read ("large:<size>")
     _zip: zipfile.ZipFile | None = field(default=None, repr=False, compare=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
     _digests: dict[str, str] = field(default_factory=dict, repr=False, compare=False)
 
     @classmethod
-    def from_bytes(cls, data: bytes, display: str) -> "PluginsArchive":
-        """The archive, checked whole; raises PluginsUnusable naming the first problem."""
+    def from_bytes(cls, data: bytes, display: str, max_member: int = DEFAULT_MAX_MEMBER) -> "PluginsArchive":
+        """The archive, checked whole; raises PluginsUnusable naming the first problem. Members
+        over `max_member` bytes (wheels, data) are listed but not kept."""
         def refuse(reason: str) -> PluginsUnusable:
             return PluginsUnusable(f"plugins archive {display}: {reason}; nothing was converted")
 
@@ -105,12 +110,16 @@ class PluginsArchive:
         clash = sorted(set(files) & dirs)
         if clash:
             raise refuse(f"{clash[0]!r} is both a file and a folder")
-        return cls(display, data, hashlib.sha256(data).hexdigest(), files, frozenset(dirs), archive)
+        digest = hashlib.sha256(data).hexdigest()
+        large = [entry for entry in files.values() if entry.size > max_member]
+        if large:
+            data, archive = _without(archive, files, max_member)
+        return cls(display, data, digest, files, frozenset(dirs), max_member, archive)
 
     def __getstate__(self) -> dict[str, object]:
         # Worker processes get the bytes and the checked listing; each opens the zip again.
         return {"display": self.display, "data": self.data, "sha256": self.sha256, "files": self.files,
-                "dirs": self.dirs}
+                "dirs": self.dirs, "max_member": self.max_member}
 
     def __setstate__(self, state: dict[str, object]) -> None:
         self.__dict__.update(state)
@@ -130,8 +139,10 @@ class PluginsArchive:
         shown = f"{relative!r} in {self.display}"
         if entry is None:
             return f"{shown} does not exist" if relative not in self.dirs else f"{shown} is not a regular file"
-        if entry.size > limit:
-            return f"{shown} is larger than {limit} bytes"
+        if entry.problem:
+            return f"{shown} {entry.problem}"
+        if entry.size > min(limit, self.max_member):
+            return f"{shown} is larger than {min(limit, self.max_member)} bytes"
         try:
             with self._lock:
                 if self._zip is None:
@@ -157,13 +168,37 @@ class PluginsArchive:
         known = self._digests.get(relative)
         if known is None:
             entry = self.files[relative]
-            if entry.size > _HASHED_LIMIT:
+            if entry.size > self.max_member:
                 known = f"large:{entry.size}"
             else:
-                read = self.read(relative, _HASHED_LIMIT)
+                read = self.read(relative, self.max_member)
                 known = "sha256:" + hashlib.sha256(read).hexdigest() if isinstance(read, bytes) else "unreadable"
             self._digests[relative] = known
         return known
+
+
+def _without(archive: zipfile.ZipFile, files: dict[str, _Entry], max_member: int) -> tuple[bytes, zipfile.ZipFile]:
+    """A copy of the archive holding only the members of at most `max_member` bytes (the zip is
+    rewritten once; the original bytes are dropped). A member that cannot be read keeps its
+    problem in `files`, to be reported when a DAG needs it."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as slim:
+        for path, entry in files.items():
+            if entry.size > max_member:
+                continue
+            try:
+                with archive.open(entry.name) as handle:
+                    content = handle.read(max_member + 1)
+            except (zipfile.BadZipFile, zlib.error, NotImplementedError, RuntimeError, ValueError, OSError,
+                    EOFError) as exc:
+                files[path] = _Entry(entry.name, entry.size, f"cannot be read ({' '.join(str(exc).split()) or type(exc).__name__})")
+                continue
+            if len(content) > max_member:
+                files[path] = _Entry(entry.name, entry.size, f"holds more than the {entry.size} bytes it declares")
+                continue
+            slim.writestr(entry.name, content)
+    data = buffer.getvalue()
+    return data, zipfile.ZipFile(io.BytesIO(data))
 
 
 def _clean(name: str) -> str | None:

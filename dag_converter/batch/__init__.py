@@ -20,7 +20,7 @@ from dag_converter.analyzer import PLUGINS_MAX_BYTES, PluginsArchive, PluginsUnu
 from dag_converter.batch.changes import OutputChange
 from dag_converter.batch.roles import RoleWriter
 from dag_converter.batch.runner import Check, Progress, convert_sources, default_jobs, run_sources, write_reports
-from dag_converter.config import Mode, RunConfig
+from dag_converter.config import DEFAULT_MAX_FILE_SIZE, Mode, RunConfig
 from dag_converter.errors import UnknownTarget, VerifyUnavailable
 from dag_converter.pipeline import Options
 from dag_converter.report import REPORT_FILES, RunReport, build_report, render_report
@@ -64,7 +64,8 @@ def run(config: RunConfig, *, progress: Progress | None = None) -> RunResult:
     check = _verify_check(config, options) if config.verify else None
     storage = Storage(config.endpoint_url, connections=jobs * 2)
     if config.plugins:
-        options = dataclasses.replace(options, plugins=open_plugins(config.plugins, storage, config.plugins_version))
+        options = dataclasses.replace(options, plugins=open_plugins(config.plugins, storage, config.plugins_version,
+                                                                    max_member=config.max_file_size))
     found = storage.open_sources(config.paths, excludes=config.excludes, base=config.base,
                                  ignore_syntax=IgnoreSyntax(config.airflowignore_syntax))
     output = storage.open_sink(config.output)
@@ -111,14 +112,17 @@ def make_options(config: RunConfig) -> Options:
                    run_values=RunValues(config.variables, config.environment))
 
 
-def open_plugins(location: str, storage: Storage, version: str | None = None) -> PluginsArchive:
+def open_plugins(location: str, storage: Storage, version: str | None = None, *,
+                 max_member: int = DEFAULT_MAX_FILE_SIZE) -> PluginsArchive:
     """The plugins archive at `location` (a local path or s3:// URL, at S3 object `version`),
-    checked whole; raises PluginsUnusable (a UsageError: the run does not start) with one line."""
+    checked whole; raises PluginsUnusable (a UsageError: the run does not start) with one line.
+    Members larger than any read of the run asks for (`max_member`, at least the module size
+    limit) are listed, not kept."""
     try:
         data = storage.read_whole(location, PLUGINS_MAX_BYTES, version)
     except StorageError as exc:
         raise PluginsUnusable(f"plugins archive {location}: {exc}; nothing was converted") from None
-    return PluginsArchive.from_bytes(data, location)
+    return PluginsArchive.from_bytes(data, location, max(max_member, DEFAULT_MAX_FILE_SIZE))
 
 
 def _verify_check(config: RunConfig, options: Options) -> Check:

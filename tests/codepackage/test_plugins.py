@@ -4,6 +4,7 @@ the run with one line."""
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 import pickle
@@ -257,3 +258,30 @@ def test_the_config_key_must_name_a_file(tmp_path: Path) -> None:
         load_config(tmp_path / "pyproject.toml")
     (tmp_path / "pyproject.toml").write_text('[tool.dag-converter]\nplugins = "mwaa/plugins.zip"\n')
     assert load_config(tmp_path / "pyproject.toml").plugins is not None
+
+
+def test_members_no_read_would_take_are_listed_not_kept(tmp_path: Path) -> None:
+    import os
+
+    wheel = os.urandom(3 * 1024 * 1024)  # incompressible: a wheel the environment's requirements install
+    data = make_zip(tmp_path / "p.zip", {**PLUGINS, "wheels/x-1.0-py3-none-any.whl": wheel}).read_bytes()
+    archive = PluginsArchive.from_bytes(data, "p.zip", max_member=1024 * 1024)
+    assert len(pickle.dumps(archive)) < 100_000 and archive.sha256 == hashlib.sha256(data).hexdigest()
+    assert archive.kind("wheels/x-1.0-py3-none-any.whl") == "file"
+    assert archive.read("wheels/x-1.0-py3-none-any.whl", 5 * 1024 * 1024) == \
+        "'wheels/x-1.0-py3-none-any.whl' in p.zip is larger than 1048576 bytes"
+    assert archive.digest("wheels/x-1.0-py3-none-any.whl") == f"large:{len(wheel)}"
+    copy = pickle.loads(pickle.dumps(archive))
+    assert copy.read("my_company/operators.py", 1024 * 1024) == OPERATORS.encode()
+
+
+def test_a_bad_member_of_a_slimmed_archive_is_unreadable_not_a_crash(tmp_path: Path) -> None:
+    import os
+
+    members = {"mod.py": "X = 1\n" * 50, "big.bin": os.urandom(2 * 1024 * 1024)}
+    data = bytearray(make_zip(tmp_path / "p.zip", members, zipfile.ZIP_STORED).read_bytes())
+    at = bytes(data).index(b"X = 1")
+    data[at] = ord("Y")
+    archive = PluginsArchive.from_bytes(bytes(data), "p.zip", max_member=1024 * 1024)
+    found = archive.read("mod.py", 1024 * 1024)
+    assert isinstance(found, str) and found.startswith("'mod.py' in p.zip cannot be read")
