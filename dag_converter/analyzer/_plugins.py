@@ -28,7 +28,7 @@ from dag_converter.errors import UsageError
 if TYPE_CHECKING:
     from dag_converter.analyzer._folder import FolderReader
 
-MAX_ARCHIVE_BYTES: Final = 256 * 1024 * 1024  #: the archive itself (held in memory while a run lasts)
+MAX_ARCHIVE_BYTES: Final = 512 * 1024 * 1024  #: the archive itself (held in memory while it is checked)
 MAX_ENTRIES: Final = 10_000
 MAX_UNCOMPRESSED: Final = 1024 * 1024 * 1024  #: bytes, the sum of the entries' declared sizes
 #: an entry larger than MIN_RATIO_SIZE bytes compressed more than MAX_RATIO times is a zip bomb, not code
