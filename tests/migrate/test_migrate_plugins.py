@@ -93,6 +93,12 @@ def test_the_plan_ships_the_modules_of_the_environments_plugins(project: tuple[P
     report = json.loads((root / "out" / "conversion-report.json").read_text(encoding="utf-8"))
     reasons = [f["reason"] for f in report["files"][0]["dags"][0]["code_package"]["files"]]
     assert all(r.endswith(f"(from the plugins archive s3://{bucket}/plugins.zip)") for r in reasons), reasons
+    manifest = json.loads((root / "out" / "conversion-manifest.json").read_text(encoding="utf-8"))
+    reads = next(iter(manifest["sources"].values()))["reads"]
+    assert reads["my_company/helpers.py"].startswith("plugins:sha256:")
+    again = run_cli("migrate", "--from-environment", ENV, "--output", "out", "--plan", cwd=root, env=env)
+    assert again.returncode == 0, again.stderr
+    assert "1 files unchanged since the last run" in again.stdout + again.stderr  # the archive's members unchanged
 
 
 def test_convert_reads_the_latest_archive_from_s3_and_refuses_it_in_one_line(
