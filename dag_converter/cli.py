@@ -86,6 +86,9 @@ def main() -> None:
 @click.option("--build-deps", "build_deps", is_flag=True, default=False,
               help="With --code-package: install each package's requirements into it with pip (wheels for the "
                    "workers: manylinux2014_x86_64, Python 3.12); needs PyPI or your pip index.")
+@click.option("--plugins", "plugins", default=None, metavar="PATH_OR_S3_URL",
+              help="MWAA's plugins.zip: modules DAG files import from it are read (never run) as from the DAG "
+                   "folder, and shipped in code packages (docs/code-packages.md).")
 @click.option("--allow-operator", "allow_operators", multiple=True, metavar="CLASS_PATH",
               help="Also accept this operator class (repeatable; a trailing * allows a module).")
 @click.option("--once-as", "once_as", type=click.Choice(("refuse", "manual")), default=None,

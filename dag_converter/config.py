@@ -34,7 +34,7 @@ DEFAULT_REPORT_FORMATS: Final = ("json", "md")
 #: keys of [tool.dag-converter]; kebab-case like the flags, underscores accepted as in black
 KEYS: Final = ("output", "target", "allow-operators", "exclude", "report-format", "max-file-size", "iam",
                "select", "ignore", "extend-ignore", "per-file-ignores", "airflowignore-syntax",
-               "once-as", "code-package", "requirements", "build-deps", "vars", "env")
+               "once-as", "code-package", "requirements", "build-deps", "vars", "env", "plugins")
 IGNORE_SYNTAXES: Final = ("glob", "regexp")  #: Airflow's `[core] dag_ignore_file_syntax` values
 DEFAULT_IGNORE_SYNTAX: Final = "glob"  #: Airflow 3's default (Airflow 2's was regexp)
 DEFAULT_OUTPUT: Final = "output_yaml"  #: the AWS converter's default, so its users' scripts keep working
@@ -64,6 +64,7 @@ class Config:
     code_package: bool | None = None  #: mwaa-serverless: ship the tasks' code in a code package
     requirements: str | None = None  #: a pip requirements/constraints file pinning the packages' requirements
     build_deps: bool | None = None  #: install each code package's requirements into it (pip)
+    plugins: str | None = None  #: MWAA's plugins.zip: a local path joined with the config's folder, or s3://
     variables: tuple[tuple[str, str], ...] = ()  #: [tool.dag-converter.vars]: Variable values frozen at parse time
     environment: tuple[tuple[str, str], ...] = ()  #: [tool.dag-converter.env]: environment values likewise
 
@@ -150,8 +151,12 @@ def parse_table(table: Mapping[str, object], pyproject: Path) -> Config:
     build_deps = values.get("build-deps")
     if build_deps is not None and not isinstance(build_deps, bool):
         raise ConfigError(f"{pyproject}: [tool.{TABLE}] build-deps must be true or false")
+    plugins = values.get("plugins")
+    if plugins is not None and (not isinstance(plugins, str) or not plugins):
+        raise ConfigError(f"{pyproject}: [tool.{TABLE}] plugins must be a path or an s3:// URL of a zip")
     return Config(
         path=pyproject,
+        plugins=None if plugins is None else _local_or_uri(plugins, base),
         output=None if output is None else _local_or_uri(output, base),
         target=target,
         allow_operators=_strings(values.get("allow-operators", []), "allow-operators", pyproject),
@@ -329,6 +334,9 @@ class RunConfig:
     #: --requirements: (the file as named, its text): versions for the code packages' requirements.txt
     requirements: tuple[str, str] | None = None
     build_deps: bool = False  #: --build-deps: install each code package's requirements into it with pip
+    #: MWAA's plugins.zip (a local path or s3:// URL): a module root behind the DAG folder (--plugins)
+    plugins: str | None = None
+    plugins_version: str | None = None  #: the S3 object version of `plugins` to read (migrate: the environment's)
 
     @property
     def target_origin(self) -> str:
@@ -356,7 +364,8 @@ def run_config(paths: Sequence[str], *, config_file: Path | None = None, output:
                iam: bool = False, role_settings: RoleSettings | None = None,
                select: Sequence[str] = (), ignore: Sequence[str] = (), extend_ignore: Sequence[str] = (),
                code_package: bool = False, variables: Sequence[str] = (), environment: Sequence[str] = (),
-               requirements: str | None = None, build_deps: bool = False, **rest: object) -> RunConfig:
+               requirements: str | None = None, build_deps: bool = False, plugins: str | None = None,
+               **rest: object) -> RunConfig:
     """Flags over [tool.dag-converter], key by key; a repeatable flag replaces the whole list.
     The table comes from `config_file`, else the nearest pyproject.toml with one above the working
     directory (never from the paths being converted: they are not trusted). `rest` are flags with no
@@ -399,6 +408,7 @@ def run_config(paths: Sequence[str], *, config_file: Path | None = None, output:
         environment=_merged(config.environment, parse_assignments(environment, "--env")),
         requirements=read_requirements(requirements_file) if requirements_file else None,
         build_deps=deps,
+        plugins=plugins or config.plugins,
         **rest,  # type: ignore[arg-type]
     )
 

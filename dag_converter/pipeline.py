@@ -22,7 +22,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Final, TypeVar
 
 from dag_converter import codes
-from dag_converter.analyzer import DEFAULT_LIMITS, FolderReader, LocalFolder, RunValues, analyze_module
+from dag_converter.analyzer import (DEFAULT_LIMITS, FolderReader, LocalFolder, PluginsArchive, RunValues,
+                                   analyze_module, with_plugins)
 from dag_converter.analyzer import environment_today
 from dag_converter.config import DEFAULT_MAX_FILE_SIZE
 from dag_converter.emit import render_yaml
@@ -52,6 +53,8 @@ class Options:
     run_values: RunValues = field(default_factory=RunValues)  #: --var/--env: run-time values the user froze
     pins: "Pins | None" = None  #: --requirements: the versions a code package's requirements.txt gives
     build_deps: bool = False  #: --build-deps: install each code package's requirements into it with pip
+    #: --plugins: MWAA's plugins.zip, a module root behind the DAG folder (imports resolve there too)
+    plugins: PluginsArchive | None = None
 
 
 def decode_source(data: bytes, path: str) -> tuple[str | None, Diagnostic | None]:
@@ -184,6 +187,7 @@ def _convert_source(data: bytes, display: str, relative: str, options: Options, 
             return FileResult(display, FileStatus.SKIPPED)
         return FileResult(display, FileStatus.NO_DAGS, (codes.make(codes.FILE_WITHOUT_DAGS, Span(display)),))
     package = ".".join(relative.split("/")[:-1])
+    root = with_plugins(root, options.plugins)
     analysis = analyze_module(text, display, package=package, today=options.today or environment_today(),
                               root=root, file=relative, run_values=options.run_values,
                               # Code packages ship template files; other targets get their text inline.

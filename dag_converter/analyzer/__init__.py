@@ -18,6 +18,8 @@ import libcst as cst
 
 from dag_converter import codes
 from dag_converter.analyzer._folder import DagFolder, FolderReader, LocalFolder, display_root_of
+from dag_converter.analyzer._plugins import MAX_ARCHIVE_BYTES as PLUGINS_MAX_BYTES
+from dag_converter.analyzer._plugins import PLUGINS_PREFIX, LayeredFolder, PluginsArchive, PluginsUnusable
 from dag_converter.analyzer._screen import nesting_problem
 from dag_converter.analyzer.dags import discover
 from dag_converter.analyzer.imports import dotted_name
@@ -132,4 +134,15 @@ def _connection_arguments(workflow: Workflow) -> Iterator[RuntimeRead]:
                     yield RuntimeRead("connection", value, arg.span)
 
 
-__all__ = ["DEFAULT_LIMITS", "FolderReader", "Limits", "LocalFolder", "RunValues", "analyze_module", "dotted_name", "environment_today", "module_name_for", "nesting_problem"]
+def with_plugins(root: "Path | FolderReader | None", plugins: PluginsArchive | None) -> "Path | FolderReader | None":
+    """The DAG folder `root` with the plugins archive behind it (a LayeredFolder), or `root` as it
+    is when there is no archive."""
+    if plugins is None:
+        return root
+    base = LocalFolder(root) if isinstance(root, Path) else root
+    return LayeredFolder(base, plugins, root if isinstance(root, Path) else None)
+
+
+__all__ = ["DEFAULT_LIMITS", "FolderReader", "LayeredFolder", "Limits", "LocalFolder", "PLUGINS_MAX_BYTES",
+           "PLUGINS_PREFIX", "PluginsArchive", "PluginsUnusable", "RunValues", "analyze_module", "dotted_name",
+           "environment_today", "module_name_for", "nesting_problem", "with_plugins"]

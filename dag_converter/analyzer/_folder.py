@@ -21,6 +21,7 @@ from typing import Final, Protocol
 
 import libcst as cst
 
+from dag_converter.analyzer._plugins import LayeredFolder
 from dag_converter.analyzer._screen import nesting_problem
 from dag_converter.analyzer.positions import StartPositions
 from dag_converter.model import FolderRead
@@ -212,12 +213,20 @@ class DagFolder:
             return None
         relative, kind = found
         display = os.path.join(self.display_root, *relative.split("/")) if self.display_root else relative
+        if isinstance(self.reader, LayeredFolder) and self.reader.from_plugins(relative):
+            display = self.reader.shown(relative)  # a module of the plugins archive, shown inside it
         is_package = kind == "dir" or relative.endswith("/__init__.py")
         package = name if is_package else name.rpartition(".")[0]
         if kind == "dir":
             return ParsedModule(name, display, package, cst.Module(body=()), relative)
         tree, positions, problem = _parse_file(self.reader, relative, self._note)
         return ParsedModule(name, display, package, tree, relative, positions, problem)
+
+    def origin(self, relative: str) -> str:
+        """Where a module file was found, for messages: the DAG folder or the plugins archive."""
+        if isinstance(self.reader, LayeredFolder) and self.reader.from_plugins(relative):
+            return f"the plugins archive {self.reader.plugins.display}"
+        return "the DAG folder"
 
     def is_namespace(self, name: str) -> bool:
         """Whether module `name` is a folder without `__init__.py`: Python merges such folders with

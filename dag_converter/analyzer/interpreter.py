@@ -1342,7 +1342,8 @@ class Interpreter:
         parsed = self.imports.folder.parse(module.name)
         if parsed is None or parsed.tree is None:
             problem = parsed.problem if parsed is not None else "not found"
-            return self.unresolved(node, f"module {module.name} of the DAG folder: {problem}")
+            where = self.imports.folder.origin(parsed.relative) if parsed is not None else "the DAG folder"
+            return self.unresolved(node, f"module {module.name} of {where}: {problem}")
         scope = Scope()
         self.imports.scopes[module.name] = scope
         self.imports.positions.append((parsed.display, parsed.positions))

@@ -16,16 +16,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from dag_converter.analyzer import RunValues
+from dag_converter.analyzer import PLUGINS_MAX_BYTES, PluginsArchive, PluginsUnusable, RunValues
 from dag_converter.batch.changes import OutputChange
 from dag_converter.batch.roles import RoleWriter
 from dag_converter.batch.runner import Check, Progress, convert_sources, default_jobs, run_sources, write_reports
-from dag_converter.config import Mode, RunConfig
+from dag_converter.config import DEFAULT_MAX_FILE_SIZE, Mode, RunConfig
 from dag_converter.errors import UnknownTarget, VerifyUnavailable
 from dag_converter.pipeline import Options
 from dag_converter.report import REPORT_FILES, RunReport, build_report, render_report
 from dag_converter.rules import make_selection, select_diagnostics
-from dag_converter.storage import Sink, Source, Storage, is_s3_url
+from dag_converter.storage import Sink, Source, Storage, StorageError, is_s3_url
 from dag_converter.storage.ignore import IgnoreSyntax
 from dag_converter.targets import TARGET_NAMES, Feature, get_target
 
@@ -63,6 +63,9 @@ def run(config: RunConfig, *, progress: Progress | None = None) -> RunResult:
     jobs = config.jobs or default_jobs()
     check = _verify_check(config, options) if config.verify else None
     storage = Storage(config.endpoint_url, connections=jobs * 2)
+    if config.plugins:
+        options = dataclasses.replace(options, plugins=open_plugins(config.plugins, storage, config.plugins_version,
+                                                                    max_member=config.max_file_size))
     found = storage.open_sources(config.paths, excludes=config.excludes, base=config.base,
                                  ignore_syntax=IgnoreSyntax(config.airflowignore_syntax))
     output = storage.open_sink(config.output)
@@ -115,6 +118,19 @@ def make_options(config: RunConfig) -> Options:
                    build_deps=config.build_deps)
 
 
+def open_plugins(location: str, storage: Storage, version: str | None = None, *,
+                 max_member: int = DEFAULT_MAX_FILE_SIZE) -> PluginsArchive:
+    """The plugins archive at `location` (a local path or s3:// URL, at S3 object `version`),
+    checked whole; raises PluginsUnusable (a UsageError: the run does not start) with one line.
+    Members larger than any read of the run asks for (`max_member`, at least the module size
+    limit) are listed, not kept."""
+    try:
+        data = storage.read_whole(location, PLUGINS_MAX_BYTES, version)
+    except StorageError as exc:
+        raise PluginsUnusable(f"plugins archive {location}: {exc}; nothing was converted") from None
+    return PluginsArchive.from_bytes(data, location, max(max_member, DEFAULT_MAX_FILE_SIZE))
+
+
 def _verify_check(config: RunConfig, options: Options) -> Check:
     """The per-file check of `convert --verify`; raises VerifyUnavailable when it cannot run here."""
     from dag_converter.verify import require_verify_extra, verify_result
@@ -137,4 +153,5 @@ def convert_paths(paths: Sequence[str], options: Options) -> tuple[list["FileRes
     return convert_sources(found.sources, options), list(found.problems)
 
 
-__all__ = ["Mode", "OutputChange", "RunConfig", "RunResult", "convert_paths", "convert_sources", "make_options", "run"]
+__all__ = ["Mode", "OutputChange", "RunConfig", "RunResult", "convert_paths", "convert_sources", "make_options", "open_plugins",
+           "run"]

@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final, Protocol, TypeVar
 
 from dag_converter import codes
-from dag_converter.analyzer import LocalFolder
+from dag_converter.analyzer import LocalFolder, PluginsArchive, with_plugins
 from dag_converter.batch.changes import OutputChange, output_change
 from dag_converter.batch.roles import RoleFile, RoleWriter, read_back
 from dag_converter.batch.dependants import with_dependants
@@ -409,7 +409,7 @@ def run_sources(sources: Sequence[Source], options: Options, output: Sink, extra
         # A YAML deleted from the output since means the source is done again, not skipped; so
         # does a change to a folder file its conversion read or looked for.
         if entry is not None and all(output.exists(name) for name, _ in entry.outputs) and \
-                reads_current(entry, versions.of(source.root)):
+                reads_current(entry, versions.of(source.root, options.plugins)):
             results[i] = restore_result(entry)
             run.manifest.keep(source.display, entry)
         else:
@@ -623,8 +623,9 @@ class _FolderVersions:
     def __init__(self) -> None:
         self._known: dict[tuple[object, str], str] = {}
 
-    def of(self, root: "Path | FolderFiles | None") -> Callable[[str], str]:
-        folder = LocalFolder(root) if isinstance(root, Path) else root
+    def of(self, root: "Path | FolderFiles | None", plugins: "PluginsArchive | None" = None) -> Callable[[str], str]:
+        layered = with_plugins(root, plugins)  # the plugins archive behind the folder, as the conversion saw it
+        folder = LocalFolder(layered) if isinstance(layered, Path) else layered
 
         def version(path: str) -> str:
             if folder is None:

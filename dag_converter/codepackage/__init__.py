@@ -17,6 +17,7 @@ from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING
 
 from dag_converter import codes
+from dag_converter.analyzer import LayeredFolder
 from dag_converter.codepackage._environment import Environment, shipped
 from dag_converter.codepackage._root import DEFAULT_MAX_FILE_SIZE, FolderRoot
 from dag_converter.codepackage.archive import ManifestEntry, PackageEntry, build_zip, render_manifest
@@ -140,7 +141,9 @@ def _build(dag_id: str, tasks: Sequence[Task], source: str, path: str, root: "Pa
            import_names: Mapping[str, str] | None, max_file_size: int, environment: Environment | None,
            pins: Pins | None = None, build_deps: bool = False) -> CodePackage:
     env = (environment or shipped()).with_modules(import_names or {})
-    folder = FolderRoot(root, max_file_size)
+    # Template files are looked up where Jinja looks (the DAG folder), never in the plugins archive.
+    folder = FolderRoot(_dag_folder(root), max_file_size)
+    modules_root = FolderRoot(root, max_file_size)
     references = references_for(tasks, dag_module, environment=env) + list(extra_references)
     closure = collect(source, path, root, _unique(references), dag_file=dag_file, max_file_size=max_file_size,
                       environment=env)
@@ -176,9 +179,11 @@ def _build(dag_id: str, tasks: Sequence[Task], source: str, path: str, root: "Pa
         entries.append(PackageEntry(f"{module_name}.py", text.encode("utf-8"),
                                     f"generated from {dag_file or Path(path).name}: {names} and what they use; builds no DAG"))
     for module in closure.modules:
-        read = folder.read(module.path)
+        read = modules_root.read(module.path)
         if read.data is not None:
-            entries.append(PackageEntry(module.path, read.data, f"module {module.module}: {module.reason}"))
+            origin = f" (from the plugins archive {root.plugins.display})" \
+                if isinstance(root, LayeredFolder) and modules_root.from_plugins(module.path) else ""
+            entries.append(PackageEntry(module.path, read.data, f"module {module.module}: {module.reason}{origin}"))
     entries.extend(PackageEntry(f.path, f.data, f.reason) for f in files)
     vendored = False
     if build_deps and requirements.requirements and entries \
@@ -227,6 +232,13 @@ def _vendor(entries: list[PackageEntry], requirements: Requirements, env: Enviro
         return f"an installed file has the path of a file of the DAG folder: {', '.join(clash[:3])}"
     entries.extend(result.entries)
     return None
+
+
+def _dag_folder(root: "Path | FolderFiles") -> "Path | FolderFiles":
+    """The DAG folder alone, without the plugins archive behind it."""
+    if isinstance(root, LayeredFolder):
+        return root.local or root.base or root
+    return root
 
 
 def _unique(references: Sequence[Reference]) -> list[Reference]:

@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Final
 
+from dag_converter.analyzer import LayeredFolder
+
 if TYPE_CHECKING:
     from dag_converter.storage.base import FolderFiles
 
@@ -51,15 +53,29 @@ class ReadResult:
 
 @dataclass
 class FolderRoot:
-    """The DAG folder a package is built from; files are named by their POSIX path relative to it."""
+    """The DAG folder a package is built from; files are named by their POSIX path relative to it.
+
+    With a plugins archive behind the folder (analyzer.LayeredFolder), a path the archive holds is
+    read from it; every other path is answered by the DAG folder alone, as without the archive."""
 
     root: "Path | FolderFiles"
     max_file_size: int = DEFAULT_MAX_FILE_SIZE
     _real: Path = field(init=False, repr=False)
     _cache: dict[str, ReadResult] = field(default_factory=dict, repr=False)
+    _base: "FolderRoot | None" = field(init=False, repr=False, default=None)
 
     def __post_init__(self) -> None:
         self._real = Path(os.path.realpath(self.root)) if isinstance(self.root, Path) else Path()
+        if isinstance(self.root, LayeredFolder) and self.root.local is not None:
+            self._base = FolderRoot(self.root.local, self.max_file_size)
+
+    def from_plugins(self, relative: str) -> bool:
+        """Whether `relative` is read from the plugins archive, not the DAG folder."""
+        return isinstance(self.root, LayeredFolder) and self.root.from_plugins(relative)
+
+    def _local_base(self, clean: str) -> "FolderRoot | None":
+        """The local DAG folder's root when it answers for `clean` (links refused as without plugins)."""
+        return self._base if self._base is not None and not self.from_plugins(clean) else None
 
     @property
     def local(self) -> Path | None:
@@ -92,6 +108,9 @@ class FolderRoot:
         if clean is None:
             return False
         _look(clean)
+        base = self._local_base(clean)
+        if base is not None:
+            return base.exists(clean)
         if not isinstance(self.root, Path):
             return self.root.kind(clean) is not None
         try:
@@ -105,6 +124,9 @@ class FolderRoot:
         if clean is None:
             return False
         _look(clean)
+        base = self._local_base(clean)
+        if base is not None:
+            return base.is_dir(clean)
         if not isinstance(self.root, Path):
             return self.root.kind(clean) == "dir"
         path = self._real.joinpath(*clean.split("/"))
@@ -130,6 +152,9 @@ class FolderRoot:
         return found
 
     def _read(self, clean: str) -> ReadResult:
+        base = self._local_base(clean)
+        if base is not None:
+            return base.read(clean)
         if not isinstance(self.root, Path):
             if self.root.kind(clean) != "file":
                 return ReadResult(None, "no such file in the DAG folder")

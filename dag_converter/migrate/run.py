@@ -179,9 +179,12 @@ def _convert(environment: source.Environment, options: Options, folder: Folder, 
     partition, region, account = environment.place()
     roles = RoleSettings(account=account, region=region, partition=partition, definition_bucket=folder.bucket,
                          definition_prefix=folder.prefix, kms_key=carried.kms_key)
+    plugins = environment.plugins  # its modules are read and shipped as convert --plugins does
     config = RunConfig(paths=(environment.dags_url,), output=options.output, endpoint_url=options.endpoint_url,
                        target=code_package_target(DEFAULT_TARGET, options.code_package), force=options.force,
-                       iam=roles, requirements=requirements, build_deps=options.build_deps and options.code_package)
+                       iam=roles, requirements=requirements, build_deps=options.build_deps and options.code_package,
+                       plugins=f"s3://{environment.bucket}/{plugins.key}" if plugins else None,
+                       plugins_version=plugins.version if plugins else None)
     converted = run(config)
     found: list[tuple[str, DagResult]] = []
     base = environment.dags_url

@@ -9,6 +9,7 @@ imported only when an s3:// location is used (storage/s3.py).
 from __future__ import annotations
 
 import os
+import stat
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -64,6 +65,24 @@ class Storage:
         # Sources in the order their paths were given, each path's files in walk order.
         found.sort(key=lambda s: order.get(root_of(s.display, paths), len(paths)))
         return Sources(tuple(found), tuple(problems), excluded)
+
+    def read_whole(self, location: str, limit: int, version: str | None = None) -> bytes:
+        """One file's bytes (a local path, or an s3:// object at `version` when given), at most
+        `limit` bytes; raises StorageError (why, in one line) when it cannot be read or is larger."""
+        if is_s3_url(location):
+            from dag_converter.storage.s3 import read_object_limited
+
+            return read_object_limited(self.s3_client(), location, limit, version)
+        try:
+            with open(location, "rb") as handle:
+                if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
+                    raise StorageError(f"{location} is not a regular file")
+                data = handle.read(limit + 1)
+        except OSError as exc:
+            raise StorageError(f"cannot read {location}: {exc.strerror or exc}") from None
+        if len(data) > limit:
+            raise StorageError(f"{location} is larger than {limit} bytes")
+        return data
 
     def open_sink(self, location: str) -> Sink:
         """A local folder or an s3:// folder to write to; raises errors.ConfigError for a bad URL."""

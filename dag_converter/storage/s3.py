@@ -148,6 +148,28 @@ def read_object_etag(client: "BaseClient", bucket: str, key: str) -> tuple[bytes
     return data, str(response.get("ETag", "")).strip('"')
 
 
+def read_object_limited(client: "BaseClient", url: str, limit: int, version: str | None = None) -> bytes:
+    """The bytes of the object an s3:// URL names (at `version` when given), refused when larger
+    than `limit` bytes before its body is read; raises S3Failure or ConfigError (a bad URL)."""
+    location = S3Location.parse(url)
+    key = location.prefix.rstrip("/")
+    if not key:
+        raise S3Failure("read", url, "the URL names a bucket or folder, not an object")
+    extra = {"VersionId": version} if version else {}
+    try:
+        response = client.get_object(Bucket=location.bucket, Key=key, **extra)
+        size = int(response.get("ContentLength") or 0)
+        if size > limit:
+            response["Body"].close()
+            raise S3Failure("read", url, f"it is {size} bytes, over the {limit}-byte limit")
+        data = response["Body"].read(limit + 1)
+    except _errors() as exc:
+        raise S3Failure("read", url, describe_error(exc, "read", location.bucket)) from exc
+    if len(data) > limit:
+        raise S3Failure("read", url, f"it is over the {limit}-byte limit")
+    return data
+
+
 def write_object(client: "BaseClient", bucket: str, key: str, data: bytes, content_type: str) -> str:
     """PutObject (atomic in S3: readers see the old object or the new one); returns the ETag."""
     url = f"{S3_SCHEME}{bucket}/{key}"
