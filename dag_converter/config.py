@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import date
 from enum import Enum
 from pathlib import Path
-from typing import Final
+from typing import Any, Final
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -121,12 +121,16 @@ def parse_table(table: Mapping[str, object], pyproject: Path) -> Config:
         raise ConfigError(f"{pyproject}: unknown key(s) in [tool.{TABLE}]: {', '.join(unknown)} "
                           f"(known: {', '.join(KEYS)})")
     base = pyproject.parent
-    output = values.get("output")
-    if output is not None and not isinstance(output, str):
-        raise ConfigError(f"{pyproject}: [tool.{TABLE}] output must be a string")
-    target = values.get("target")
-    if target is not None and not isinstance(target, str):
-        raise ConfigError(f"{pyproject}: [tool.{TABLE}] target must be a string")
+    def typed(key: str, kind: type, what: str, *, empty: bool = True) -> Any:
+        """The key's value, None when absent; a ConfigError when it is not a `kind` (a bool is no number)."""
+        value = values.get(key)
+        if value is not None and (not isinstance(value, kind) or (kind is not bool and isinstance(value, bool))
+                                  or (not empty and not value)):
+            raise ConfigError(f"{pyproject}: [tool.{TABLE}] {key} must be {what}")
+        return value
+
+    output = typed("output", str, "a string")
+    target = typed("target", str, "a string")
     size = values.get("max-file-size")
     # bool is an int subclass; `max-file-size = true` is a mistake, not 1 byte.
     if size is not None and (not isinstance(size, int) or isinstance(size, bool) or size <= 0):
@@ -136,24 +140,14 @@ def parse_table(table: Mapping[str, object], pyproject: Path) -> Config:
         raise ConfigError(f"{pyproject}: [tool.{TABLE}] airflowignore-syntax must be one of "
                           f"{', '.join(IGNORE_SYNTAXES)} (Airflow's [core] dag_ignore_file_syntax)")
     formats = values.get("report-format")
-    iam = values.get("iam", False)
-    if not isinstance(iam, bool):
-        raise ConfigError(f"{pyproject}: [tool.{TABLE}] iam must be true or false")
+    iam = bool(typed("iam", bool, "true or false"))
     once_as = values.get("once-as")
     if once_as is not None and once_as not in ("refuse", "manual"):
         raise ConfigError(f"{pyproject}: [tool.{TABLE}] once-as must be \"refuse\" or \"manual\"")
-    code_package = values.get("code-package")
-    if code_package is not None and not isinstance(code_package, bool):
-        raise ConfigError(f"{pyproject}: [tool.{TABLE}] code-package must be true or false")
-    requirements = values.get("requirements")
-    if requirements is not None and not isinstance(requirements, str):
-        raise ConfigError(f"{pyproject}: [tool.{TABLE}] requirements must be a string (a local file)")
-    build_deps = values.get("build-deps")
-    if build_deps is not None and not isinstance(build_deps, bool):
-        raise ConfigError(f"{pyproject}: [tool.{TABLE}] build-deps must be true or false")
-    plugins = values.get("plugins")
-    if plugins is not None and (not isinstance(plugins, str) or not plugins):
-        raise ConfigError(f"{pyproject}: [tool.{TABLE}] plugins must be a path or an s3:// URL of a zip")
+    code_package = typed("code-package", bool, "true or false")
+    requirements = typed("requirements", str, "a string (a local file)")
+    build_deps = typed("build-deps", bool, "true or false")
+    plugins = typed("plugins", str, "a path or an s3:// URL of a zip", empty=False)
     return Config(
         path=pyproject,
         plugins=None if plugins is None else _local_or_uri(plugins, base),

@@ -17,6 +17,31 @@ ROOT = Path(__file__).resolve().parent.parent.parent
 CASES = ROOT / "fixtures" / "code_packages"
 
 
+#: an MWAA plugins.zip's modules, for the --plugins tests: a callable and a custom operator
+PLUGIN_HELPERS = "def transform():\n    return 42\n"
+PLUGIN_OPERATORS = textwrap.dedent('''\
+    from airflow.models.baseoperator import BaseOperator
+
+
+    class GreetOperator(BaseOperator):
+        def __init__(self, name, **kwargs):
+            super().__init__(**kwargs)
+            self.name = name
+
+        def execute(self, context):
+            return "hello " + self.name
+    ''')
+
+
+def zip_bytes(members: dict[str, str]) -> bytes:
+    """A zip archive holding `members` (name -> text)."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for name, text in members.items():
+            archive.writestr(name, text)
+    return buffer.getvalue()
+
+
 def build(case: str, dag_file: str, dag_id: str | None = None, root: Path | None = None, **options: object) -> CodePackage:
     """The package of one DAG of a fixture folder (the first DAG when `dag_id` is None)."""
     folder = root or CASES / case

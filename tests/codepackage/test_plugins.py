@@ -18,6 +18,8 @@ from click.testing import CliRunner
 from dag_converter.analyzer import LayeredFolder, LocalFolder, PluginsArchive, PluginsUnusable
 from dag_converter.cli import EXIT_OK, EXIT_REFUSED, EXIT_USAGE, main
 
+from codepackage._support import PLUGIN_HELPERS as HELPERS, PLUGIN_OPERATORS as OPERATORS
+
 DAG = textwrap.dedent('''\
     from datetime import datetime
 
@@ -38,19 +40,6 @@ DAG = textwrap.dedent('''\
         t2 = GreetOperator(task_id="greet", name="world")
         t3 = PythonOperator(task_id="loud", python_callable=loud)
         t1 >> t2 >> t3
-    ''')
-HELPERS = "def transform():\n    return 42\n"
-OPERATORS = textwrap.dedent('''\
-    from airflow.models.baseoperator import BaseOperator
-
-
-    class GreetOperator(BaseOperator):
-        def __init__(self, name, **kwargs):
-            super().__init__(**kwargs)
-            self.name = name
-
-        def execute(self, context):
-            return "hello " + self.name
     ''')
 TEXT = "def shout(text):\n    return text.upper()\n"
 PLUGINS = {"my_company/__init__.py": "", "my_company/helpers.py": HELPERS, "my_company/operators.py": OPERATORS,

@@ -3,7 +3,6 @@ at the environment's recorded object version (convert --plugins), and the plan's
 
 from __future__ import annotations
 
-import io
 import json
 import textwrap
 import zipfile
@@ -12,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from codepackage._support import PLUGIN_HELPERS as HELPERS, PLUGIN_OPERATORS as OPERATORS, zip_bytes as zipped
 from deploy.conftest import run_cli
 from deploy.fake_mwaa import FakeMwaaServerless
 from migrate.fake_mwaa_env import FakeEnvironment, FakeMwaa, dag_response
@@ -30,27 +30,6 @@ DAG = textwrap.dedent('''\
     with DAG("plugged", start_date=datetime(2030, 1, 1), schedule="@daily", catchup=False):
         PythonOperator(task_id="transform", python_callable=transform) >> GreetOperator(task_id="greet", name="x")
     ''')
-HELPERS = "def transform():\n    return 42\n"
-OPERATORS = textwrap.dedent('''\
-    from airflow.models.baseoperator import BaseOperator
-
-
-    class GreetOperator(BaseOperator):
-        def __init__(self, name, **kwargs):
-            super().__init__(**kwargs)
-            self.name = name
-
-        def execute(self, context):
-            return "hello " + self.name
-    ''')
-
-
-def zipped(members: dict[str, str]) -> bytes:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as archive:
-        for name, text in members.items():
-            archive.writestr(name, text)
-    return buffer.getvalue()
 
 
 @pytest.fixture
