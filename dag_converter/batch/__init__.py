@@ -61,11 +61,11 @@ def run(config: RunConfig, *, progress: Progress | None = None) -> RunResult:
     options = make_options(config)
     selection = make_selection(config.select, config.ignore, config.extend_ignore, dict(config.per_file_ignores))
     jobs = config.jobs or default_jobs()
-    check = _verify_check(config, options) if config.verify else None
     storage = Storage(config.endpoint_url, connections=jobs * 2)
     if config.plugins:
         options = dataclasses.replace(options, plugins=open_plugins(config.plugins, storage, config.plugins_version,
                                                                     max_member=config.max_file_size))
+    check = _verify_check(config, options) if config.verify else None
     found = storage.open_sources(config.paths, excludes=config.excludes, base=config.base,
                                  ignore_syntax=IgnoreSyntax(config.airflowignore_syntax))
     output = storage.open_sink(config.output)
@@ -139,9 +139,10 @@ def _verify_check(config: RunConfig, options: Options) -> Check:
         raise VerifyUnavailable("--verify needs local DAG files (Airflow loads them from disk)")
     require_verify_extra()
     task_groups = options.target.supports(Feature.TASK_GROUPS)
+    plugins = options.plugins.data if options.plugins is not None else None
 
     def check(source: Source, result: "FileResult") -> "FileResult":
-        return verify_result(Path(source.display), result, task_groups=task_groups)
+        return verify_result(Path(source.display), result, task_groups=task_groups, plugins=plugins)
 
     return check
 

@@ -90,7 +90,7 @@ def format_differences(diffs: Sequence[Difference]) -> list[str]:
 
 def verify(
     py_file: Path, yaml_files: Sequence[Path], *, expect_all: bool = False, task_groups: bool = False,
-    code_packages: Mapping[str, bytes] | None = None,
+    code_packages: Mapping[str, bytes] | None = None, plugins: bytes | None = None,
 ) -> list[Difference]:
     """Load `py_file` with Airflow and `yaml_files` with dag-factory; return how they differ.
 
@@ -110,12 +110,26 @@ def verify(
     render it (verify/_templates.py): the Python DAG's from the DAG file's folder and
     template_searchpath, the YAML DAG's from its own DAG folder on the service, which holds the
     code package's files or, without one, none of the DAG folder's.
+
+    `plugins` (MWAA's plugins.zip, convert --plugins) is extracted into a folder on sys.path behind
+    the DAG folder while the Python file loads, as on the environment; its modules are then
+    forgotten, so the YAML side finds only what its code package ships.
     """
     _require_airflow()
     _MODULE_ALIASES.clear()
     templates = _templates.TemplateFiles()
     with contextlib.ExitStack() as keep:  # the YAML DAGs' folders, read again when rendering
-        py_dags = _load_python(Path(py_file), templates)
+        plugins_dir, plugin_modules = None, []
+        if plugins is not None:
+            plugins_dir = keep.enter_context(tempfile.TemporaryDirectory(prefix="dag-converter-plugins-"))
+            try:
+                plugin_modules = _extract_package(plugins, Path(plugins_dir))
+            except YamlLoadError as exc:
+                raise SourceLoadError(f"the plugins archive cannot be read: {exc}") from None
+        try:
+            py_dags = _load_python(Path(py_file), templates, plugins_dir)
+        finally:
+            _forget_modules(plugin_modules)
         yaml_dags: dict[str, Any] = {}
         origin: dict[str, Path] = {}
         for yaml_file in map(Path, yaml_files):
@@ -207,7 +221,8 @@ def _quiet() -> Iterator[None]:
         logging.disable(previous)
 
 
-def _load_python(py_file: Path, templates: _templates.TemplateFiles | None = None) -> dict[str, Any]:
+def _load_python(py_file: Path, templates: _templates.TemplateFiles | None = None,
+                 plugins_dir: str | None = None) -> dict[str, Any]:
     from airflow.models.dagbag import DagBag
 
     class _Bag(DagBag):
@@ -222,17 +237,16 @@ def _load_python(py_file: Path, templates: _templates.TemplateFiles | None = Non
     # Airflow puts the dags folder on sys.path (on MWAA, /usr/local/airflow/dags), so DAG files
     # import helper modules that sit beside them; DagBag given a single file does not.
     folder = str(py_file.resolve().parent)
-    added = folder not in sys.path
-    if added:
-        sys.path.insert(0, folder)
+    added = [path for path in (folder, plugins_dir) if path is not None and path not in sys.path]
+    sys.path[0:0] = added  # the DAG folder, then the plugins folder (Airflow 2's order on MWAA)
     try:
         # safe_mode=False: DagBag would otherwise skip, without importing, a file that does not
         # contain both the strings "airflow" and "dag"; the caller says this file holds DAGs.
         with _quiet():
             bag = _Bag(dag_folder=str(py_file), include_examples=False, safe_mode=False)
     finally:
-        if added:
-            sys.path.remove(folder)
+        for path in added:
+            sys.path.remove(path)
     if bag.import_errors:
         trace = next(iter(bag.import_errors.values()))
         raise SourceLoadError(f"{py_file}: Airflow cannot import it: {_cause(trace, py_file)}")
@@ -844,7 +858,8 @@ def _show(value: Any) -> str:
     return repr(value)
 
 
-def verify_result(py_file: Path, result: "FileResult", *, task_groups: bool = False) -> "FileResult":
+def verify_result(py_file: Path, result: "FileResult", *, task_groups: bool = False,
+                  plugins: bytes | None = None) -> "FileResult":
     """`convert --verify`: prove each converted DAG of one file before its YAML is written.
 
     A difference refuses that DAG (DC902): the YAML is not written. A source or YAML that cannot
@@ -868,7 +883,7 @@ def verify_result(py_file: Path, result: "FileResult", *, task_groups: bool = Fa
             if dag.code_package is not None and not dag.code_package.restored:
                 packages[path.name] = dag.code_package.data
         try:
-            differences = verify(py_file, paths, task_groups=task_groups, code_packages=packages)
+            differences = verify(py_file, paths, task_groups=task_groups, code_packages=packages, plugins=plugins)
             skipped: str | None = None
         except (SourceLoadError, YamlLoadError) as exc:
             differences, skipped = [], str(exc)

@@ -98,6 +98,17 @@ def test_plugin_modules_are_resolved_and_shipped(project: Path) -> None:
     assert reads["plugin_text.py"].startswith("plugins:sha256:")
 
 
+def test_verify_loads_the_python_dag_with_the_plugins_on_its_path(project: Path) -> None:
+    """--verify: Airflow imports the DAG file with the plugins folder behind the DAG folder (as on
+    MWAA) and the YAML DAG from its package only; they build the same DAG."""
+    pytest.importorskip("airflow")
+    pytest.importorskip("dagfactory")
+    code, output = convert(project, "--plugins", str(project / "plugins.zip"), "--verify")
+    assert code == EXIT_OK, output
+    assert "DC90" not in output
+    assert (project / "out" / "etl_plugins.yaml").is_file()
+
+
 def test_without_plugins_the_imports_are_refused_as_before(project: Path) -> None:
     code, output = convert(project)
     assert code == EXIT_REFUSED
