@@ -559,7 +559,22 @@ class _Collector:
         pos = self.positions[node].start
         self.definition_order[id(node)] = (pos.line, pos.column)
         self.follow(node, node.name.value, skip=frozenset(id(d) for d in stripped))
+        for inner in _walk(node, frozenset(id(d) for d in stripped)):
+            if isinstance(inner, (cst.Import, cst.ImportFrom)):
+                self.add_local_import(inner, node.name.value)
         return tuple("@" + empty.code_for_node(d.decorator) for d in stripped)
+
+    def add_local_import(self, node: cst.Import | cst.ImportFrom, owner: str) -> None:
+        """An import inside a shipped def or class of the DAG file (`def f(): import networkx`):
+        it runs when the task does, so what it loads is needed like a module-level import."""
+        if isinstance(node, cst.ImportFrom) and not node.relative and _module_of_import(node) == "__future__":
+            return
+        span = self.span(node)
+        reason = f"imported inside {owner} ({self.path}:{self.line(node)})"
+        for module in self.import_modules(node, ""):
+            if module is None:
+                raise self.refuse(codes.UNDEFINED_CALLABLE_NAME, node, name=owner, reason="a relative import in a DAG file")
+            self.add_import(module, span, reason, _in_optional_try(self.parents, node))
 
     def follow(self, node: cst.CSTNode, owner: str, skip: frozenset[int] = frozenset()) -> None:
         """Add every module-level definition the names used inside `node` refer to."""

@@ -177,6 +177,25 @@ def test_optional_imports_are_not_required(tmp_path: Path) -> None:
     assert derive_requirements(closure.imports).optional == ("orjson",)
 
 
+def test_imports_inside_a_shipped_function_are_requirements_too(tmp_path: Path) -> None:
+    """`def f(): import networkx` imports when the task runs: it is needed like a module-level import,
+    a folder module imported there is shipped, and an optional one stays optional."""
+    closure = closure_of(tmp_path, """
+        def work():
+            import networkx as nx
+            from helpers import clean
+            try:
+                import orjson
+            except ImportError:
+                orjson = None
+            return nx, clean, orjson
+    """, "work", files={"helpers.py": "def clean():\n    return 1\n"})
+    assert not closure.diagnostics
+    assert [(i.module, i.optional) for i in closure.imports] == [("networkx", False), ("orjson", True)]
+    assert [r.distribution for r in derive_requirements(closure.imports).requirements] == ["networkx"]
+    assert [m.path for m in closure.modules] == ["helpers.py"]
+
+
 def test_relative_imports_of_folder_packages_are_followed(tmp_path: Path) -> None:
     closure = closure_of(tmp_path, "", "pkg.jobs.run", files={
         "pkg/__init__.py": "",
