@@ -91,7 +91,10 @@ def _interpret(module: cst.Module, source: str, path: str, package: str, today: 
     positions = StartPositions(module, source)
     name = module_name_for(path)
     reader = LocalFolder(root) if isinstance(root, Path) else root
-    imports = FolderImports(DagFolder(reader, display_root_of(path, package))) if reader is not None else None
+    # Data and template files are opened by path (open(), Jinja's loader): only the DAG folder has them,
+    # never the plugins archive behind it, which only imports reach.
+    files = reader.dag_folder if isinstance(reader, LayeredFolder) else reader
+    imports = FolderImports(DagFolder(reader, display_root_of(path, package), files)) if reader is not None else None
     interpreter = Interpreter(path, module, positions, module_name=name, package=package, today=today,
                               libraries=standard_libraries, limits=limits, imports=imports, file=file,
                               run_values=run_values, inline_templates=inline_templates)

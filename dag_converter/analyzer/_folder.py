@@ -163,8 +163,10 @@ def local_digest(real_root: str, relative: str) -> str:
 class DagFolder:
     """The folder a DAG file was found in, as sys.path sees it."""
 
-    reader: FolderReader
+    reader: FolderReader  #: where imports look modules up (the DAG folder, then a plugins archive if any)
     display_root: str  #: the folder as the user spelled it, for diagnostics
+    #: where data and template files are read: the DAG folder alone (None: `reader`, when it has no plugins)
+    files: FolderReader | None = None
     _found: dict[str, tuple[str, str] | None] = field(default_factory=dict, repr=False)  #: module_file's answers
     _reads: dict[str, str] = field(default_factory=dict, repr=False)  #: path -> version, see reads()
 
@@ -243,7 +245,7 @@ class DagFolder:
         normal = posixpath.normpath(relative)
         if normal == ".." or normal.startswith("../"):
             return f"{relative!r} is outside the DAG folder"
-        data = self.reader.read(normal, limit)
+        data = (self.files or self.reader).read(normal, limit)
         self._note(normal, data)
         return data
 

@@ -214,6 +214,22 @@ def _clean(name: str) -> str | None:
 PLUGINS_PREFIX: Final = "plugins:"  #: on the versions of the paths read from the archive
 
 
+class _NoFolder:
+    """The files of a DAG folder that is not known: none (a FolderReader)."""
+
+    def kind(self, relative: str) -> str | None:
+        return None
+
+    def read(self, relative: str, limit: int) -> bytes | str:
+        return f"{relative!r}: no DAG folder is known to read it from"
+
+    def version(self, relative: str) -> str:
+        return ""
+
+    def digest(self, relative: str, data: bytes | None = None) -> str:
+        return "missing"
+
+
 @dataclass(eq=False)
 class LayeredFolder:
     """The DAG folder with the plugins archive behind it, as one FolderReader.
@@ -248,6 +264,11 @@ class LayeredFolder:
             found = next((name for name, layer in layers if layer.kind(relative) is not None), None)
         self._owners[relative] = found
         return found
+
+    @property
+    def dag_folder(self) -> "FolderReader":
+        """The DAG folder alone: where open() and Jinja's loader find data and template files."""
+        return self.base if self.base is not None else _NoFolder()
 
     def from_plugins(self, relative: str) -> bool:
         return self.owner(relative) == "plugins"

@@ -109,6 +109,32 @@ def test_verify_loads_the_python_dag_with_the_plugins_on_its_path(project: Path)
     assert (project / "out" / "etl_plugins.yaml").is_file()
 
 
+def test_data_and_template_files_are_not_read_from_the_plugins(tmp_path: Path) -> None:
+    """open() and Jinja's loader look in the DAG folder, not on sys.path: a data or template file
+    that only the plugins archive holds is missing (refused), never read from the archive."""
+    (tmp_path / "dags").mkdir()
+    (tmp_path / "dags" / "etl.py").write_text(textwrap.dedent('''\
+        import json
+        import os
+        from datetime import datetime
+
+        from airflow import DAG
+        from airflow.providers.amazon.aws.operators.athena import AthenaOperator
+
+        CFG = json.load(open(os.path.join(os.path.dirname(__file__), "cfg.json")))
+
+        with DAG("files_only_in_plugins", start_date=datetime(2030, 1, 1), schedule=None):
+            AthenaOperator(task_id="q", query="sql/q.sql", database=CFG["db"], output_location="s3://x/")
+        '''), encoding="utf-8")
+    make_zip(tmp_path / "plugins.zip", {"cfg.json": '{"db": "from_plugins"}', "sql/q.sql": "select 1"})
+    result = CliRunner().invoke(main, ["convert", str(tmp_path / "dags"), "-o", str(tmp_path / "out"),
+                                       "--plugins", str(tmp_path / "plugins.zip")])
+    assert result.exit_code == EXIT_REFUSED, result.output
+    assert "'cfg.json' does not exist in the DAG folder" in result.output
+    assert "template file: 'sql/q.sql' does not exist in the DAG folder" in result.output
+    assert not (tmp_path / "out" / "files_only_in_plugins.yaml").exists()
+
+
 def test_without_plugins_the_imports_are_refused_as_before(project: Path) -> None:
     code, output = convert(project)
     assert code == EXIT_REFUSED
