@@ -230,6 +230,11 @@ class DagFolder:
             return f"the plugins archive {self.reader.plugins.display}"
         return "the DAG folder"
 
+    def shadowed(self, relative: str, limit: int) -> bool:
+        """Whether module file `relative` is in both the DAG folder and a plugins archive, with other
+        bytes (LayeredFolder.shadowed)."""
+        return isinstance(self.reader, LayeredFolder) and self.reader.shadowed(relative, limit)
+
     def is_namespace(self, name: str) -> bool:
         """Whether module `name` is a folder without `__init__.py`: Python merges such folders with
         same-named ones elsewhere on sys.path, so a submodule missing here may be found there."""

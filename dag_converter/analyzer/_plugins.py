@@ -270,6 +270,14 @@ class LayeredFolder:
         """The DAG folder alone: where open() and Jinja's loader find data and template files."""
         return self.base if self.base is not None else _NoFolder()
 
+    def shadowed(self, relative: str, limit: int) -> bool:
+        """Whether `relative` is a file in both the DAG folder and the archive, with other bytes: which
+        one Airflow imports depends on its sys.path order (the DAG folder comes first on Airflow 2,
+        the plugins folder on Airflow 3), so a static reader cannot know which one runs."""
+        if self.base is None or self.base.kind(relative) != "file" or self.plugins.kind(relative) != "file":
+            return False
+        return self.base.read(relative, limit) != self.plugins.read(relative, limit)
+
     def from_plugins(self, relative: str) -> bool:
         return self.owner(relative) == "plugins"
 
@@ -296,7 +304,11 @@ class LayeredFolder:
         if owner is None:
             return "missing"
         found = dict(self._layers())[owner].digest(relative, data)
-        return PLUGINS_PREFIX + found if owner == "plugins" else found
+        if owner == "plugins":
+            return PLUGINS_PREFIX + found
+        if self.plugins.kind(relative) == "file":  # both have it: a change to either may matter (shadowed())
+            found += "+" + PLUGINS_PREFIX + self.plugins.digest(relative)
+        return found
 
 
 __all__ = ["LayeredFolder", "PLUGINS_PREFIX", "PluginsArchive", "PluginsUnusable"]

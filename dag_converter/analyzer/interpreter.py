@@ -1344,6 +1344,10 @@ class Interpreter:
             problem = parsed.problem if parsed is not None else "not found"
             where = self.imports.folder.origin(parsed.relative) if parsed is not None else "the DAG folder"
             return self.unresolved(node, f"module {module.name} of {where}: {problem}")
+        if self.imports.folder.shadowed(parsed.relative, self.limits.file_bytes):
+            return self.unresolved(node, f"module {module.name} is both in the DAG folder and in the plugins archive, "
+                                         "with other code: Airflow 2 imports the DAG folder's, Airflow 3 the plugins'; "
+                                         "rename one of them")
         scope = Scope()
         self.imports.scopes[module.name] = scope
         self.imports.positions.append((parsed.display, parsed.positions))

@@ -73,6 +73,10 @@ class FolderRoot:
         """Whether `relative` is read from the plugins archive, not the DAG folder."""
         return isinstance(self.root, LayeredFolder) and self.root.from_plugins(relative)
 
+    def shadowed(self, relative: str) -> bool:
+        """Whether a module file is in both the DAG folder and the plugins archive, with other code."""
+        return isinstance(self.root, LayeredFolder) and self.root.shadowed(relative, self.max_file_size)
+
     def _local_base(self, clean: str) -> "FolderRoot | None":
         """The local DAG folder's root when it answers for `clean` (links refused as without plugins)."""
         return self._base if self._base is not None and not self.from_plugins(clean) else None

@@ -407,6 +407,11 @@ class _Collector:
     def scan_folder_module(self, name: str, relative: str, where: Span) -> None:
         read = self.root.read(relative)
         self.parsed_folder[name] = None
+        if self.root.shadowed(relative):
+            self.diagnostics.append(codes.make(codes.PACKAGE_FILE_UNAVAILABLE, where, file=relative, reason=(
+                "it is both in the DAG folder and in the plugins archive, with other code: Airflow 2 imports the "
+                "DAG folder's, Airflow 3 the plugins'; rename one of them")))
+            return
         if read.data is None:
             self.diagnostics.append(codes.make(codes.PACKAGE_FILE_UNAVAILABLE, where, file=relative, reason=read.problem))
             return

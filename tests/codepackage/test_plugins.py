@@ -143,16 +143,49 @@ def test_without_plugins_the_imports_are_refused_as_before(project: Path) -> Non
     assert not (project / "out" / "etl_plugins.code.zip").exists()
 
 
-def test_the_dag_folder_comes_before_the_plugins(project: Path) -> None:
-    own = "def shout(text):\n    return text + '!'\n"
-    (project / "dags" / "plugin_text.py").write_text(own, encoding="utf-8")
+def test_a_module_in_both_places_ships_when_identical_and_refuses_otherwise(project: Path) -> None:
+    """Which copy Airflow imports depends on its sys.path order (DAG folder first on Airflow 2,
+    plugins first on Airflow 3): the same bytes are no question; other bytes refuse the DAG."""
+    (project / "dags" / "plugin_text.py").write_text(TEXT, encoding="utf-8")
     code, output = convert(project, "--plugins", str(project / "plugins.zip"))
     assert code == EXIT_OK, output
     with package(project) as archive:
-        assert archive.read("plugin_text.py").decode() == own
+        assert archive.read("plugin_text.py").decode() == TEXT
     report = json.loads((project / "out" / "conversion-report.json").read_text())
     files = {f["path"]: f["reason"] for f in report["files"][0]["dags"][0]["code_package"]["files"]}
     assert "plugins archive" not in files["plugin_text.py"]
+
+    (project / "dags" / "plugin_text.py").write_text("def shout(text):\n    return text + '!'\n", encoding="utf-8")
+    code, output = convert(project, "--plugins", str(project / "plugins.zip"))
+    assert code == EXIT_REFUSED, output
+    assert ("plugin_text.py cannot go into the code package: it is both in the DAG folder and in the plugins "
+            "archive, with other code") in output
+
+
+def test_a_constant_from_a_module_in_both_places_is_unknown(tmp_path: Path) -> None:
+    (tmp_path / "dags").mkdir()
+    (tmp_path / "dags" / "settings.py").write_text('BUCKET = "dags-copy"\n', encoding="utf-8")
+    (tmp_path / "dags" / "etl.py").write_text(textwrap.dedent('''\
+        from datetime import datetime
+
+        from airflow import DAG
+        from airflow.providers.amazon.aws.operators.s3 import S3CreateBucketOperator
+
+        from settings import BUCKET
+
+        with DAG("both_places", start_date=datetime(2030, 1, 1), schedule=None):
+            S3CreateBucketOperator(task_id="make", bucket_name=BUCKET)
+        '''), encoding="utf-8")
+    make_zip(tmp_path / "plugins.zip", {"settings.py": 'BUCKET = "plugins-copy"\n'})
+    result = CliRunner().invoke(main, ["convert", str(tmp_path / "dags"), "-o", str(tmp_path / "out"),
+                                       "--plugins", str(tmp_path / "plugins.zip")])
+    assert result.exit_code == EXIT_REFUSED, result.output
+    assert "module settings is both in the DAG folder and in the plugins archive, with other code" in result.output
+    make_zip(tmp_path / "plugins.zip", {"settings.py": 'BUCKET = "dags-copy"\n'})  # the same bytes: no question
+    result = CliRunner().invoke(main, ["convert", str(tmp_path / "dags"), "-o", str(tmp_path / "out"),
+                                       "--plugins", str(tmp_path / "plugins.zip")])
+    assert result.exit_code == EXIT_OK, result.output
+    assert "bucket_name: dags-copy" in (tmp_path / "out" / "both_places.yaml").read_text()
 
 
 def test_a_changed_plugin_module_reconverts_its_dependants_only(project: Path) -> None:
