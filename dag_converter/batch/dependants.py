@@ -4,7 +4,8 @@ reads it, directly or through other folder modules.
 What each source read or looked for is in the manifest (FileResult.reads, recorded by the runner); when the
 manifest knows nothing of a helper's folder (no full run yet, as in a repository that only ever
 ran the pre-commit hook), the folder's Python files are scanned for imports instead
-(folder_reads.py). Only local sources have a DAG folder whose modules are read.
+(folder_reads.py). Only local sources are followed to their dependants: an S3 object named alone
+is converted on its own.
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ def with_dependants(sources: Sequence[Source], recorded: Manifest) -> list[Sourc
     named: list[Source] = []
     added: list[Source] = []
     for source in sources:
-        if not source.explicit or source.root is None:
+        if not source.explicit or not isinstance(source.root, Path):  # an S3 object's root is its S3Folder
             named.append(source)
             continue
         root, relative, display_root = _package_root(source.root, source.relative,

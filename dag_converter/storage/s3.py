@@ -311,17 +311,19 @@ def _source(client: "BaseClient", location: S3Location, obj: S3Object, display: 
             folder: "S3Folder", *, explicit: bool = False) -> Source:
     """A listed *.py object; its fingerprint is the listing's ETag and size, and once read, the
     GET's ETag and size: the manifest records the bytes that were converted, even when the
-    object was replaced between the listing and the read."""
+    object was replaced between the listing and the read. Both hold the key below the folder
+    named (as local fingerprints hold the path): named alone, an object's folder is another one,
+    and its YAML names another source path."""
     bucket, key = location.bucket, obj.key
     read: list[str] = []
 
     def reader() -> bytes:
         data, etag = read_object_etag(client, bucket, key)
-        read[:] = [f"etag={etag};size={len(data)}"]
+        read[:] = [f"etag={etag};size={len(data)};path={relative}"]
         return data
 
-    return Source(display, relative, f"etag={obj.etag};size={obj.size}", obj.size, reader, explicit, folder,
-                  read_fingerprint=lambda: read[0] if read else None)
+    return Source(display, relative, f"etag={obj.etag};size={obj.size};path={relative}", obj.size, reader, explicit,
+                  folder, read_fingerprint=lambda: read[0] if read else None)
 
 
 def md5_hex(data: bytes) -> str:

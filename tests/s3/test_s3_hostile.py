@@ -26,7 +26,7 @@ def test_the_fingerprint_recorded_is_the_get_etag_not_the_listing(s3, bucket: st
     new = dag_source(2).encode()
     etag = s3.put_object(Bucket=bucket, Key="dags/a.py", Body=new)["ETag"].strip('"')
     assert source.read() == new
-    assert source.recorded_fingerprint() == f"etag={etag};size={len(new)}" != listed
+    assert source.recorded_fingerprint() == f"etag={etag};size={len(new)};path=a.py" != listed
 
 
 def test_a_run_records_the_etag_of_what_it_read(s3, bucket: str) -> None:  # noqa: ANN001
@@ -34,9 +34,23 @@ def test_a_run_records_the_etag_of_what_it_read(s3, bucket: str) -> None:  # noq
     assert _invoke(f"s3://{bucket}/dags/", "-o", f"s3://{bucket}/out/", "-j", "1").exit_code == 0
     manifest = json.loads(s3.get_object(Bucket=bucket, Key=f"out/{MANIFEST_NAME}")["Body"].read())
     assert manifest["sources"][f"s3://{bucket}/dags/a.py"]["fingerprint"] == \
-        f"etag={etag};size={len(dag_source(1).encode())}"
+        f"etag={etag};size={len(dag_source(1).encode())};path=a.py"
     rerun = _invoke(f"s3://{bucket}/dags/", "-o", f"s3://{bucket}/out/", "-j", "1")
     assert "1 sources unchanged" in rerun.output
+
+
+def test_an_object_named_alone_after_a_folder_run_is_converted_again(s3, bucket: str) -> None:  # noqa: ANN001
+    """Named alone, an object's folder is its own prefix, so its path (and its YAML's source line)
+    differs from the folder run's: the manifest entry of the folder run does not make it current."""
+    s3.put_object(Bucket=bucket, Key="dags/team/a.py", Body=dag_source(1).encode())
+    first = _invoke(f"s3://{bucket}/dags/team/a.py", "-o", f"s3://{bucket}/first/", "-j", "1")  # no manifest yet
+    assert first.exit_code == 0, first.output
+    assert _invoke(f"s3://{bucket}/dags/", "-o", f"s3://{bucket}/out/", "-j", "1").exit_code == 0
+    alone = _invoke(f"s3://{bucket}/dags/team/a.py", "-o", f"s3://{bucket}/out/", "-j", "1")
+    assert alone.exit_code == 0, alone.output
+    assert "0 sources unchanged" in alone.output
+    assert _invoke(f"s3://{bucket}/dags/team/a.py", "-o", f"s3://{bucket}/out/", "-j", "1").output.count(
+        "1 sources unchanged") == 1
 
 
 def test_a_bad_object_is_exit_1_even_when_others_convert(s3, bucket: str) -> None:  # noqa: ANN001
